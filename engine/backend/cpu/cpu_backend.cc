@@ -1,0 +1,154 @@
+#include "engine/backend/cpu/cpu_backend.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "engine/backend/cpu/cpu_attention.h"
+#include "engine/backend/cpu/cpu_gemm.h"
+#include "engine/backend/cpu/cpu_rope.h"
+#include "engine/backend/cpu/cpu_util.h"
+
+namespace gqa {
+namespace {
+
+using cpu::kMinParallelElems;
+using cpu::RowF32;
+using cpu::RowStride;
+
+constexpr size_t kAlignment = 64;
+
+// 1 / rms(x) for one row of `dim` floats, as HF LlamaRMSNorm: fp32 mean of squares.
+float InverseRms(const float* x, int64_t dim, float eps) {
+  float sum_sq = 0.0f;
+#pragma omp simd reduction(+ : sum_sq)
+  for (int64_t i = 0; i < dim; ++i) sum_sq += x[i] * x[i];
+  return 1.0f / std::sqrt(sum_sq / static_cast<float>(dim) + eps);
+}
+
+void ScaleRow(const float* x, const float* weight, float inv_rms, int64_t dim, float* out) {
+#pragma omp simd
+  for (int64_t i = 0; i < dim; ++i) out[i] = x[i] * inv_rms * weight[i];
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int num_threads)
+    : num_threads_(num_threads > 0 ? num_threads : omp_get_num_procs()) {
+  // Both settings are process-wide; every parallel region below also names its
+  // team size, so threads other than the constructing one get it too.
+  omp_set_num_threads(num_threads_);
+  openblas_set_num_threads(num_threads_);
+}
+
+absl::StatusOr<DeviceBuffer> CpuBackend::Allocate(size_t bytes) {
+  // aligned_alloc wants a multiple of the alignment; never ask for 0 bytes.
+  const size_t rounded = std::max<size_t>(kAlignment, (bytes + kAlignment - 1) & ~(kAlignment - 1));
+  void* data = std::aligned_alloc(kAlignment, rounded);
+  if (data == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cpu backend: cannot allocate ", bytes, " bytes of host memory"));
+  }
+  return DeviceBuffer(data, bytes, [](void* p) { std::free(p); });
+}
+
+void CpuBackend::CopyToDevice(void* dst, const void* src, size_t bytes) {
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+}
+
+void CpuBackend::CopyToHost(void* dst, const void* src, size_t bytes) {
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+}
+
+void CpuBackend::EmbeddingLookup(const Tensor& table, const int32_t* ids, Tensor out) {
+  assert(out.dtype == DType::kF32 && out.cols() == table.cols());
+  const int64_t n = out.rows(), dim = table.cols(), vocab = table.rows();
+  const size_t elem = DTypeSize(table.dtype);
+  const char* base = static_cast<const char*>(table.data);
+#pragma omp parallel for num_threads(num_threads_) if (n * dim >= kMinParallelElems)
+  for (int64_t i = 0; i < n; ++i) {
+    float* dst = RowF32(out, i);
+    // Token ids are validated before they reach the model; a bad one gives a
+    // zero row here rather than a read out of bounds.
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      std::memset(dst, 0, dim * sizeof(float));
+      continue;
+    }
+    ConvertToF32(table.dtype, base + ids[i] * RowStride(table) * elem, dst, dim);
+  }
+}
+
+void CpuBackend::RmsNorm(const Tensor& x, const Tensor& weight, float eps, Tensor out) {
+  const int64_t n = x.rows(), dim = x.cols();
+  const float* w = weight.as<float>();
+#pragma omp parallel for num_threads(num_threads_) if (n * dim >= kMinParallelElems)
+  for (int64_t i = 0; i < n; ++i) {
+    const float* xr = RowF32(x, i);
+    ScaleRow(xr, w, InverseRms(xr, dim, eps), dim, RowF32(out, i));
+  }
+}
+
+void CpuBackend::AddRmsNorm(Tensor residual, const Tensor& x, const Tensor& weight, float eps,
+                            Tensor out) {
+  const int64_t n = x.rows(), dim = x.cols();
+  const float* w = weight.as<float>();
+#pragma omp parallel for num_threads(num_threads_) if (n * dim >= kMinParallelElems)
+  for (int64_t i = 0; i < n; ++i) {
+    float* res = RowF32(residual, i);
+    const float* xr = RowF32(x, i);
+#pragma omp simd
+    for (int64_t j = 0; j < dim; ++j) res[j] += xr[j];
+    ScaleRow(res, w, InverseRms(res, dim, eps), dim, RowF32(out, i));
+  }
+}
+
+void CpuBackend::Gemm(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y) {
+  cpu::Gemm(x, w, bias, y, num_threads_);
+}
+
+void CpuBackend::RopeAndCacheWrite(Tensor qkv, const RopeTables& rope, const AttentionShape& shape,
+                                   const AttentionMetadata& meta, KvCacheLayer kv) {
+  cpu::RopeAndCacheWrite(qkv, rope, shape, meta, kv, num_threads_);
+}
+
+void CpuBackend::PagedAttention(const Tensor& q, const KvCacheLayer& kv,
+                                const AttentionMetadata& meta, const AttentionShape& shape,
+                                float scale, Tensor out) {
+  cpu::PagedAttention(q, kv, meta, shape, scale, out, num_threads_);
+}
+
+void CpuBackend::SiluMul(const Tensor& gate_up, Tensor out) {
+  const int64_t n = out.rows(), hidden = out.cols();
+  assert(gate_up.cols() == 2 * hidden);
+#pragma omp parallel for num_threads(num_threads_) if (n * hidden >= kMinParallelElems)
+  for (int64_t i = 0; i < n; ++i) {
+    const float* gate = RowF32(gate_up, i);
+    const float* up = gate + hidden;
+    float* o = RowF32(out, i);
+    for (int64_t j = 0; j < hidden; ++j) o[j] = gate[j] / (1.0f + std::exp(-gate[j])) * up[j];
+  }
+}
+
+void CpuBackend::GatherRows(const Tensor& x, const int32_t* rows, Tensor out) {
+  assert(x.dtype == out.dtype && x.cols() == out.cols());
+  const int64_t m = out.rows();
+  const size_t elem = DTypeSize(x.dtype);
+  const size_t row_bytes = out.cols() * elem;
+  const char* src = static_cast<const char*>(x.data);
+  char* dst = static_cast<char*>(out.data);
+  for (int64_t i = 0; i < m; ++i) {
+    std::memcpy(dst + i * RowStride(out) * elem, src + rows[i] * RowStride(x) * elem, row_bytes);
+  }
+}
+
+std::unique_ptr<Backend> MakeCpuBackend(int num_threads) {
+  return std::make_unique<CpuBackend>(num_threads);
+}
+
+}  // namespace gqa

@@ -1,0 +1,54 @@
+// CpuBackend: the readable fp32 reference implementation of Backend, and the
+// backend that serves where there is no GPU. Activations, the KV cache and
+// every weight it is given are fp32 host memory (the model converts f16/bf16
+// weights at load); only EmbeddingLookup also reads f16/bf16 tables.
+//
+// The heavy ops live in their own files: cpu_gemm (OpenBLAS sgemm or a
+// hand-written matrix-vector kernel, chosen by row count), cpu_attention
+// (paged GQA attention), cpu_rope (RoPE + KV cache write). This file holds the
+// class, memory, and the small row-wise ops.
+//
+// Threading: every op runs on the calling thread plus `num_threads` - 1
+// OpenMP workers (OpenBLAS gets the same count) and returns when done, so
+// Synchronize() has nothing to wait for. Thread ownership as for Backend: one
+// caller at a time.
+#pragma once
+
+#include <string_view>
+
+#include "engine/backend/backend.h"
+
+namespace gqa {
+
+class CpuBackend final : public Backend {
+ public:
+  // num_threads <= 0: one per core (omp_get_num_procs()).
+  explicit CpuBackend(int num_threads);
+
+  int num_threads() const { return num_threads_; }
+
+  std::string_view name() const override { return "cpu"; }
+  DType activation_dtype() const override { return DType::kF32; }
+
+  // 64-byte aligned (one cache line, one AVX-512 vector) host memory.
+  absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) override;
+  void CopyToDevice(void* dst, const void* src, size_t bytes) override;
+  void CopyToHost(void* dst, const void* src, size_t bytes) override;
+
+  void EmbeddingLookup(const Tensor& table, const int32_t* ids, Tensor out) override;
+  void RmsNorm(const Tensor& x, const Tensor& weight, float eps, Tensor out) override;
+  void AddRmsNorm(Tensor residual, const Tensor& x, const Tensor& weight, float eps,
+                  Tensor out) override;
+  void Gemm(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y) override;
+  void RopeAndCacheWrite(Tensor qkv, const RopeTables& rope, const AttentionShape& shape,
+                         const AttentionMetadata& meta, KvCacheLayer kv) override;
+  void PagedAttention(const Tensor& q, const KvCacheLayer& kv, const AttentionMetadata& meta,
+                      const AttentionShape& shape, float scale, Tensor out) override;
+  void SiluMul(const Tensor& gate_up, Tensor out) override;
+  void GatherRows(const Tensor& x, const int32_t* rows, Tensor out) override;
+
+ private:
+  int num_threads_;
+};
+
+}  // namespace gqa

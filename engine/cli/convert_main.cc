@@ -1,0 +1,138 @@
+// gqa-convert: turn an MHA (or GQA) checkpoint into one with fewer KV heads by
+// mean-pooling each group of K/V heads (Ainslie et al. 2023).
+//
+//   gqa-convert --kv-heads G [--dtype f32|f16|bf16] IN OUT
+//
+// IN: an HF directory or a llama2.c .bin file. OUT: a .bin path writes llama2.c
+// (fp32), anything else an HF directory (config.json + model.safetensors, plus
+// IN's tokenizer files when IN is an HF directory).
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "engine/common/status_macros.h"
+#include "engine/model/gqa_convert.h"
+#include "engine/model/hf_loader.h"
+#include "engine/model/llama2c_loader.h"
+#include "engine/model/model_loader.h"
+
+namespace gqa {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kUsage[] =
+    "usage: gqa-convert --kv-heads G [--dtype f32|f16|bf16] IN OUT\n"
+    "  Mean-pools each group of K/V heads so the model has G KV heads.\n"
+    "  IN: HF directory or llama2.c .bin. OUT ending in .bin: llama2.c (f32); else HF dir.\n";
+
+struct Args {
+  int kv_heads = 0;
+  std::optional<DType> dtype;
+  std::string in, out;
+};
+
+// Parses argv; error messages are ready to print.
+absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
+  Args a;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    const bool has_value = arg == "--kv-heads" || arg == "--dtype";
+    if (const size_t eq = arg.find('='); absl::StartsWith(arg, "--") && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (has_value) {
+      if (i + 1 >= argc) return absl::InvalidArgumentError(arg + " needs a value");
+      value = argv[++i];
+    }
+    if (arg == "--kv-heads") {
+      if (!absl::SimpleAtoi(value, &a.kv_heads) || a.kv_heads < 1) {
+        return absl::InvalidArgumentError("--kv-heads must be a positive integer, got '" + value + "'");
+      }
+    } else if (arg == "--dtype") {
+      GQA_ASSIGN_OR_RETURN(a.dtype, ParseDType(value));
+    } else if (absl::StartsWith(arg, "-") && arg != "-") {
+      return absl::InvalidArgumentError("unknown option " + arg);
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (a.kv_heads == 0) return absl::InvalidArgumentError("--kv-heads is required");
+  if (positional.size() != 2) return absl::InvalidArgumentError("expected IN and OUT paths");
+  a.in = positional[0];
+  a.out = positional[1];
+  return a;
+}
+
+void CopyTokenizerFiles(const fs::path& from, const fs::path& to) {
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+                           "special_tokens_map.json", "generation_config.json"}) {
+    std::error_code ec;
+    if (!fs::exists(from / name, ec)) continue;
+    fs::copy_file(from / name, to / name, fs::copy_options::overwrite_existing, ec);
+    if (ec) std::fprintf(stderr, "gqa-convert: warning: could not copy %s: %s\n", name,
+                         ec.message().c_str());
+  }
+}
+
+absl::Status Run(const Args& a) {
+  ModelSource source;
+  source.path = a.in;
+  GQA_ASSIGN_OR_RETURN(ModelWeights in, LoadModel(source));
+  const bool out_llama2c = absl::EndsWith(a.out, ".bin");
+  const DType dtype = a.dtype.value_or(out_llama2c ? DType::kF32 : in.config.dtype);
+  if (out_llama2c && dtype != DType::kF32) {
+    return absl::InvalidArgumentError("llama2.c files are f32 only; drop --dtype or write an HF dir");
+  }
+  GQA_ASSIGN_OR_RETURN(ModelWeights out, ConvertKvHeads(in, a.kv_heads));
+  if (out_llama2c) {
+    GQA_RETURN_IF_ERROR(SaveLlama2c(out, a.out));
+  } else {
+    GQA_RETURN_IF_ERROR(SaveHfModel(out, a.out, dtype));
+    std::error_code ec;
+    if (fs::is_directory(a.in, ec)) CopyTokenizerFiles(a.in, a.out);
+  }
+  const ModelConfig& c0 = in.config;
+  const ModelConfig& c1 = out.config;
+  const size_t kv0 = c0.KvBytesPerToken(dtype), kv1 = c1.KvBytesPerToken(dtype);
+  std::printf("gqa-convert: %s -> %s (%s, %s)\n", a.in.c_str(), a.out.c_str(),
+              out_llama2c ? "llama2.c" : "HF safetensors", std::string(DTypeName(dtype)).c_str());
+  std::printf("  %d layers, %d query heads, head_dim %d\n", c1.n_layers, c1.n_heads, c1.head_dim);
+  std::printf("  KV heads %d -> %d (query heads per KV head G %d -> %d)\n", c0.n_kv_heads,
+              c1.n_kv_heads, c0.group_size(), c1.group_size());
+  std::printf("  KV cache per token at %s: %zu -> %zu bytes (%.1fx smaller)\n",
+              std::string(DTypeName(dtype)).c_str(), kv0, kv1, static_cast<double>(kv0) / kv1);
+  if (c1.n_kv_heads != c0.n_kv_heads) {
+    std::printf("  K/V heads were mean-pooled; uptrain (~5%% of pre-training) to recover quality\n");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gqa
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
+      std::fputs(gqa::kUsage, stdout);
+      return 0;
+    }
+  }
+  absl::StatusOr<gqa::Args> args = gqa::ParseArgs(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "gqa-convert: %s\n%s", std::string(args.status().message()).c_str(),
+                 gqa::kUsage);
+    return 2;
+  }
+  if (absl::Status s = gqa::Run(*args); !s.ok()) {
+    std::fprintf(stderr, "gqa-convert: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

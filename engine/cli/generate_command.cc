@@ -1,0 +1,162 @@
+#include "engine/cli/generate_command.h"
+
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "engine/cli/flag_parser.h"
+#include "engine/runner/model_setup.h"
+#include "engine/common/status_macros.h"
+#include "engine/runner/llm_engine.h"
+#include "engine/tokenizer/incremental_decoder.h"
+
+namespace gqa {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: gqa-generate [--model PATH] [--tokenizer FILE] (--prompt TEXT | --prompt-ids 1,2,3)\n"
+    "                    [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
+    "                    [--ignore-eos] [--print-ids] [--load-format dummy --preset NAME]\n"
+    "                    [--threads N]\n"
+    "Without --model, runs the built-in demo model (random weights, byte vocabulary).";
+
+absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
+  std::vector<int32_t> ids;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    int32_t id;
+    if (!absl::SimpleAtoi(part, &id)) {
+      return absl::InvalidArgumentError("--prompt-ids: '" + std::string(part) +
+                                        "' is not an integer token id");
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* argv) {
+  GenerateOptions o;
+  std::string prompt, prompt_ids;
+  FlagParser p(kUsage);
+  p.AddString("model", &o.model, "HF model directory or llama2.c .bin checkpoint");
+  p.AddString("tokenizer", &o.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF directory");
+  p.AddString("prompt", &prompt, "prompt text");
+  p.AddString("prompt-ids", &prompt_ids, "prompt as comma-separated token ids");
+  p.AddInt("max-tokens", &o.max_tokens, "tokens to generate at most (default 128)");
+  p.AddFloat("temperature", &o.sampling.temperature, "0 = greedy (default 1)");
+  p.AddInt("top-k", &o.sampling.top_k, "keep the K most likely tokens (default off)");
+  p.AddFloat("top-p", &o.sampling.top_p, "nucleus sampling mass (default 1 = off)");
+  p.AddFloat("min-p", &o.sampling.min_p, "drop tokens below min_p * p_max (default 0 = off)");
+  p.AddFloat("repetition-penalty", &o.sampling.repetition_penalty, "default 1 = off");
+  p.AddFloat("presence-penalty", &o.sampling.presence_penalty, "default 0 = off");
+  p.AddFloat("frequency-penalty", &o.sampling.frequency_penalty, "default 0 = off");
+  p.AddUint64("seed", &o.sampling.seed, "random seed of the sampler (reproducible output)");
+  p.AddBool("ignore-eos", &o.ignore_eos, "keep generating past end-of-sequence");
+  p.AddBool("print-ids", &o.print_ids, "print generated token ids instead of text");
+  p.AddString("load-format", &o.load_format, "auto (default) or dummy (random weights)");
+  p.AddString("preset", &o.preset, "dummy weights' shape: " + PresetList());
+  p.AddString("dtype", &o.dtype, "dummy weights' dtype: f32 (default), f16, bf16");
+  p.AddInt("threads", &o.threads, "CPU threads (default: every core)");
+  GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
+  o.help = p.help_requested();
+  o.help_text = p.Help();
+  if (!p.positional().empty()) {
+    return absl::InvalidArgumentError("unexpected argument '" + p.positional()[0] + "'");
+  }
+  if (!prompt.empty()) o.prompt = prompt;
+  if (!prompt_ids.empty()) o.prompt_ids = prompt_ids;
+  if (o.prompt && o.prompt_ids) {
+    return absl::InvalidArgumentError("give --prompt or --prompt-ids, not both");
+  }
+  if (o.max_tokens < 1) return absl::InvalidArgumentError("--max-tokens must be >= 1");
+  if (o.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  return o;
+}
+
+int RunGenerate(const GenerateOptions& o, std::ostream& out, std::ostream& err) {
+  auto fail = [&err](const absl::Status& s) {
+    err << "gqa-generate: " << s.message() << "\n";
+    return 1;
+  };
+  ModelSetupOptions setup{o.model, o.tokenizer, o.load_format, o.preset, o.dtype, o.weight_seed};
+  absl::StatusOr<LoadedModel> loaded = SetUpModel(setup, err);
+  if (!loaded.ok()) return fail(loaded.status());
+  const Tokenizer* tokenizer = loaded->tokenizer.get();
+
+  std::vector<int32_t> prompt;
+  if (o.prompt_ids) {
+    absl::StatusOr<std::vector<int32_t>> ids = ParseIds(*o.prompt_ids);
+    if (!ids.ok()) return fail(ids.status());
+    prompt = *std::move(ids);
+  } else {
+    if (!tokenizer) {
+      return fail(absl::InvalidArgumentError(
+          "this model has no tokenizer: pass --tokenizer FILE, or --prompt-ids"));
+    }
+    const std::vector<int> ids = tokenizer->Encode(o.prompt.value_or(""));
+    prompt.assign(ids.begin(), ids.end());
+  }
+  if (!o.print_ids && !tokenizer) {
+    return fail(absl::InvalidArgumentError("no tokenizer to print text with: use --print-ids"));
+  }
+
+  EngineConfig config;
+  config.max_num_seqs = 1;
+  const ModelConfig& mc = loaded->weights.config;
+  config.max_num_batched_tokens = std::min(mc.max_seq_len, 512);
+  GenerationRequest request;
+  request.request_id = "cli";
+  request.prompt_token_ids = prompt;
+  request.sampling = o.sampling;
+  request.stopping.ignore_eos = o.ignore_eos;
+  request.stopping.max_tokens = o.max_tokens;
+  if (static_cast<int64_t>(prompt.size()) + o.max_tokens > mc.max_seq_len &&
+      static_cast<int>(prompt.size()) < mc.max_seq_len) {
+    request.stopping.max_tokens = mc.max_seq_len - static_cast<int>(prompt.size());
+    err << "gqa-generate: --max-tokens lowered to " << request.stopping.max_tokens
+        << " to fit the context of " << mc.max_seq_len << " tokens\n";
+  }
+  if (tokenizer && !o.ignore_eos) {
+    for (int id : tokenizer->eos_ids()) request.stopping.stop_token_ids.push_back(id);
+  }
+
+  absl::StatusOr<std::unique_ptr<LlmEngine>> engine =
+      LlmEngine::Create(loaded->weights, MakeCpuBackend(o.threads), config);
+  if (!engine.ok()) return fail(engine.status());
+  if (absl::Status s = (*engine)->AddRequest(request); !s.ok()) return fail(s);
+
+  std::optional<IncrementalDecoder> decoder;
+  if (!o.print_ids) decoder.emplace(*tokenizer, std::vector<int>(prompt.begin(), prompt.end()));
+  std::vector<int32_t> generated;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point first_token;
+  while ((*engine)->HasUnfinished()) {
+    for (const RequestOutput& r : (*engine)->Step()) {
+      for (const TokenOutput& t : r.new_tokens) {
+        if (generated.empty()) first_token = Clock::now();
+        generated.push_back(t.token_id);
+        if (decoder) out << decoder->Push(t.token_id) << std::flush;
+      }
+    }
+  }
+  const Clock::time_point end = Clock::now();
+  if (decoder) {
+    out << decoder->Flush() << "\n";
+  } else {
+    for (size_t i = 0; i < generated.size(); ++i) out << (i ? " " : "") << generated[i];
+    out << "\n";
+  }
+  const double prefill_s = std::chrono::duration<double>(first_token - start).count();
+  const double decode_s = std::chrono::duration<double>(end - first_token).count();
+  err << "gqa-generate: " << prompt.size() << " prompt tokens in " << prefill_s << " s, "
+      << generated.size() << " generated";
+  if (generated.size() > 1) err << " at " << (generated.size() - 1) / decode_s << " tokens/s";
+  err << "\n";
+  return 0;
+}
+
+}  // namespace gqa

@@ -1,0 +1,39 @@
+// gqa-generate: load a model (or the built-in demo model), encode a prompt,
+// generate with the engine and stream the text (or print the token ids).
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/sampling/sampling_params.h"
+
+namespace gqa {
+
+struct GenerateOptions {
+  std::string model;       // HF directory or llama2.c .bin; empty: the built-in demo model
+  std::string tokenizer;   // llama2.c tokenizer.bin, tokenizer.json or an HF directory
+  std::optional<std::string> prompt;
+  std::optional<std::string> prompt_ids;  // "1,2,3"
+  int max_tokens = 128;
+  SamplingParams sampling;
+  bool ignore_eos = false;
+  bool print_ids = false;  // print the generated ids, space-separated, on one line
+  std::string load_format = "auto";  // "auto" or "dummy"
+  std::string preset;                // dummy weights: a preset name (or --model config.json)
+  std::string dtype = "f32";         // dummy weights' dtype
+  int threads = 0;                   // 0: every core
+  uint64_t weight_seed = 0;          // dummy weights' seed
+  bool help = false;
+  std::string help_text;
+};
+
+// Parses argv; INVALID_ARGUMENT names the offending flag.
+absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* argv);
+
+// Runs one generation, writing text or ids to `out` and notes and errors to
+// `err`. Returns the process exit code (0 on success).
+int RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace gqa

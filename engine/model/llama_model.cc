@@ -1,0 +1,118 @@
+#include "engine/model/llama_model.h"
+
+#include <cmath>
+
+#include "engine/common/status_macros.h"
+#include "engine/model/rope_frequencies.h"
+
+namespace gqa {
+
+absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const ModelWeights& weights,
+                                                               Backend* backend,
+                                                               int max_num_tokens,
+                                                               int max_logit_rows) {
+  GQA_RETURN_IF_ERROR(weights.config.Validate());
+  if (max_num_tokens <= 0 || max_logit_rows <= 0) {
+    return absl::InvalidArgumentError("max_num_tokens and max_logit_rows must be positive");
+  }
+  std::unique_ptr<LlamaModel> model(new LlamaModel(weights.config, backend));
+  model->max_num_tokens_ = max_num_tokens;
+  model->max_logit_rows_ = max_logit_rows;
+  GQA_ASSIGN_OR_RETURN(model->weights_, UploadWeights(weights, *backend));
+
+  const RopeHostTables rope = ComputeRopeTables(weights.config);
+  const int64_t half = weights.config.head_dim / 2;
+  const int64_t positions = weights.config.max_seq_len;
+  Tensor host_cos = Tensor::Make(const_cast<float*>(rope.cos.data()), DType::kF32, {positions, half});
+  Tensor host_sin = Tensor::Make(const_cast<float*>(rope.sin.data()), DType::kF32, {positions, half});
+  GQA_ASSIGN_OR_RETURN(model->rope_cos_, UploadConcatenated(*backend, {host_cos}, DType::kF32));
+  GQA_ASSIGN_OR_RETURN(model->rope_sin_, UploadConcatenated(*backend, {host_sin}, DType::kF32));
+  GQA_RETURN_IF_ERROR(model->AllocateWorkspace());
+  return model;
+}
+
+absl::Status LlamaModel::AllocateWorkspace() {
+  const ModelConfig& c = config_;
+  const DType dt = backend_->activation_dtype();
+  const int64_t t = max_num_tokens_;
+  const int64_t qkv_cols = c.q_dim() + 2 * c.kv_dim();
+  // (tensor, rows, cols) of every workspace tensor, carved from one allocation.
+  struct Slot {
+    Tensor* tensor;
+    int64_t rows, cols;
+  };
+  const Slot slots[] = {
+      {&residual_, t, c.dim},           {&normed_, t, c.dim},
+      {&qkv_, t, qkv_cols},             {&attn_out_, t, c.q_dim()},
+      {&proj_out_, t, c.dim},           {&gate_up_, t, 2 * int64_t{c.hidden_dim}},
+      {&ffn_act_, t, c.hidden_dim},     {&selected_, t, c.dim},
+      {&logits_, max_logit_rows_, c.vocab_size},
+  };
+  constexpr size_t kAlign = 256;
+  size_t bytes = 0;
+  for (const Slot& s : slots) {
+    bytes += (s.rows * s.cols * DTypeSize(dt) + kAlign - 1) / kAlign * kAlign;
+  }
+  GQA_ASSIGN_OR_RETURN(workspace_, backend_->Allocate(bytes));
+  workspace_bytes_ = bytes;
+  char* p = static_cast<char*>(workspace_.data());
+  for (const Slot& s : slots) {
+    *s.tensor = Tensor::Make(p, dt, {s.rows, s.cols});
+    p += (s.rows * s.cols * DTypeSize(dt) + kAlign - 1) / kAlign * kAlign;
+  }
+  return absl::OkStatus();
+}
+
+Tensor LlamaModel::Forward(const ForwardBatch& batch, std::span<const KvCacheLayer> kv_cache) {
+  const int n = batch.attn.num_tokens;
+  const float eps = config_.rms_norm_eps;
+  backend_->EmbeddingLookup(weights_.embed.view, batch.token_ids, residual_.Rows(0, n));
+  for (int layer = 0; layer < config_.n_layers; ++layer) {
+    // The previous block's output (proj_out_) joins the residual inside the norm.
+    const Tensor& norm = weights_.layers[layer].attn_norm.view;
+    if (layer == 0) {
+      backend_->RmsNorm(residual_.Rows(0, n), norm, eps, normed_.Rows(0, n));
+    } else {
+      backend_->AddRmsNorm(residual_.Rows(0, n), proj_out_.Rows(0, n), norm, eps, normed_.Rows(0, n));
+    }
+    AttentionBlock(layer, batch, kv_cache[layer], n);
+    FeedForwardBlock(layer, n);
+  }
+  backend_->AddRmsNorm(residual_.Rows(0, n), proj_out_.Rows(0, n), weights_.final_norm.view, eps,
+                       normed_.Rows(0, n));
+  const Tensor selected = selected_.Rows(0, batch.num_logit_rows);
+  backend_->GatherRows(normed_.Rows(0, n), batch.logit_rows, selected);
+  return selected;
+}
+
+// normed_ (the attention input) -> proj_out_ = attention(normed_) * wo^T.
+void LlamaModel::AttentionBlock(int layer, const ForwardBatch& batch, const KvCacheLayer& kv, int n) {
+  const DeviceLayerWeights& w = weights_.layers[layer];
+  const AttentionShape shape{config_.n_heads, config_.n_kv_heads, config_.head_dim};
+  const Tensor qkv = qkv_.Rows(0, n);
+  backend_->Gemm(normed_.Rows(0, n), w.wqkv.view, w.bqkv.view, qkv);
+  const RopeTables rope{rope_cos_.view, rope_sin_.view, config_.rope_style};
+  backend_->RopeAndCacheWrite(qkv, rope, shape, batch.attn, kv);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
+  backend_->PagedAttention(qkv.Cols(0, config_.q_dim()), kv, batch.attn, shape, scale,
+                           attn_out_.Rows(0, n));
+  backend_->Gemm(attn_out_.Rows(0, n), w.wo.view, Tensor{}, proj_out_.Rows(0, n));
+}
+
+// residual += proj_out_; normed_ = RmsNorm(residual); proj_out_ = SwiGLU FFN(normed_).
+void LlamaModel::FeedForwardBlock(int layer, int n) {
+  const DeviceLayerWeights& w = weights_.layers[layer];
+  backend_->AddRmsNorm(residual_.Rows(0, n), proj_out_.Rows(0, n), w.ffn_norm.view,
+                       config_.rms_norm_eps, normed_.Rows(0, n));
+  backend_->Gemm(normed_.Rows(0, n), w.w_gate_up.view, Tensor{}, gate_up_.Rows(0, n));
+  backend_->SiluMul(gate_up_.Rows(0, n), ffn_act_.Rows(0, n));
+  backend_->Gemm(ffn_act_.Rows(0, n), w.w_down.view, Tensor{}, proj_out_.Rows(0, n));
+}
+
+Tensor LlamaModel::Logits(const Tensor& hidden_rows) {
+  const Tensor out = logits_.Rows(0, hidden_rows.rows());
+  backend_->Gemm(hidden_rows, weights_.lm_head_view(), Tensor{}, out);
+  return out;
+}
+
+}  // namespace gqa

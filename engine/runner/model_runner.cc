@@ -1,0 +1,132 @@
+#include "engine/runner/model_runner.h"
+
+#include <algorithm>
+
+#include "engine/common/status_macros.h"
+#include "engine/sampling/logprobs.h"
+
+namespace gqa {
+
+absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelWeights& weights,
+                                                                 std::unique_ptr<Backend> backend,
+                                                                 const RunnerLimits& limits,
+                                                                 int block_size,
+                                                                 int num_kv_blocks) {
+  std::unique_ptr<ModelRunner> r(new ModelRunner());
+  r->backend_ = std::move(backend);
+  r->limits_ = limits;
+  GQA_ASSIGN_OR_RETURN(r->model_, LlamaModel::Create(weights, r->backend_.get(),
+                                                     limits.max_num_tokens, limits.max_logit_rows));
+  GQA_ASSIGN_OR_RETURN(r->kv_cache_, KvCacheStorage::Allocate(*r->backend_, weights.config,
+                                                              block_size, num_kv_blocks));
+  r->max_blocks_per_seq_ = (limits.max_model_len + block_size - 1) / block_size;
+  const size_t i32_capacity = 3 * size_t(limits.max_num_tokens) + 2 * limits.max_num_seqs + 1 +
+                              size_t(limits.max_num_seqs) * r->max_blocks_per_seq_;
+  r->host_i32_.reserve(i32_capacity);
+  r->host_slots_.reserve(limits.max_num_tokens);
+  GQA_ASSIGN_OR_RETURN(r->device_i32_, r->backend_->Allocate(i32_capacity * sizeof(int32_t)));
+  GQA_ASSIGN_OR_RETURN(r->device_slots_,
+                       r->backend_->Allocate(limits.max_num_tokens * sizeof(int64_t)));
+  r->host_logits_.resize(size_t(limits.max_logit_rows) * weights.config.vocab_size);
+  return r;
+}
+
+ForwardBatch ModelRunner::PrepareInputs(const ScheduledBatch& batch, std::vector<LogitUse>& uses) {
+  const int num_seqs = static_cast<int>(batch.seqs.size());
+  const int num_tokens = batch.num_tokens;
+  const int block_size = kv_cache_.block_size();
+  // Sections of host_i32_, in order; sizes are this step's, so one copy moves them all.
+  std::vector<int32_t> token_ids, positions, query_start{0}, context_lens, logit_rows;
+  std::vector<int32_t> block_tables(size_t(num_seqs) * max_blocks_per_seq_, 0);
+  host_slots_.clear();
+  int max_query_len = 0, max_context_len = 0;
+  for (int s = 0; s < num_seqs; ++s) {
+    const ScheduledSequence& sched = batch.seqs[s];
+    const Sequence& seq = *sched.seq;
+    const int start = seq.num_computed_tokens;
+    const int end = start + sched.num_new_tokens;
+    for (int pos = start; pos < end; ++pos) {
+      const int row = static_cast<int>(token_ids.size());
+      token_ids.push_back(seq.token_ids()[pos]);
+      positions.push_back(pos);
+      host_slots_.push_back(int64_t{seq.block_table[pos / block_size]} * block_size +
+                            pos % block_size);
+      // Row `pos` predicts token pos + 1: score it when it is a prompt token.
+      if (sched.prompt_logprobs && pos + 1 < seq.num_prompt_tokens()) {
+        logit_rows.push_back(row);
+        uses.push_back({s, seq.token_ids()[pos + 1]});
+      }
+    }
+    if (sched.sample) {
+      logit_rows.push_back(static_cast<int>(token_ids.size()) - 1);
+      uses.push_back({s, -1});
+    }
+    query_start.push_back(static_cast<int>(token_ids.size()));
+    context_lens.push_back(end);
+    std::copy(seq.block_table.begin(), seq.block_table.end(),
+              block_tables.begin() + size_t(s) * max_blocks_per_seq_);
+    max_query_len = std::max(max_query_len, sched.num_new_tokens);
+    max_context_len = std::max(max_context_len, end);
+  }
+
+  host_i32_.clear();
+  std::vector<size_t> offsets;
+  for (const std::vector<int32_t>* section :
+       {&token_ids, &positions, &query_start, &context_lens, &block_tables, &logit_rows}) {
+    offsets.push_back(host_i32_.size());
+    host_i32_.insert(host_i32_.end(), section->begin(), section->end());
+  }
+  backend_->CopyToDevice(device_i32_.data(), host_i32_.data(), host_i32_.size() * sizeof(int32_t));
+  backend_->CopyToDevice(device_slots_.data(), host_slots_.data(),
+                         host_slots_.size() * sizeof(int64_t));
+
+  const auto* dev = static_cast<const int32_t*>(device_i32_.data());
+  ForwardBatch fb;
+  fb.token_ids = dev + offsets[0];
+  fb.attn.num_seqs = num_seqs;
+  fb.attn.num_tokens = num_tokens;
+  fb.attn.max_query_len = max_query_len;
+  fb.attn.max_context_len = max_context_len;
+  fb.attn.max_blocks_per_seq = max_blocks_per_seq_;
+  fb.attn.positions = dev + offsets[1];
+  fb.attn.query_start = dev + offsets[2];
+  fb.attn.context_lens = dev + offsets[3];
+  fb.attn.block_tables = dev + offsets[4];
+  fb.attn.slot_mapping = static_cast<const int64_t*>(device_slots_.data());
+  fb.logit_rows = dev + offsets[5];
+  fb.num_logit_rows = static_cast<int>(logit_rows.size());
+  return fb;
+}
+
+void ModelRunner::ConsumeLogits(const ScheduledBatch& batch, const std::vector<LogitUse>& uses,
+                                const Tensor& hidden, StepOutput& out) {
+  const int vocab = config().vocab_size;
+  for (size_t begin = 0; begin < uses.size(); begin += limits_.max_logit_rows) {
+    const size_t end = std::min(uses.size(), begin + limits_.max_logit_rows);
+    const Tensor logits = model_->Logits(hidden.Rows(begin, end));
+    backend_->CopyToHost(host_logits_.data(), logits.data, logits.nbytes());
+    for (size_t i = begin; i < end; ++i) {
+      const std::span<const float> row(host_logits_.data() + (i - begin) * vocab, vocab);
+      const LogitUse& use = uses[i];
+      SequenceStepOutput& so = out.seqs[use.seq_index];
+      if (use.next_token >= 0) {
+        so.prompt_logprobs.push_back(LogSoftmaxAt(row, use.next_token));
+      } else {
+        so.sample = batch.seqs[use.seq_index].seq->sampler.Sample(row);
+      }
+    }
+  }
+}
+
+StepOutput ModelRunner::Execute(const ScheduledBatch& batch) {
+  StepOutput out;
+  out.seqs.resize(batch.seqs.size());
+  if (batch.empty()) return out;
+  std::vector<LogitUse> uses;
+  const ForwardBatch inputs = PrepareInputs(batch, uses);
+  const Tensor hidden = model_->Forward(inputs, kv_cache_.layers());
+  ConsumeLogits(batch, uses, hidden, out);
+  return out;
+}
+
+}  // namespace gqa

@@ -1,0 +1,39 @@
+// SetUpModel: resolves what the tools were asked to serve into weights and a
+// tokenizer: an HF directory, a llama2.c .bin (+ tokenizer.bin), dummy
+// weights of a preset shape, or, when nothing is named, the built-in demo
+// model (a tiny GQA model with seeded random weights and a byte vocabulary).
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/model/model_weights.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace gqa {
+
+struct ModelSetupOptions {
+  std::string model;      // HF dir, llama2.c .bin, or (dummy) a config.json; empty: demo
+  std::string tokenizer;  // llama2.c tokenizer.bin, tokenizer.json or HF dir; empty: the model's
+  std::string load_format = "auto";  // "auto" | "dummy"
+  std::string preset;                // dummy: preset name
+  std::string dtype = "f32";         // dummy: weight dtype
+  uint64_t seed = 0;                 // dummy: weight seed
+};
+
+struct LoadedModel {
+  ModelWeights weights;
+  std::unique_ptr<Tokenizer> tokenizer;  // null when none could be found
+  std::string description;               // one line for logs
+  bool is_demo = false;
+};
+
+// Loads the model; writes a line about what was loaded to `log`.
+absl::StatusOr<LoadedModel> SetUpModel(const ModelSetupOptions& options, std::ostream& log);
+
+// "tiny, demo, stories15m, ..." for help texts.
+std::string PresetList();
+
+}  // namespace gqa

@@ -1,0 +1,99 @@
+#include "engine/sampling/sequence_sampler.h"
+
+#include <cmath>
+#include <limits>
+
+#include "engine/sampling/token_distribution.h"
+
+namespace gqa {
+namespace {
+
+// Scratch shared by all samplers of a thread (see the header's "Memory").
+struct Workspace {
+  std::vector<float> logits;  // [vocab] penalized logits, NaN -> -inf
+  TokenDistribution distribution;
+};
+
+Workspace& ThreadWorkspace() {
+  thread_local Workspace workspace;
+  return workspace;
+}
+
+FilterParams FiltersOf(const SamplingParams& params) {
+  return FilterParams{.temperature = params.temperature,
+                      .top_k = params.top_k,
+                      .top_p = params.top_p,
+                      .min_p = params.min_p};
+}
+
+}  // namespace
+
+SequenceSampler::SequenceSampler(const SamplingParams& params,
+                                 std::span<const int> prompt_token_ids, uint64_t fallback_seed)
+    : params_(params), penalties_(prompt_token_ids), rng_(params.seed.value_or(fallback_seed)) {}
+
+std::span<const float> SequenceSampler::Penalize(std::span<const float> logits,
+                                                 bool* changed) const {
+  std::vector<float>& out = ThreadWorkspace().logits;
+  out.resize(logits.size());
+  // NaN -> -inf: a NaN would break the strict ordering the top-k/top-p sorts rely on.
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < logits.size(); ++i) {
+    out[i] = std::isnan(logits[i]) ? kNegInf : logits[i];
+  }
+  *changed = penalties_.Apply(params_, out);
+  return out;
+}
+
+SampleResult SequenceSampler::Sample(std::span<const float> logits) {
+  // The one draw of this token, taken first so that no branch below can skip or repeat it.
+  const double u = rng_.UniformDouble();
+  SampleResult result;
+  if (logits.empty()) {
+    result.logprob = -std::numeric_limits<float>::infinity();
+    return result;
+  }
+  bool changed = false;
+  std::span<const float> penalized = Penalize(logits, &changed);
+  if (params_.greedy()) {
+    result.token_id = ArgMax(penalized);
+  } else {
+    TokenDistribution& distribution = ThreadWorkspace().distribution;
+    distribution.Build(penalized, FiltersOf(params_));
+    result.token_id = distribution.Sample(u);
+  }
+  const double log_sum_exp = LogSumExp(logits);
+  result.logprob = LogSoftmaxAt(logits, result.token_id, log_sum_exp);
+  if (params_.top_logprobs > 0) {
+    result.top_logprobs = TopLogprobs(logits, params_.top_logprobs, log_sum_exp);
+  }
+  return result;
+}
+
+void SequenceSampler::Accept(int token_id) {
+  penalties_.Accept(token_id);
+  ++num_output_tokens_;
+}
+
+std::vector<float> SequenceSampler::ComputeProbs(std::span<const float> logits) const {
+  std::vector<float> probs(logits.size(), 0.0f);
+  if (logits.empty()) return probs;
+  bool changed = false;
+  std::span<const float> penalized = Penalize(logits, &changed);
+  if (params_.greedy()) {
+    probs[ArgMax(penalized)] = 1.0f;
+    return probs;
+  }
+  TokenDistribution& distribution = ThreadWorkspace().distribution;
+  distribution.Build(penalized, FiltersOf(params_));
+  distribution.Scatter(probs);
+  return probs;
+}
+
+std::vector<float> SequenceSampler::PenalizedLogits(std::span<const float> logits) const {
+  bool changed = false;
+  std::span<const float> penalized = Penalize(logits, &changed);
+  return std::vector<float>(penalized.begin(), penalized.end());
+}
+
+}  // namespace gqa

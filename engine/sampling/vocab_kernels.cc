@@ -1,0 +1,110 @@
+#include "engine/sampling/vocab_kernels.h"
+
+#include <cmath>
+#include <limits>
+
+namespace gqa {
+namespace {
+
+// Lanes of the blocked loops: 16 floats = two AVX2 registers, or one AVX-512 one. Each
+// block is computed lane-wise (which the compiler vectorizes) and added into kLanes
+// accumulators; the final reduction order is fixed, so results never depend on the ISA.
+constexpr size_t kLanes = 16;
+
+template <typename T>
+T ReduceLanes(const T (&acc)[kLanes]) {
+  T sum = 0;
+  for (T a : acc) sum += a;
+  return sum;
+}
+
+// Sum over i of f(i), f returning float, accumulated in double lane by lane.
+template <typename F>
+double LaneSum(size_t n, F f) {
+  double acc[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    float block[kLanes];
+    for (size_t j = 0; j < kLanes; ++j) block[j] = f(i + j);
+    for (size_t j = 0; j < kLanes; ++j) acc[j] += block[j];
+  }
+  for (size_t j = 0; i < n; ++i, ++j) acc[j] += f(i);
+  return ReduceLanes(acc);
+}
+
+}  // namespace
+
+float MaxIgnoringNaN(std::span<const float> values, bool* has_nan) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  float lane_max[kLanes];
+  bool lane_nan[kLanes];
+  for (size_t j = 0; j < kLanes; ++j) {
+    lane_max[j] = kNegInf;
+    lane_nan[j] = false;
+  }
+  const size_t n = values.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      const float v = values[i + j];
+      lane_max[j] = v > lane_max[j] ? v : lane_max[j];  // NaN compares false: skipped
+      lane_nan[j] |= v != v;
+    }
+  }
+  for (size_t j = 0; i < n; ++i, ++j) {
+    const float v = values[i];
+    lane_max[j] = v > lane_max[j] ? v : lane_max[j];
+    lane_nan[j] |= v != v;
+  }
+  float result = kNegInf;
+  bool any_nan = false;
+  for (size_t j = 0; j < kLanes; ++j) {
+    result = lane_max[j] > result ? lane_max[j] : result;
+    any_nan |= lane_nan[j];
+  }
+  *has_nan = any_nan;
+  return result;
+}
+
+double SumExpShifted(std::span<const float> x, float max, float scale) {
+  return LaneSum(x.size(), [&](size_t i) { return ExpNonPositive((x[i] - max) * scale); });
+}
+
+double ExpShifted(std::span<const float> x, float max, float scale, std::span<float> out) {
+  float* dst = out.data();
+  return LaneSum(x.size(), [&](size_t i) {
+    const float e = ExpNonPositive((x[i] - max) * scale);
+    dst[i] = e;
+    return e;
+  });
+}
+
+double SumInDouble(std::span<const float> values) {
+  return LaneSum(values.size(), [&](size_t i) { return values[i]; });
+}
+
+double SumAtLeast(std::span<const float> values, float threshold) {
+  return LaneSum(values.size(),
+                 [&](size_t i) { return values[i] >= threshold ? values[i] : 0.0f; });
+}
+
+size_t CountAtLeast(std::span<const float> values, float threshold) {
+  uint32_t acc[kLanes] = {};
+  const size_t n = values.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) acc[j] += values[i + j] >= threshold;
+  }
+  size_t count = 0;
+  for (; i < n; ++i) count += values[i] >= threshold;
+  for (uint32_t a : acc) count += a;
+  return count;
+}
+
+void CollectAtLeast(std::span<const float> values, float threshold, std::vector<int>* ids) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] >= threshold) ids->push_back(static_cast<int>(i));
+  }
+}
+
+}  // namespace gqa

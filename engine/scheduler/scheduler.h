@@ -1,0 +1,65 @@
+// Scheduler: unified, iteration-level continuous batching (vLLM v1 style).
+// Every step, running sequences get their uncomputed tokens first (one for a
+// decode, a chunk for a long prompt), then waiting sequences are admitted in
+// priority/arrival order, all under a token budget and a sequence cap. When the
+// KV pool runs dry, the last running sequence in scheduling order (lowest
+// priority, newest) is preempted: its blocks are freed and it is recomputed
+// later.
+//
+// Thread ownership: the engine thread. Sequences are owned by the caller; the
+// scheduler holds pointers to the waiting and running ones.
+#pragma once
+
+#include <deque>
+#include <vector>
+
+#include "engine/kv_cache/kv_cache_manager.h"
+#include "engine/scheduler/scheduled_batch.h"
+#include "engine/scheduler/sequence.h"
+
+namespace gqa {
+
+struct SchedulerConfig {
+  int max_num_seqs = 64;             // sequences per step
+  int max_num_batched_tokens = 512;  // tokens per step (chunked prefill beyond it)
+  int max_model_len = 0;             // context length; a sequence stops at it
+  std::vector<int> eos_token_ids;
+};
+
+class Scheduler {
+ public:
+  Scheduler(const SchedulerConfig& config, KvCacheManager* kv_cache);
+
+  void AddWaiting(Sequence* seq);
+  // Removes `seq` from the queues, frees its blocks and marks it finished(kAborted).
+  void Abort(Sequence* seq);
+
+  ScheduledBatch Schedule();
+  // Applies a step's results: advances num_computed_tokens, appends sampled
+  // tokens, applies stop rules. Finished sequences have their blocks freed
+  // and are returned (they leave the scheduler).
+  std::vector<Sequence*> Update(const ScheduledBatch& batch, const StepOutput& out);
+
+  int num_running() const { return static_cast<int>(running_.size()); }
+  int num_waiting() const { return static_cast<int>(waiting_.size()); }
+  bool HasUnfinished() const { return !running_.empty() || !waiting_.empty(); }
+  int64_t num_preemptions_total() const { return num_preemptions_total_; }
+
+ private:
+  // Allocates KV for `num_new` more tokens of `seq`, preempting from the back
+  // of running_ as needed. Returns false if `seq` itself had to be preempted.
+  bool GrowOrPreempt(Sequence* seq, int num_new);
+  void Preempt(Sequence* victim);
+  void InsertSorted(std::vector<Sequence*>& list, Sequence* seq);
+  void InsertSorted(std::deque<Sequence*>& list, Sequence* seq);
+  FinishReason CheckStop(const Sequence& seq, int32_t token) const;
+  void Finish(Sequence* seq, FinishReason reason);
+
+  SchedulerConfig config_;
+  KvCacheManager* kv_cache_;
+  std::deque<Sequence*> waiting_;   // scheduling order
+  std::vector<Sequence*> running_;  // scheduling order; preemption takes the back
+  int64_t num_preemptions_total_ = 0;
+};
+
+}  // namespace gqa
