@@ -1,5 +1,7 @@
 // Times the two GEMM kernels of the CPU backend (cpu::GemmMatVec and
-// cpu::GemmBlas) on decode-sized shapes, to choose cpu::MatVecMaxRows().
+// cpu::GemmBlas) on decode- to prefill-sized shapes, to choose
+// cpu::MatVecMaxRows(); also OpenBLAS's own threading (one sgemm call with
+// openblas_set_num_threads(T)), the alternative GemmBlas's OpenMP split replaced.
 //
 //   gemm_dispatch_bench [--rounds=R] [--threads=T]
 //
@@ -71,7 +73,7 @@ int main(int argc, char** argv) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   constexpr int kMaxRows = 128;
-  struct Result { double matvec = 1e300, blas = 1e300; };
+  struct Result { double matvec = 1e300, blas = 1e300, blas_threads = 1e300; };
   std::vector<std::vector<Result>> results(std::size(kShapes), std::vector<Result>(std::size(kRows)));
 
   for (int round = 0; round < rounds; ++round) {
@@ -90,21 +92,27 @@ int main(int argc, char** argv) {
           gqa::cpu::GemmMatVec(xt, wt, gqa::Tensor{}, yt, num_threads);
         }, 20000));
         r.blas = std::min(r.blas, MinMicros([&] {
-          gqa::cpu::GemmBlas(xt, wt, gqa::Tensor{}, yt);
+          gqa::cpu::GemmBlas(xt, wt, gqa::Tensor{}, yt, num_threads);
         }, 20000));
+        openblas_set_num_threads(num_threads);  // one slice, OpenBLAS threads
+        r.blas_threads = std::min(r.blas_threads, MinMicros([&] {
+          gqa::cpu::GemmBlas(xt, wt, gqa::Tensor{}, yt, 1);
+        }, 20000));
+        openblas_set_num_threads(1);
       }
     }
   }
 
   std::printf("threads: %d, rounds: %d, MatVecMaxRows(): %d, OpenBLAS core: %s\n\n", num_threads,
               rounds, gqa::cpu::MatVecMaxRows(), openblas_get_corename());
-  std::printf("| w [n, k] | m | matvec us | sgemm us | sgemm / matvec |\n");
-  std::printf("|---|---:|---:|---:|---:|\n");
+  std::printf("| w [n, k] | m | matvec us | sgemm us | sgemm / matvec | sgemm, OpenBLAS threads us |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (size_t si = 0; si < std::size(kShapes); ++si) {
     for (size_t mi = 0; mi < std::size(kRows); ++mi) {
       const Result& r = results[si][mi];
-      std::printf("| %s | %d | %.1f | %.1f | %.2f%s |\n", kShapes[si].what, kRows[mi], r.matvec,
-                  r.blas, r.blas / r.matvec, r.matvec <= r.blas ? " (matvec)" : " (sgemm)");
+      std::printf("| %s | %d | %.1f | %.1f | %.2f%s | %.1f |\n", kShapes[si].what, kRows[mi],
+                  r.matvec, r.blas, r.blas / r.matvec, r.matvec <= r.blas ? " matvec" : " sgemm",
+                  r.blas_threads);
     }
   }
   return 0;

@@ -1,7 +1,12 @@
 #include "engine/model/dummy_weights.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -21,9 +26,20 @@ uint64_t Mix(uint64_t z) {  // splitmix64's finaliser
   return z ^ (z >> 31);
 }
 
+// murmur3's 32-bit finaliser: 32-bit multiplies vectorise (AVX2), 64-bit ones don't.
+inline uint32_t Fmix32(uint32_t z) {
+  z = (z ^ (z >> 16)) * 0x85EBCA6Bu;
+  z = (z ^ (z >> 13)) * 0xC2B2AE35u;
+  return z ^ (z >> 16);
+}
+
+// Values are center + half_width * s / 2^23 for a uniform integer s in
+// [-2^23, 2^23). `center` is 0 (one rounding) or used with a power-of-two
+// half_width (exact product, one rounding), so no FMA contraction can change a
+// value: the same seed gives the same bits on every machine.
 struct Fill {
   Tensor tensor;
-  float center;  // values are uniform in [center - half_width, center + half_width)
+  float center;
   float half_width;
 };
 
@@ -32,25 +48,44 @@ struct Chunk {
   int64_t begin;  // first element
 };
 
+template <typename T, T (*Convert)(float)>
+void FillRun(T* out, int64_t n, uint32_t key, float center, float scale) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t z = Fmix32(key + static_cast<uint32_t>(i) * 0x9E3779B9u);
+    const int32_t s = static_cast<int32_t>(z >> 8) - (1 << 23);
+    out[i] = Convert(center + static_cast<float>(s) * scale);
+  }
+}
+
+float Identity(float x) { return x; }
+
 // Writes elements [c.begin, c.begin + kChunk) of one tensor from its own stream.
 void FillChunk(const Fill& f, const Chunk& c, uint64_t seed) {
-  const int64_t end = std::min(c.begin + kChunk, f.tensor.numel());
-  uint64_t state = Mix(Mix(seed + kGolden * (c.fill + 1)) + c.begin);
-  const float scale = f.half_width * 0x1p-23f;  // maps [0, 2^24) to [-hw, hw)
-  const float offset = f.center - f.half_width;
-  int64_t i = c.begin;
-  while (i < end) {
-    const uint64_t z = Mix(state += kGolden);
-    const float values[2] = {static_cast<float>(z >> 40) * scale + offset,
-                             static_cast<float>((z >> 16) & 0xFFFFFF) * scale + offset};
-    for (int k = 0; k < 2 && i < end; ++k, ++i) {
-      switch (f.tensor.dtype) {
-        case DType::kF32: f.tensor.as<float>()[i] = values[k]; break;
-        case DType::kF16: f.tensor.as<uint16_t>()[i] = F32ToF16(values[k]); break;
-        case DType::kBF16: f.tensor.as<uint16_t>()[i] = F32ToBf16(values[k]); break;
-      }
-    }
+  const int64_t n = std::min(kChunk, f.tensor.numel() - c.begin);
+  const uint32_t key = static_cast<uint32_t>(Mix(Mix(seed + kGolden * (c.fill + 1)) + c.begin));
+  const float scale = f.half_width * 0x1p-23f;
+  switch (f.tensor.dtype) {
+    case DType::kF32:
+      return FillRun<float, Identity>(f.tensor.as<float>() + c.begin, n, key, f.center, scale);
+    case DType::kF16:
+      return FillRun<uint16_t, F32ToF16>(f.tensor.as<uint16_t>() + c.begin, n, key, f.center,
+                                         scale);
+    case DType::kBF16:
+      return FillRun<uint16_t, F32ToBf16>(f.tensor.as<uint16_t>() + c.begin, n, key, f.center,
+                                          scale);
   }
+}
+
+// /proc/meminfo's MemAvailable, or nullopt where it cannot be read.
+std::optional<uint64_t> MemAvailableBytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib;
+  while (in >> key >> kib) {
+    if (key == "MemAvailable:") return kib * 1024;
+    in.ignore(256, '\n');
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -63,7 +98,7 @@ absl::StatusOr<ModelWeights> MakeDummyWeights(const ModelConfig& config, DType d
   w.config.dtype = dtype;
   std::vector<WeightSlot> slots = HfWeightSlots(&w);
 
-  // One 64-byte aligned buffer for everything; each tensor starts on 64 bytes.
+  // One page-aligned buffer for everything; each tensor starts on 64 bytes.
   size_t total = 0;
   std::vector<size_t> offsets;
   for (const WeightSlot& s : slots) {
@@ -72,14 +107,23 @@ absl::StatusOr<ModelWeights> MakeDummyWeights(const ModelConfig& config, DType d
     for (int64_t d : s.shape) n *= d;
     total += (n + 63) / 64 * 64;
   }
-  void* buffer = std::aligned_alloc(64, total + 64);
-  if (buffer == nullptr) {
+  // Refuse up front rather than be killed half way through filling.
+  if (const std::optional<uint64_t> avail = MemAvailableBytes(); avail && total > *avail) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "dummy weights for '%s' need %.2f GiB, only %.2f GiB of memory is available",
+        config.name, total / 1073741824.0, *avail / 1073741824.0));
+  }
+  // MAP_POPULATE faults every page in one call: on large models that is much
+  // faster than one page fault per 4 KiB from the filling threads.
+  void* buffer = ::mmap(nullptr, std::max<size_t>(total, 1), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (buffer == MAP_FAILED) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "dummy weights for '%s' need %.2f GiB, which cannot be allocated", config.name,
         total / 1073741824.0));
   }
-  w.storage.push_back(
-      std::shared_ptr<const void>(buffer, [](const void* p) { std::free(const_cast<void*>(p)); }));
+  w.storage.push_back(std::shared_ptr<const void>(
+      buffer, [total](const void* p) { ::munmap(const_cast<void*>(p), std::max<size_t>(total, 1)); }));
 
   std::vector<Fill> fills;
   std::vector<Chunk> chunks;
@@ -95,9 +139,9 @@ absl::StatusOr<ModelWeights> MakeDummyWeights(const ModelConfig& config, DType d
     if (t.ndim == 2) {
       fills.push_back({t, 0.0f, std::sqrt(3.0f / static_cast<float>(t.shape[1]))});
     } else if (absl::EndsWith(s.name, "norm.weight")) {
-      fills.push_back({t, 1.0f, 0.1f});
+      fills.push_back({t, 1.0f, 0.125f});
     } else {  // q/k/v bias
-      fills.push_back({t, 0.0f, 0.1f});
+      fills.push_back({t, 0.0f, 0.125f});
     }
     for (int64_t b = 0; b < t.numel(); b += kChunk) chunks.push_back({static_cast<int>(i), b});
   }

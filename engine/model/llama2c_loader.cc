@@ -92,30 +92,39 @@ class Cursor {
   bool overflow_ = false;
 };
 
-// Lays the file's arrays out onto `w` (views are only dereferenced after the
-// caller has checked the file size against cursor.bytes()).
-void LayOut(Cursor& cur, ModelWeights* w) {
-  const ModelConfig& c = w->config;
+// Walks the file's arrays in order, handing out views into `w`; with
+// w == nullptr it only counts them (run first: the layer count may be absurd
+// until the file size has confirmed it).
+void LayOut(const ModelConfig& c, Cursor& cur, ModelWeights* w) {
   const int64_t d = c.dim, kv = c.kv_dim(), h = c.hidden_dim, L = c.n_layers;
-  w->embed = cur.Take({c.vocab_size, d});
-  w->layers.resize(L);
-  // Each per-layer array is stored for all layers before the next one.
-  auto per_layer = [&](Tensor LayerWeights::*field, std::initializer_list<int64_t> dims) {
-    for (int64_t i = 0; i < L; ++i) w->layers[i].*field = cur.Take(dims);
+  auto array = [&](Tensor* dst, int64_t rows, int64_t cols) {
+    if (w == nullptr) return cur.Skip({rows, cols});
+    *dst = cols == 1 ? cur.Take({rows}) : cur.Take({rows, cols});
   };
-  per_layer(&LayerWeights::attn_norm, {d});
-  per_layer(&LayerWeights::wq, {d, d});
-  per_layer(&LayerWeights::wk, {kv, d});
-  per_layer(&LayerWeights::wv, {kv, d});
-  per_layer(&LayerWeights::wo, {d, d});
-  per_layer(&LayerWeights::ffn_norm, {d});
-  per_layer(&LayerWeights::w_gate, {h, d});   // w1
-  per_layer(&LayerWeights::w_down, {d, h});   // w2
-  per_layer(&LayerWeights::w_up, {h, d});     // w3
-  w->final_norm = cur.Take({d});
+  // Each per-layer array is stored for all layers before the next one.
+  auto per_layer = [&](Tensor LayerWeights::*field, int64_t rows, int64_t cols) {
+    if (w == nullptr) return cur.Skip({L, rows, cols});
+    for (int64_t i = 0; i < L; ++i) array(&(w->layers[i].*field), rows, cols);
+  };
+  if (w != nullptr) w->layers.resize(L);
+  array(w ? &w->embed : nullptr, c.vocab_size, d);
+  per_layer(&LayerWeights::attn_norm, d, 1);
+  per_layer(&LayerWeights::wq, d, d);
+  per_layer(&LayerWeights::wk, kv, d);
+  per_layer(&LayerWeights::wv, kv, d);
+  per_layer(&LayerWeights::wo, d, d);
+  per_layer(&LayerWeights::ffn_norm, d, 1);
+  per_layer(&LayerWeights::w_gate, h, d);  // w1
+  per_layer(&LayerWeights::w_down, d, h);  // w2
+  per_layer(&LayerWeights::w_up, h, d);    // w3
+  array(w ? &w->final_norm : nullptr, d, 1);
   cur.Skip({c.max_seq_len, c.head_dim / 2});  // freq_cis_real
   cur.Skip({c.max_seq_len, c.head_dim / 2});  // freq_cis_imag
-  w->lm_head = c.tie_word_embeddings ? w->embed : cur.Take({c.vocab_size, d});
+  if (c.tie_word_embeddings) {
+    if (w != nullptr) w->lm_head = w->embed;
+  } else {
+    array(w ? &w->lm_head : nullptr, c.vocab_size, d);
+  }
 }
 
 }  // namespace
@@ -137,18 +146,20 @@ absl::StatusOr<ModelWeights> LoadLlama2c(std::string_view path_sv) {
   ModelWeights w;
   GQA_RETURN_IF_ERROR(HeaderToConfig(h, path, &w.config));
 
-  Cursor cur(file->data() + kHeaderBytes);
-  LayOut(cur, &w);
-  if (cur.overflow()) {
+  Cursor count(nullptr);
+  LayOut(w.config, count, nullptr);
+  if (count.overflow()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": llama2.c header sizes overflow (over 2^62 bytes)"));
   }
-  const uint64_t expected = kHeaderBytes + cur.bytes();
+  const uint64_t expected = kHeaderBytes + count.bytes();
   if (file->size() != expected) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": expected ", expected, " bytes for the llama2.c header's shapes, file has ",
         file->size(), " bytes (", file->size() < expected ? "truncated" : "trailing data", ")"));
   }
+  Cursor cur(file->data() + kHeaderBytes);
+  LayOut(w.config, cur, &w);
   w.storage.push_back(file);
   return w;
 }

@@ -1,16 +1,13 @@
 #include "engine/runner/model_setup.h"
 
 #include <filesystem>
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/common/status_macros.h"
 #include "engine/model/dummy_weights.h"
-#include "engine/model/hf_loader.h"
-#include "engine/model/llama2c_loader.h"
+#include "engine/model/model_loader.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 #include "engine/tokenizer/hf/hf_tokenizer.h"
 #include "engine/tokenizer/llama2c_tokenizer.h"
@@ -22,25 +19,6 @@ namespace fs = std::filesystem;
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-absl::StatusOr<ModelConfig> DummyConfig(const ModelSetupOptions& o) {
-  if (!o.preset.empty()) return PresetConfig(o.preset);
-  if (o.model.empty()) {
-    return absl::InvalidArgumentError("--load-format dummy needs --preset NAME or a config.json");
-  }
-  const std::string path = fs::is_directory(o.model) ? (fs::path(o.model) / "config.json").string()
-                                                     : o.model;
-  GQA_ASSIGN_OR_RETURN(std::string text, ReadText(path));
-  return ParseHfConfig(text, path);
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path, int vocab_size) {
@@ -58,10 +36,6 @@ std::string PresetList() { return absl::StrJoin(PresetNames(), ", "); }
 
 absl::StatusOr<LoadedModel> SetUpModel(const ModelSetupOptions& o, std::ostream& log) {
   LoadedModel m;
-  if (o.load_format != "auto" && o.load_format != "dummy") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--load-format: '", o.load_format, "' is not auto or dummy"));
-  }
   if (o.model.empty() && o.load_format == "auto") {
     // The built-in demo model: runs anywhere, needs no download, says so.
     GQA_ASSIGN_OR_RETURN(ModelConfig config, PresetConfig("demo"));
@@ -73,21 +47,27 @@ absl::StatusOr<LoadedModel> SetUpModel(const ModelSetupOptions& o, std::ostream&
         " query heads sharing ", config.n_kv_heads,
         " KV heads) with seeded random weights and a byte vocabulary; its text is noise. "
         "Pass --model for a real model.");
-  } else if (o.load_format == "dummy") {
-    GQA_ASSIGN_OR_RETURN(ModelConfig config, DummyConfig(o));
-    GQA_ASSIGN_OR_RETURN(DType dtype, ParseDType(o.dtype));
-    GQA_ASSIGN_OR_RETURN(m.weights, MakeDummyWeights(config, dtype, o.seed));
-    m.description = absl::StrCat("dummy weights (random, seed ", o.seed, ") of shape '",
-                                 o.preset.empty() ? o.model : o.preset, "'");
-  } else if (fs::is_directory(o.model)) {
-    GQA_ASSIGN_OR_RETURN(m.weights, LoadHfModel(o.model));
-    m.description = absl::StrCat("HF model ", o.model);
-    if (o.tokenizer.empty() && fs::exists(fs::path(o.model) / "tokenizer.json")) {
-      GQA_ASSIGN_OR_RETURN(m.tokenizer, LoadHfTokenizer(o.model));
-    }
   } else {
-    GQA_ASSIGN_OR_RETURN(m.weights, LoadLlama2c(o.model));
-    m.description = absl::StrCat("llama2.c checkpoint ", o.model);
+    ModelSource source;
+    source.load_format = o.load_format;
+    source.path = o.model;
+    source.dummy_config = o.preset;
+    source.dummy_seed = o.seed;
+    if (o.load_format == "dummy") {
+      GQA_ASSIGN_OR_RETURN(source.dummy_dtype, ParseDType(o.dtype));
+    }
+    GQA_ASSIGN_OR_RETURN(m.weights, LoadModel(source));
+    if (o.load_format == "dummy") {
+      m.description = absl::StrCat("dummy weights (random, seed ", o.seed, ") of shape '",
+                                   o.preset.empty() ? o.model : o.preset, "'");
+    } else if (fs::is_directory(o.model)) {
+      m.description = absl::StrCat("HF model ", o.model);
+      if (o.tokenizer.empty() && fs::exists(fs::path(o.model) / "tokenizer.json")) {
+        GQA_ASSIGN_OR_RETURN(m.tokenizer, LoadHfTokenizer(o.model));
+      }
+    } else {
+      m.description = absl::StrCat("llama2.c checkpoint ", o.model);
+    }
   }
   if (!o.tokenizer.empty()) {
     GQA_ASSIGN_OR_RETURN(m.tokenizer, LoadTokenizer(o.tokenizer, m.weights.config.vocab_size));

@@ -28,6 +28,14 @@ int PenaltyTracker::OutputCount(int token_id) const {
   return it == output_counts_.end() ? 0 : it->second;
 }
 
+bool PenaltyTracker::Changes(const SamplingParams& params) const {
+  const bool repetition = params.repetition_penalty != 1.0f && !seen_tokens_.empty();
+  const bool presence_or_frequency =
+      (params.presence_penalty != 0.0f || params.frequency_penalty != 0.0f) &&
+      !output_tokens_.empty();
+  return repetition || presence_or_frequency;
+}
+
 bool PenaltyTracker::Apply(const SamplingParams& params, std::span<float> logits) const {
   const auto in_vocab = [&](int id) { return id >= 0 && static_cast<size_t>(id) < logits.size(); };
   bool changed = false;

@@ -28,9 +28,12 @@ class PenaltyTracker {
   // Records one output token.
   void Accept(int token_id);
 
+  // Whether Apply(params, ...) may change a logit (false: it would leave them untouched,
+  // and the sampler can skip copying the logits).
+  bool Changes(const SamplingParams& params) const;
+
   // Applies the penalties of `params` to logits [vocab] in place. Token ids outside
-  // [0, vocab) (a prompt from a mismatched tokenizer) are ignored. Returns whether any
-  // logit may have changed (false: the logits are untouched).
+  // [0, vocab) (a prompt from a mismatched tokenizer) are ignored. Returns Changes(params).
   bool Apply(const SamplingParams& params, std::span<float> logits) const;
 
   // How often `token_id` occurs in the output so far.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "engine/sampling/token_distribution.h"
 
@@ -32,8 +33,7 @@ SequenceSampler::SequenceSampler(const SamplingParams& params,
                                  std::span<const int> prompt_token_ids, uint64_t fallback_seed)
     : params_(params), penalties_(prompt_token_ids), rng_(params.seed.value_or(fallback_seed)) {}
 
-std::span<const float> SequenceSampler::Penalize(std::span<const float> logits,
-                                                 bool* changed) const {
+std::span<const float> SequenceSampler::Penalize(std::span<const float> logits) const {
   std::vector<float>& out = ThreadWorkspace().logits;
   out.resize(logits.size());
   // NaN -> -inf: a NaN would break the strict ordering the top-k/top-p sorts rely on.
@@ -41,8 +41,26 @@ std::span<const float> SequenceSampler::Penalize(std::span<const float> logits,
   for (size_t i = 0; i < logits.size(); ++i) {
     out[i] = std::isnan(logits[i]) ? kNegInf : logits[i];
   }
-  *changed = penalties_.Apply(params_, out);
+  penalties_.Apply(params_, out);
   return out;
+}
+
+int SequenceSampler::PickToken(std::span<const float> logits, double u,
+                               std::optional<double>* raw_log_sum_exp) const {
+  // The raw logits are used in place unless penalties change them (or they hold NaN).
+  std::span<const float> work = penalties_.Changes(params_) ? Penalize(logits) : logits;
+  if (params_.greedy()) return ArgMax(work);  // NaN-safe
+  TokenDistribution& distribution = ThreadWorkspace().distribution;
+  if (!distribution.Build(work, FiltersOf(params_))) {
+    work = Penalize(logits);
+    distribution.Build(work, FiltersOf(params_));
+  }
+  // At T = 1 on unpenalized logits, Build's exp pass already summed the raw softmax.
+  if (work.data() == logits.data() && params_.temperature == 1.0f &&
+      distribution.vocab_mass().has_value()) {
+    *raw_log_sum_exp = distribution.max_logit() + std::log(*distribution.vocab_mass());
+  }
+  return distribution.Sample(u);
 }
 
 SampleResult SequenceSampler::Sample(std::span<const float> logits) {
@@ -53,16 +71,9 @@ SampleResult SequenceSampler::Sample(std::span<const float> logits) {
     result.logprob = -std::numeric_limits<float>::infinity();
     return result;
   }
-  bool changed = false;
-  std::span<const float> penalized = Penalize(logits, &changed);
-  if (params_.greedy()) {
-    result.token_id = ArgMax(penalized);
-  } else {
-    TokenDistribution& distribution = ThreadWorkspace().distribution;
-    distribution.Build(penalized, FiltersOf(params_));
-    result.token_id = distribution.Sample(u);
-  }
-  const double log_sum_exp = LogSumExp(logits);
+  std::optional<double> raw_log_sum_exp;
+  result.token_id = PickToken(logits, u, &raw_log_sum_exp);
+  const double log_sum_exp = raw_log_sum_exp ? *raw_log_sum_exp : LogSumExp(logits);
   result.logprob = LogSoftmaxAt(logits, result.token_id, log_sum_exp);
   if (params_.top_logprobs > 0) {
     result.top_logprobs = TopLogprobs(logits, params_.top_logprobs, log_sum_exp);
@@ -78,8 +89,7 @@ void SequenceSampler::Accept(int token_id) {
 std::vector<float> SequenceSampler::ComputeProbs(std::span<const float> logits) const {
   std::vector<float> probs(logits.size(), 0.0f);
   if (logits.empty()) return probs;
-  bool changed = false;
-  std::span<const float> penalized = Penalize(logits, &changed);
+  const std::span<const float> penalized = Penalize(logits);
   if (params_.greedy()) {
     probs[ArgMax(penalized)] = 1.0f;
     return probs;
@@ -91,8 +101,7 @@ std::vector<float> SequenceSampler::ComputeProbs(std::span<const float> logits) 
 }
 
 std::vector<float> SequenceSampler::PenalizedLogits(std::span<const float> logits) const {
-  bool changed = false;
-  std::span<const float> penalized = Penalize(logits, &changed);
+  const std::span<const float> penalized = Penalize(logits);
   return std::vector<float>(penalized.begin(), penalized.end());
 }
 

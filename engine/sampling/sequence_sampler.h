@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -67,9 +68,12 @@ class SequenceSampler {
   int num_output_tokens() const { return num_output_tokens_; }
 
  private:
-  // Penalized logits (NaN mapped to -inf) in the thread-local workspace; returns them and
-  // whether penalties changed anything.
-  std::span<const float> Penalize(std::span<const float> logits, bool* changed) const;
+  // Penalized logits (NaN mapped to -inf), in the thread-local workspace.
+  std::span<const float> Penalize(std::span<const float> logits) const;
+  // Steps 1-5 for the draw u. Sets *raw_log_sum_exp when a pass over the raw logits
+  // already gave it (T = 1, no penalties, no top-k), saving a pass.
+  int PickToken(std::span<const float> logits, double u,
+                std::optional<double>* raw_log_sum_exp) const;
 
   SamplingParams params_;
   PenaltyTracker penalties_;

@@ -1,7 +1,9 @@
 #include "engine/sampling/token_distribution.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "engine/sampling/vocab_kernels.h"
@@ -21,11 +23,17 @@ struct MoreLikely {
 };
 
 // Weight thresholds (relative to the top token's 1) tried in turn to narrow the top-p
-// candidates before sorting; the last takes everything.
+// candidates; the last takes everything.
 constexpr float kNucleusWeightThresholds[] = {0x1.0p-8f, 0x1.0p-16f, 0x1.0p-24f, kNegInf};
 
 // Logit distances below the max tried in turn to narrow the top-k candidates.
 constexpr float kTopKLogitMargins[] = {1.0f, 2.0f, 4.0f, 8.0f, 16.0f, 32.0f, 64.0f};
+
+// Bucket of a weight in [0, 1]: its float bits without the low 19 mantissa bits, i.e.
+// exponent and 4 mantissa bits, 16 buckets per octave. Non-decreasing in the weight, so
+// buckets order tokens as likelihood does. 1.0f -> 2032; 0 -> 0.
+constexpr int kNumBuckets = 2048;
+int BucketOf(float weight) { return static_cast<int>(std::bit_cast<uint32_t>(weight) >> 19); }
 
 // Number of leading weights to keep so that the mass strictly before each kept one is
 // < target (the top-p rule). weights: most likely first. At least 1 when target > 0.
@@ -49,115 +57,136 @@ int ArgMax(std::span<const float> values) {
   return it == values.end() ? 0 : static_cast<int>(it - values.begin());
 }
 
-void TokenDistribution::Build(std::span<const float> logits, const FilterParams& params) {
+bool TokenDistribution::Build(std::span<const float> logits, const FilterParams& params) {
   vocab_ = logits.size();
   dense_ = false;
   ids_.clear();
   weights_.clear();
   total_ = 0.0;
-  if (vocab_ == 0) return;
+  vocab_mass_.reset();
+  if (vocab_ == 0) return true;
 
   bool has_nan = false;
-  const float max_logit = MaxIgnoringNaN(logits, &has_nan);
-  if (!std::isfinite(max_logit)) {  // all -inf, or +inf present: no proper softmax
+  max_logit_ = MaxIgnoringNaN(logits, &has_nan);
+  if (has_nan || !std::isfinite(max_logit_)) {  // all -inf, or +inf present: no softmax
     ids_.push_back(ArgMax(logits));
     weights_.push_back(1.0f);
     total_ = 1.0;
-    return;
+    return !has_nan;
   }
   // 1/T can overflow for a tiny T; FLT_MAX keeps (x - max) * inv_t at 0 for the top token.
   const float inv_t = std::min(1.0f / params.temperature, std::numeric_limits<float>::max());
   const bool top_k_on = params.top_k > 0 && static_cast<size_t>(params.top_k) < vocab_;
   const bool top_p_on = params.top_p < 1.0f;
 
-  if (!top_k_on && !top_p_on) {
-    dense_ = true;
-    dense_weights_.resize(vocab_);
-    total_ = ExpShifted(logits, max_logit, inv_t, dense_weights_);
-    if (params.min_p > 0.0f) {  // a weight is p / p_max
-      for (float& w : dense_weights_) w = w < params.min_p ? 0.0f : w;
-      total_ = SumInDouble(dense_weights_);
-    }
-    return;
-  }
-
   if (top_k_on) {
-    SelectTopK(logits, max_logit, static_cast<size_t>(params.top_k));
-    weights_.resize(ids_.size());
-    for (size_t j = 0; j < ids_.size(); ++j) {
-      weights_[j] = ExpNonPositive((logits[ids_[j]] - max_logit) * inv_t);
-    }
+    SelectTopK(logits, static_cast<size_t>(params.top_k), inv_t);
+    size_t keep = ids_.size();
     if (top_p_on) {
-      const double mass = SumInDouble(weights_);
-      const size_t keep = CutAtMass(weights_, static_cast<double>(params.top_p) * mass);
-      ids_.resize(keep);
-      weights_.resize(keep);
+      keep = CutAtMass(weights_, static_cast<double>(params.top_p) * SumInDouble(weights_));
     }
-  } else {
-    // top-p over the whole vocab: the normalizer needs every weight.
-    dense_weights_.resize(vocab_);
-    const double mass = ExpShifted(logits, max_logit, inv_t, dense_weights_);
-    const double target = static_cast<double>(params.top_p) * mass;
-    for (float t : kNucleusWeightThresholds) {
-      // The candidates {w >= t} are a most-likely-first prefix (ties included); once their
-      // mass reaches the target they contain the nucleus.
-      if (t == kNegInf || SumAtLeast(dense_weights_, t) >= target) {
-        CollectAtLeast(dense_weights_, t, &ids_);
-        break;
-      }
+    while (keep > 1 && weights_[keep - 1] < params.min_p) --keep;  // a weight is p / p_max
+    ids_.resize(keep);
+    std::sort(ids_.begin(), ids_.end());  // to id order; recompute the weights to match
+    weights_.resize(keep);
+    for (size_t j = 0; j < keep; ++j) {
+      weights_[j] = ExpNonPositive((logits[ids_[j]] - max_logit_) * inv_t);
     }
-    KeepNucleus(logits, target);
+    total_ = SumInDouble(weights_);
+    return true;
   }
 
-  if (params.min_p > 0.0f) {  // weights_ is non-increasing and weights_[0] == 1
-    size_t keep = weights_.size();
-    while (keep > 1 && weights_[keep - 1] < params.min_p) --keep;
-    ids_.resize(keep);
-    weights_.resize(keep);
+  dense_weights_.resize(vocab_);
+  vocab_mass_ = ExpShifted(logits, max_logit_, inv_t, dense_weights_);
+  if (top_p_on) {
+    SelectNucleus(logits, static_cast<double>(params.top_p) * *vocab_mass_, params.min_p);
+    total_ = SumInDouble(weights_);
+    return true;
   }
-  total_ = SumInDouble(weights_);
+  dense_ = true;
+  total_ = *vocab_mass_;
+  if (params.min_p > 0.0f) {
+    for (float& w : dense_weights_) w = w < params.min_p ? 0.0f : w;
+    total_ = SumInDouble(dense_weights_);
+  }
+  return true;
 }
 
-void TokenDistribution::SelectTopK(std::span<const float> logits, float max_logit, size_t k) {
+void TokenDistribution::SelectTopK(std::span<const float> logits, size_t k, float inv_temperature) {
   // Candidates: {x >= max - margin} for the first margin that lets >= k through: an upper
-  // set, so it holds the top k with all their ties. Each try is one cheap counting pass.
+  // set, so it holds the top k with all their ties. Each try is one counting pass.
   float threshold = kNegInf;
   for (float margin : kTopKLogitMargins) {
-    if (CountAtLeast(logits, max_logit - margin) >= k) {
-      threshold = max_logit - margin;
+    if (CountAtLeast(logits, max_logit_ - margin) >= k) {
+      threshold = max_logit_ - margin;
       break;
     }
   }
-  ids_.clear();
   CollectAtLeast(logits, threshold, &ids_);
   const MoreLikely more_likely{logits.data()};
   if (ids_.size() > k) std::nth_element(ids_.begin(), ids_.begin() + k, ids_.end(), more_likely);
   ids_.resize(k);
   std::sort(ids_.begin(), ids_.end(), more_likely);
+  weights_.resize(k);
+  for (size_t j = 0; j < k; ++j) {
+    weights_[j] = ExpNonPositive((logits[ids_[j]] - max_logit_) * inv_temperature);
+  }
 }
 
-void TokenDistribution::KeepNucleus(std::span<const float> logits, double top_p_mass) {
-  const MoreLikely more_likely{logits.data()};
-  weights_.resize(ids_.size());
-  size_t sorted = 0;
-  size_t chunk = 64;  // grows 4x: a peaked distribution sorts ~64 ids, a flat one O(V log V)
-  double before = 0.0;
-  size_t j = 0;
-  for (; j < ids_.size() && before < top_p_mass; ++j) {
-    if (j == sorted) {
-      const size_t end = std::min(ids_.size(), sorted + chunk);
-      if (end < ids_.size()) {
-        std::nth_element(ids_.begin() + sorted, ids_.begin() + end, ids_.end(), more_likely);
-      }
-      std::sort(ids_.begin() + sorted, ids_.begin() + end, more_likely);
-      sorted = end;
-      chunk *= 4;
+void TokenDistribution::SelectNucleus(std::span<const float> logits, double top_p_mass,
+                                      float min_p) {
+  const std::span<const float> w(dense_weights_);
+  // 1. Candidates {w >= t}, ids increasing: a most-likely-first prefix (ties included);
+  //    once their mass reaches top_p_mass they contain the nucleus.
+  for (float t : kNucleusWeightThresholds) {
+    if (t == kNegInf || SumAtLeast(w, t) >= top_p_mass) {
+      CollectAtLeast(w, t, &ids_);
+      break;
     }
-    weights_[j] = dense_weights_[ids_[j]];
-    before += weights_[j];
   }
-  ids_.resize(j);
-  weights_.resize(j);
+  // 2. Mass per bucket; walking buckets from the top finds the one where the cumulative
+  //    mass crosses top_p_mass. Buckets above it are kept whole.
+  bucket_mass_.assign(kNumBuckets, 0.0);
+  for (int id : ids_) bucket_mass_[BucketOf(w[id])] += w[id];
+  int crossing = 0;  // if rounding leaves the sum short of the target: keep every candidate
+  double before = 0.0;
+  for (int b = kNumBuckets - 1; b >= 0; --b) {
+    if (before + bucket_mass_[b] >= top_p_mass) {
+      crossing = b;
+      break;
+    }
+    before += bucket_mass_[b];
+  }
+  // 3. Sort only the crossing bucket; `last` is its last kept token (before < target, so
+  //    its first token is always kept).
+  boundary_.clear();
+  for (int id : ids_) {
+    if (BucketOf(w[id]) == crossing) boundary_.push_back(id);
+  }
+  const MoreLikely more_likely{logits.data()};
+  std::sort(boundary_.begin(), boundary_.end(), more_likely);
+  int last = boundary_.empty() ? -1 : boundary_.back();
+  for (size_t j = 0; j < boundary_.size(); ++j) {
+    if (before >= top_p_mass) {
+      last = boundary_[j - 1];
+      break;
+    }
+    before += w[boundary_[j]];
+  }
+  // 4. Keep, in id order: higher buckets, the crossing bucket up to `last`, and min-p.
+  size_t kept = 0;
+  weights_.resize(ids_.size());
+  for (int id : ids_) {
+    const int b = BucketOf(w[id]);
+    const bool in_nucleus = b > crossing || (b == crossing && !more_likely(last, id));
+    if (in_nucleus && w[id] >= min_p) {
+      ids_[kept] = id;
+      weights_[kept] = w[id];
+      ++kept;
+    }
+  }
+  ids_.resize(kept);
+  weights_.resize(kept);
 }
 
 int TokenDistribution::Sample(double u) const {
@@ -172,8 +201,7 @@ int TokenDistribution::Sample(double u) const {
   constexpr size_t kBlock = 256;
   double cum = 0.0;
   for (size_t begin = 0; begin < weights.size(); begin += kBlock) {
-    const std::span<const float> block =
-        weights.subspan(begin, std::min(kBlock, weights.size() - begin));
+    const auto block = weights.subspan(begin, std::min(kBlock, weights.size() - begin));
     const double block_sum = SumInDouble(block);
     if (cum + block_sum > target) {
       double walk = cum;

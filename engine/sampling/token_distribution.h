@@ -3,24 +3,29 @@
 // inverse-CDF lookup of one uniform number.
 //
 //   top-k  keeps the k largest logits (ties: lower token id first).
-//   top-p  keeps the shortest prefix of the top-k survivors, most likely first, whose
-//          probability (renormalized over the survivors) is >= top_p: a token is kept iff
-//          the mass strictly before it is < top_p, so the token that crosses top_p is kept
-//          (vLLM's rule). At least one token always survives.
+//   top-p  keeps the shortest prefix of the top-k survivors, most likely first (ties: lower
+//          id first), whose probability (renormalized over the survivors) is >= top_p: a
+//          token is kept iff the mass strictly before it is < top_p, so the token that
+//          crosses top_p is kept (vLLM's rule). At least one token always survives.
 //   min-p  keeps tokens with p >= min_p * p_max. The test is a ratio to the top token, so it
 //          does not matter over which set p is normalized.
+// The inverse CDF visits the kept tokens in increasing token id, whatever the filters.
 //
 // Cost for vocab V: a few vectorized passes over V (max, exp-and-sum, threshold counts);
-// never a full sort of V. top-k first narrows the candidates with a logit threshold
-// (max - 1, max - 2, max - 4, ...) until at least k pass, then nth_element + sort on those.
-// top-p narrows them with weight thresholds until they surely hold the nucleus, then sorts
-// only the prefix it walks, in growing chunks (nth_element + sort).
+// never a sort of V.
+//   top-k: narrows candidates with logit thresholds (max - 1, max - 2, max - 4, ...) until
+//     at least k pass, then nth_element + sort of those.
+//   top-p: narrows candidates with weight thresholds until their mass reaches top_p, then
+//     buckets them by weight (16 buckets per octave) and sorts only the bucket where the
+//     cumulative mass crosses top_p. A flat 128k distribution costs about as much as a
+//     peaked one.
 //
 // Thread ownership: none; it is scratch space. Reusing one object across calls (and
 // sequences) avoids per-call allocation once its buffers have grown to the vocab size.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -40,14 +45,14 @@ int ArgMax(std::span<const float> values);
 
 class TokenDistribution {
  public:
-  // Builds the distribution over logits [vocab]. Precondition: no NaN in logits (map NaN to
-  // -inf first). When no logit is finite-and-largest (all -inf, or a +inf present) the
-  // distribution is all on ArgMax(logits).
-  void Build(std::span<const float> logits, const FilterParams& params);
+  // Builds the distribution over logits [vocab]. Returns false, building nothing usable,
+  // when a logit is NaN: map NaN to -inf and build again. When no logit is finite-and-
+  // largest (all -inf, or a +inf present) the distribution is all on ArgMax(logits).
+  bool Build(std::span<const float> logits, const FilterParams& params);
 
-  // The token at cumulative probability u in [0, 1). Tokens are visited in token-id order
-  // when no top-k/top-p filter ran, else most likely first. Never returns a token of
-  // probability 0 unless every kept token has probability 0. -1 for an empty vocab.
+  // The token at cumulative probability u in [0, 1), visiting kept tokens in increasing id.
+  // Never returns a token of probability 0 (unless there is no other). -1 for an empty
+  // vocab.
   int Sample(double u) const;
 
   // The final probabilities, scattered into probs [vocab] (0 for filtered tokens).
@@ -56,23 +61,32 @@ class TokenDistribution {
   // Number of tokens with non-zero probability.
   size_t num_kept() const;
 
- private:
-  // Keeps the top-p prefix of ids_ (any order on entry, sorted on exit) and fills weights_
-  // from dense_weights_.
-  void KeepNucleus(std::span<const float> logits, double top_p_mass);
-  // Fills ids_ with the top k tokens, sorted.
-  void SelectTopK(std::span<const float> logits, float max_logit, size_t k);
+  // When the last Build summed exp((x - max) / T) over the whole vocab before filtering
+  // (no top-k), that sum, computed exactly as SumExpShifted would: with T = 1 it gives the
+  // raw log-normalizer max + log(sum) without another pass. Else nullopt.
+  std::optional<double> vocab_mass() const { return vocab_mass_; }
+  float max_logit() const { return max_logit_; }
 
-  // dense_: the distribution is dense_weights_ over the whole vocab, visited in id order.
-  // Otherwise ids_[j] is a kept token, most likely first, with weight weights_[j].
-  // Weights are exp((logit - max) / T), in [0, 1], the top token's exactly 1; total_ is
-  // their sum.
+ private:
+  // Fills ids_/weights_ with the top k tokens, most likely first.
+  void SelectTopK(std::span<const float> logits, size_t k, float inv_temperature);
+  // Fills ids_/weights_ (id order) with the top-p nucleus, min-p applied, from
+  // dense_weights_.
+  void SelectNucleus(std::span<const float> logits, double top_p_mass, float min_p);
+
+  // dense_: the distribution is dense_weights_ over the whole vocab. Otherwise ids_[j]
+  // (increasing) is a kept token with weight weights_[j]. Weights are exp((logit - max) / T)
+  // in [0, 1], the top token's exactly 1; total_ is their sum.
   bool dense_ = false;
   std::vector<float> dense_weights_;  // [vocab]
   std::vector<int> ids_;
   std::vector<float> weights_;
+  std::vector<int> boundary_;        // top-p: ids in the bucket that crosses top_p
+  std::vector<double> bucket_mass_;  // top-p: mass per weight bucket
   double total_ = 0.0;
   size_t vocab_ = 0;
+  float max_logit_ = 0.0f;
+  std::optional<double> vocab_mass_;
 };
 
 }  // namespace gqa

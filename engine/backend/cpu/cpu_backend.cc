@@ -41,10 +41,12 @@ void ScaleRow(const float* x, const float* weight, float inv_rms, int64_t dim, f
 
 CpuBackend::CpuBackend(int num_threads)
     : num_threads_(num_threads > 0 ? num_threads : omp_get_num_procs()) {
-  // Both settings are process-wide; every parallel region below also names its
-  // team size, so threads other than the constructing one get it too.
+  // Process-wide settings. Every parallel region of this backend also names its
+  // team size, so it holds on threads other than the constructing one.
+  // OpenBLAS runs single-threaded inside OpenMP threads (cpu::GemmBlas splits
+  // the work itself), so only one thread pool ever spins on the cores.
   omp_set_num_threads(num_threads_);
-  openblas_set_num_threads(num_threads_);
+  openblas_set_num_threads(1);
 }
 
 absl::StatusOr<DeviceBuffer> CpuBackend::Allocate(size_t bytes) {

@@ -9,9 +9,9 @@
 // class, memory, and the small row-wise ops.
 //
 // Threading: every op runs on the calling thread plus `num_threads` - 1
-// OpenMP workers (OpenBLAS gets the same count) and returns when done, so
-// Synchronize() has nothing to wait for. Thread ownership as for Backend: one
-// caller at a time.
+// OpenMP workers (OpenBLAS runs single-threaded inside them) and returns when
+// done, so Synchronize() has nothing to wait for. Thread ownership as for
+// Backend: one caller at a time.
 #pragma once
 
 #include <string_view>

@@ -178,26 +178,38 @@ void GemmMatVec(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, 
   for (int64_t tile = 0; tile < num_tiles; ++tile) MatVecTile(x, w, b, y, tile * kTileW);
 }
 
-void GemmBlas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y) {
+void GemmBlas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads) {
   CheckShapes(x, w, bias, y);
   const int64_t m = x.rows(), k = x.cols(), n = w.rows();
   if (m == 0 || n == 0) return;
-  float beta = 0.0f;
-  if (!bias.empty()) {  // y = bias, then y = x * w^T + 1 * y
-    for (int64_t i = 0; i < m; ++i) std::memcpy(RowF32(y, i), bias.data, n * sizeof(float));
-    beta = 1.0f;
+  // Each OpenMP thread runs a single-threaded sgemm on its own slice of the
+  // rows of w (columns of y): every kernel of this backend then shares one
+  // thread pool, instead of OpenBLAS's pthreads and OpenMP's workers spinning
+  // against each other on the same cores between ops.
+  const int64_t slices = std::max<int64_t>(1, std::min<int64_t>(num_threads, n / kTileW));
+#pragma omp parallel for num_threads(static_cast<int>(slices)) schedule(static)
+  for (int64_t slice = 0; slice < slices; ++slice) {
+    const int64_t j0 = n * slice / slices, j1 = n * (slice + 1) / slices;
+    float* y0 = y.as<float>() + j0;
+    float beta = 0.0f;
+    if (!bias.empty()) {  // y = bias, then y = x * w^T + 1 * y
+      for (int64_t i = 0; i < m; ++i) {
+        std::memcpy(y0 + i * RowStride(y), bias.as<float>() + j0, (j1 - j0) * sizeof(float));
+      }
+      beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
+                static_cast<int>(j1 - j0), static_cast<int>(k), 1.0f, x.as<float>(),
+                static_cast<int>(RowStride(x)), RowF32(w, j0), static_cast<int>(RowStride(w)), beta,
+                y0, static_cast<int>(RowStride(y)));
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(k), 1.0f, x.as<float>(), static_cast<int>(RowStride(x)),
-              w.as<float>(), static_cast<int>(RowStride(w)), beta, y.as<float>(),
-              static_cast<int>(RowStride(y)));
 }
 
 void Gemm(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads) {
   if (x.rows() <= MatVecMaxRows()) {
     GemmMatVec(x, w, bias, y, num_threads);
   } else {
-    GemmBlas(x, w, bias, y);
+    GemmBlas(x, w, bias, y, num_threads);
   }
 }
 

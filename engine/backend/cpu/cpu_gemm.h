@@ -3,7 +3,8 @@
 //
 // Two kernels, chosen by the number of rows m of x (MatVecMaxRows()):
 //  - GemmBlas: OpenBLAS cblas_sgemm, for prefill-sized m, where the GEMM is
-//    compute-bound and OpenBLAS's packed, register-blocked kernel wins.
+//    compute-bound and OpenBLAS's packed, register-blocked kernel wins. Each
+//    OpenMP thread runs a single-threaded sgemm on a slice of the rows of w.
 //  - GemmMatVec: a hand-written OpenMP matrix-vector kernel over the rows of w
 //    (AVX-512 or AVX2/FMA where the compiler targets it, portable C++
 //    otherwise), for decode-sized m, where the GEMM is bound by reading w once
@@ -24,10 +25,11 @@ int MatVecMaxRows();
 
 // All three take: x [m, k] f32 (row stride >= k), w [n, k] f32 (row stride
 // >= k), bias [n] f32 or empty, y [m, n] f32 (row stride >= n, must not
-// overlap x or w). num_threads > 0 is the OpenMP team size of GemmMatVec;
-// GemmBlas uses OpenBLAS's own thread count (set by MakeCpuBackend).
+// overlap x or w). num_threads > 0 is the OpenMP team size. GemmBlas expects
+// OpenBLAS set to one thread (CpuBackend's constructor does that); with more,
+// the OpenBLAS and OpenMP threads oversubscribe the cores.
 void Gemm(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads);
-void GemmBlas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y);
+void GemmBlas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads);
 void GemmMatVec(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads);
 
 }  // namespace gqa::cpu

@@ -43,6 +43,7 @@ void RopeAndCacheWrite(Tensor qkv, const RopeTables& rope, const AttentionShape&
     float* k = q + n_heads * head_dim;         // [n_kv_heads, head_dim]
     float* v = k + n_kv_heads * head_dim;      // [n_kv_heads, head_dim]
     const int64_t pos = meta.positions[r];
+    assert(pos >= 0 && pos < rope.cos.rows());
     const float* cos = RowF32(rope.cos, pos);  // [head_dim / 2]
     const float* sin = RowF32(rope.sin, pos);
     for (int h = 0; h < n_heads; ++h) RotateHead(q + h * head_dim, cos, sin, head_dim, rope.style);

@@ -11,7 +11,7 @@ namespace gqa::cpu {
 // block_size, offset = slot % block_size). A negative slot (a padding row)
 // writes nothing.
 //   qkv    [meta.num_tokens, (n_heads + 2 * n_kv_heads) * head_dim] f32, Q | K | V
-//   rope   cos, sin [max_pos, head_dim / 2] f32
+//   rope   cos, sin [max_pos, head_dim / 2] f32; every position < max_pos
 //   kv.k/v [num_blocks, n_kv_heads, block_size, head_dim] f32
 // Rows run in parallel on num_threads OpenMP threads.
 void RopeAndCacheWrite(Tensor qkv, const RopeTables& rope, const AttentionShape& shape,

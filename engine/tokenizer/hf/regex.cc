@@ -38,6 +38,57 @@ ThreadMatchState& MatchState() {
   return state;
 }
 
+// Oniguruma (Ruby syntax, Unicode) classes that PCRE2 spells differently:
+//   \s  White_Space (PCRE2 10.42's \s also takes U+180E through \h);
+//   \w  Letter | Mark | Number | Connector_Punctuation (PCRE2: L, N, '_');
+//   \h  a hex digit (PCRE2: horizontal space).
+// Inside [...] the positive forms become class contents; negated forms
+// inside a class are left to PCRE2 (no tokenizer uses them).
+constexpr std::string_view kSpaceClass = "\\t\\n\\x{0B}\\f\\r\\x{85}\\p{Zl}\\p{Zp}\\p{Zs}";
+constexpr std::string_view kWordClass = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+constexpr std::string_view kHexClass = "0-9a-fA-F";
+
+std::string TranslateOnigPattern(std::string_view pattern) {
+  std::string out;
+  int class_depth = 0;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char e = pattern[++i];
+      std::string_view contents;
+      bool negated = false;
+      switch (e) {
+        case 's': case 'S': contents = kSpaceClass; negated = e == 'S'; break;
+        case 'w': case 'W': contents = kWordClass; negated = e == 'W'; break;
+        case 'h': case 'H': contents = kHexClass; negated = e == 'H'; break;
+        default: break;
+      }
+      if (contents.empty() || (class_depth > 0 && negated)) {
+        out += c;
+        out += e;
+      } else if (class_depth > 0) {
+        out += contents;
+      } else {
+        out += negated ? "[^" : "[";
+        out += contents;
+        out += ']';
+      }
+      continue;
+    }
+    if (c == '[') {
+      ++class_depth;
+      out += c;
+      // A ']' right after '[' or '[^' is a literal member, not the end.
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
+      continue;
+    }
+    if (c == ']' && class_depth > 0) --class_depth;
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 Regex::Regex(std::string pattern, void* code, bool jit)
@@ -46,9 +97,10 @@ Regex::Regex(std::string pattern, void* code, bool jit)
 Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
 
 absl::StatusOr<std::unique_ptr<Regex>> Regex::Compile(std::string_view pattern) {
+  const std::string translated = TranslateOnigPattern(pattern);
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
                                    PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &error_code,
                                    &error_offset, nullptr);
   if (code == nullptr) {
@@ -60,21 +112,6 @@ absl::StatusOr<std::unique_ptr<Regex>> Regex::Compile(std::string_view pattern) 
   }
   const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   return std::unique_ptr<Regex>(new Regex(std::string(pattern), code, jit));
-}
-
-absl::StatusOr<std::unique_ptr<Regex>> Regex::CompileLiteral(std::string_view literal) {
-  // \Q...\E quotes everything except a literal "\E", which we split around.
-  std::string pattern = "\\Q";
-  for (std::size_t i = 0; i < literal.size(); ++i) {
-    if (literal[i] == '\\' && i + 1 < literal.size() && literal[i + 1] == 'E') {
-      pattern += "\\E\\\\\\QE";
-      ++i;
-    } else {
-      pattern += literal[i];
-    }
-  }
-  pattern += "\\E";
-  return Compile(pattern);
 }
 
 void Regex::FindAll(std::string_view text, std::vector<Span>* matches) const {

@@ -5,8 +5,9 @@
 //
 // Patterns come from tokenizer.json, written for Oniguruma's Ruby syntax. The
 // ones real tokenizers use (\p{L}, \p{N}, \s, (?i:...), look-ahead) mean the
-// same in PCRE2 with PCRE2_UTF | PCRE2_UCP; ^ and $ match at line breaks as
-// in Ruby (PCRE2_MULTILINE). A pattern PCRE2 rejects is a load error.
+// same in PCRE2 with PCRE2_UTF | PCRE2_UCP once \s, \w and \h are spelled
+// as Oniguruma defines them (regex.cc); ^ and $ match at line breaks as in
+// Ruby (PCRE2_MULTILINE). A pattern PCRE2 rejects is a load error.
 //
 // Thread ownership: immutable after Compile; FindAll is thread-safe (match
 // data and the JIT stack are per thread).
@@ -29,8 +30,6 @@ class Regex {
   using Span = std::pair<std::size_t, std::size_t>;
 
   static absl::StatusOr<std::unique_ptr<Regex>> Compile(std::string_view pattern);
-  // A pattern matching `literal` exactly (regex metacharacters escaped).
-  static absl::StatusOr<std::unique_ptr<Regex>> CompileLiteral(std::string_view literal);
 
   ~Regex();
   Regex(const Regex&) = delete;

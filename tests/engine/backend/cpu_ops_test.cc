@@ -188,7 +188,7 @@ void RunGemm(Backend& backend, GemmKernel kernel, const Tensor& x, const Tensor&
   switch (kernel) {
     case GemmKernel::kDispatch: backend.Gemm(x, w, bias, y); break;
     case GemmKernel::kMatVec: cpu::GemmMatVec(x, w, bias, y, 2); break;
-    case GemmKernel::kBlas: cpu::GemmBlas(x, w, bias, y); break;
+    case GemmKernel::kBlas: cpu::GemmBlas(x, w, bias, y, 2); break;
   }
 }
 

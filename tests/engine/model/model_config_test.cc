@@ -168,8 +168,8 @@ TEST(ParseHfConfigTest, ErrorsNameFileAndField) {
               HasSubstr("'gemma'"));
   EXPECT_THAT(ParseError(R"({"hidden_size": 64, "hidden_act": "gelu", )" + base + "}"),
               HasSubstr("hidden_act"));
-  EXPECT_THAT(ParseError(R"({"hidden_size": 64, "vocab_size": 99999999999, )" + base + "}"),
-              HasSubstr("vocab_size"));
+  EXPECT_THAT(ParseError(R"({"hidden_size": 64, "head_dim": 99999999999, )" + base + "}"),
+              HasSubstr("'head_dim' is too large"));
   EXPECT_THAT(ParseError("not json"), HasSubstr("test/config.json: not a JSON object"));
   EXPECT_THAT(ParseError("[1, 2]"), HasSubstr("not a JSON object"));
 }

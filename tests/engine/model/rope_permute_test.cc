@@ -54,30 +54,33 @@ TEST(RopePermuteTest, RejectsBadShapes) {
               HasSubstr("does not match"));
 }
 
+// One rotation by the angle of pair i at position pos, used by both layouts
+// (not inlined, so both get bit-identical arithmetic, FMA contraction or not).
+[[gnu::noinline]] void Rotate(float x0, float x1, int i, int head_dim, float* y0, float* y1) {
+  const float a = 5.0f * std::pow(10000.0f, -2.0f * i / head_dim);
+  *y0 = x0 * std::cos(a) - x1 * std::sin(a);
+  *y1 = x0 * std::sin(a) + x1 * std::cos(a);
+}
+
 // Rotating pairs (2i, 2i+1) of the interleaved vector equals rotating pairs
 // (i, i + half) of its halves permutation: the permutation is what makes the
 // two RoPE conventions compute the same attention.
 TEST(RopePermuteTest, InterleavedRopeEqualsHalvesRopeAfterPermute) {
-  const int head_dim = 8, half = 4, pos = 5;
+  const int head_dim = 8, half = 4;
   std::vector<float> x = {0.3f, -1.2f, 0.7f, 2.0f, -0.4f, 0.9f, 1.1f, -0.6f};
   std::vector<float> rot_inter(head_dim), x_half(head_dim), rot_half(head_dim), expect(head_dim);
   for (int i = 0; i < half; ++i) {
-    const float a = pos * std::pow(10000.0f, -2.0f * i / head_dim);
-    const float c = std::cos(a), s = std::sin(a);
-    rot_inter[2 * i] = x[2 * i] * c - x[2 * i + 1] * s;
-    rot_inter[2 * i + 1] = x[2 * i] * s + x[2 * i + 1] * c;
+    Rotate(x[2 * i], x[2 * i + 1], i, head_dim, &rot_inter[2 * i], &rot_inter[2 * i + 1]);
   }
   ASSERT_TRUE(PermuteInterleavedToHalves(Tensor::Make(x.data(), DType::kF32, {8}), 1,
                                          Tensor::Make(x_half.data(), DType::kF32, {8})).ok());
   for (int i = 0; i < half; ++i) {  // HF: x * cos + rotate_half(x) * sin
-    const float a = pos * std::pow(10000.0f, -2.0f * i / head_dim);
-    const float c = std::cos(a), s = std::sin(a);
-    rot_half[i] = x_half[i] * c - x_half[i + half] * s;
-    rot_half[i + half] = x_half[i + half] * c + x_half[i] * s;
+    Rotate(x_half[i], x_half[i + half], i, head_dim, &rot_half[i], &rot_half[i + half]);
   }
   ASSERT_TRUE(PermuteInterleavedToHalves(Tensor::Make(rot_inter.data(), DType::kF32, {8}), 1,
                                          Tensor::Make(expect.data(), DType::kF32, {8})).ok());
   EXPECT_THAT(rot_half, ElementsAreArray(expect));
+  EXPECT_NE(rot_half, x_half);
 }
 
 TEST(WithRopeStyleTest, HalvesToInterleavedToHalvesIsIdentity) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "engine/model/host_tensor.h"
 #include "engine/model/model_weights.h"
 #include "engine/model/weight_names.h"
 #include "gtest/gtest.h"

@@ -136,12 +136,18 @@ TEST(TokenDistributionTest, SampleIsInverseCdfInDocumentedOrder) {
   EXPECT_EQ(d.Sample(0.7), 2);
   EXPECT_EQ(d.Sample(0.99), 3);
   EXPECT_EQ(d.Sample(std::nextafter(1.0, 0.0)), 3);
-  d.Build(kQuarters, {.top_p = 0.99f});  // most likely first: 1, 3, 0, 2
-  EXPECT_EQ(d.num_kept(), 4u);
-  EXPECT_EQ(d.Sample(0.1), 1);
-  EXPECT_EQ(d.Sample(0.6), 3);
-  EXPECT_EQ(d.Sample(0.8), 0);
-  EXPECT_EQ(d.Sample(0.9), 2);
+  // Filtered paths visit the kept tokens in id order too: top-p 0.8 keeps 0, 1, 3 with
+  // probabilities 1/7, 4/7, 2/7: cumulative 0.143, 0.714, 1.
+  for (const FilterParams& p : {FilterParams{.top_p = 0.8f}, FilterParams{.top_k = 3}}) {
+    d.Build(kQuarters, p);
+    EXPECT_EQ(d.num_kept(), 3u);
+    EXPECT_EQ(d.Sample(0.0), 0);
+    EXPECT_EQ(d.Sample(0.14), 0);
+    EXPECT_EQ(d.Sample(0.15), 1);
+    EXPECT_EQ(d.Sample(0.71), 1);
+    EXPECT_EQ(d.Sample(0.72), 3);
+    EXPECT_EQ(d.Sample(std::nextafter(1.0, 0.0)), 3);
+  }
 }
 
 TEST(TokenDistributionTest, ZeroProbabilityTokensAreNeverSampled) {

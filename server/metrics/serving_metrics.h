@@ -1,0 +1,60 @@
+// ServingMetrics: every Prometheus metric gqa-server exports, behind methods
+// named for the events that move them. Rendered in the Prometheus text
+// exposition format (version 0.0.4) by Render(); served by MetricsHttpServer.
+//
+// Thread ownership: every method is thread-safe (reactor threads observe
+// request events, the engine thread observes steps, the HTTP thread renders).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace gqa {
+
+// Labels of the info gauge gqa_model_info{...} 1.
+struct ModelInfoLabels {
+  std::string model;
+  std::string backend;
+  std::string dtype;
+  int n_heads = 0;
+  int n_kv_heads = 0;
+  int block_size = 0;
+};
+
+class ServingMetrics {
+ public:
+  explicit ServingMetrics(const ModelInfoLabels& info);
+  ~ServingMetrics();
+
+  // ---- per request ----
+  void ObserveQueueTime(double seconds);            // gqa_request_queue_time_seconds
+  void ObserveTimeToFirstToken(double seconds);     // gqa_time_to_first_token_seconds
+  void ObserveInterTokenLatency(double seconds);    // gqa_inter_token_latency_seconds
+  // gqa_e2e_request_latency_seconds, gqa_request_prompt_tokens,
+  // gqa_request_generation_tokens, gqa_requests_finished_total{reason}.
+  // reason: "length" | "stop" | "eos" | "aborted" | "error".
+  void ObserveRequestFinished(double e2e_seconds, int prompt_tokens, int generation_tokens,
+                              std::string_view reason);
+  // gqa_requests_rejected_total{code}; code: the gRPC status name, e.g. "RESOURCE_EXHAUSTED".
+  void CountRejected(std::string_view code);
+
+  // ---- per engine step ----
+  // gqa_step_duration_seconds, gqa_step_batch_tokens, gqa_prompt_tokens_total,
+  // gqa_generation_tokens_total.
+  void ObserveStep(double seconds, int batch_tokens, int prompt_tokens, int generation_tokens);
+  void SetRequestCounts(int running, int waiting);     // gqa_requests_running / _waiting
+  void SetKvCacheBlocks(int total, int used);          // gqa_kv_cache_blocks_* and _usage_ratio
+  void CountPreemptions(int n);                        // gqa_preemptions_total
+  // gqa_memory_bytes{kind="weights|kv_cache|activations"}
+  void SetMemoryBytes(double weights, double kv_cache, double activations);
+
+  // The whole registry in the text exposition format.
+  std::string Render() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gqa
