@@ -22,3 +22,23 @@ else()
   set(GQA_HAVE_CUDA_TOOLKIT OFF)
 endif()
 message(STATUS "gqa-serve: CUDA toolkit found: ${GQA_HAVE_CUDA_TOOLKIT}")
+
+# metrics: civetweb (Debian libcivetweb-dev), the embedded HTTP server that
+# serves /metrics (server/metrics). Debian ships no civetweb.pc, and its
+# civetweb-config.cmake fails unless the separate `civetweb` server binary is
+# installed too, so find the header and library directly.
+find_path(CIVETWEB_INCLUDE_DIR civetweb.h REQUIRED)
+find_library(CIVETWEB_LIBRARY civetweb REQUIRED)
+add_library(gqa_civetweb INTERFACE)
+target_include_directories(gqa_civetweb INTERFACE ${CIVETWEB_INCLUDE_DIR})
+target_link_libraries(gqa_civetweb INTERFACE ${CIVETWEB_LIBRARY} Threads::Threads ${CMAKE_DL_LIBS})
+add_library(gqa::civetweb ALIAS gqa_civetweb)
+
+# gRPC serving (proto/, server/, client/): Debian's libgrpc++-dev ships gRPC's
+# CMake config (it finds Protobuf, absl, re2, c-ares, OpenSSL, ZLIB itself);
+# protoc comes from protobuf-compiler, the C++ and Python plugins from
+# protobuf-compiler-grpc.
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_program(GQA_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+find_program(GQA_GRPC_PYTHON_PLUGIN grpc_python_plugin)

@@ -4,12 +4,6 @@
 function(gqa_add_module name dir)
   file(GLOB srcs CONFIGURE_DEPENDS ${dir}/*.cc)
   list(FILTER srcs EXCLUDE REGEX "_main\\.cc$")
-  if(NOT srcs)  # TEMPORARY while modules are being written
-    add_library(${name} INTERFACE)
-    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR})
-    target_link_libraries(${name} INTERFACE ${ARGN})
-    return()
-  endif()
   add_library(${name} STATIC ${srcs})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PUBLIC ${ARGN})

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
+#include "engine/cli/flag_parser.h"
 #include "engine/common/status_macros.h"
 #include "engine/model/gqa_convert.h"
 #include "engine/model/hf_loader.h"
@@ -38,35 +38,22 @@ struct Args {
 };
 
 // Parses argv; error messages are ready to print.
-absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
+absl::StatusOr<Args> ParseArgs(int argc, char** argv, bool* help) {
   Args a;
-  std::vector<std::string> positional;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i], value;
-    const bool has_value = arg == "--kv-heads" || arg == "--dtype";
-    if (const size_t eq = arg.find('='); absl::StartsWith(arg, "--") && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (has_value) {
-      if (i + 1 >= argc) return absl::InvalidArgumentError(arg + " needs a value");
-      value = argv[++i];
-    }
-    if (arg == "--kv-heads") {
-      if (!absl::SimpleAtoi(value, &a.kv_heads) || a.kv_heads < 1) {
-        return absl::InvalidArgumentError("--kv-heads must be a positive integer, got '" + value + "'");
-      }
-    } else if (arg == "--dtype") {
-      GQA_ASSIGN_OR_RETURN(a.dtype, ParseDType(value));
-    } else if (absl::StartsWith(arg, "-") && arg != "-") {
-      return absl::InvalidArgumentError("unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-    }
+  std::string dtype;
+  FlagParser flags(kUsage);
+  flags.AddInt("kv-heads", &a.kv_heads, "KV heads of the output (divides the input's count)");
+  flags.AddString("dtype", &dtype, "output dtype: f32, f16, bf16 (default: the input's)");
+  GQA_RETURN_IF_ERROR(flags.Parse(argc, argv));
+  *help = flags.help_requested();
+  if (*help) return a;
+  if (!dtype.empty()) {
+    GQA_ASSIGN_OR_RETURN(a.dtype, ParseDType(dtype));
   }
-  if (a.kv_heads == 0) return absl::InvalidArgumentError("--kv-heads is required");
-  if (positional.size() != 2) return absl::InvalidArgumentError("expected IN and OUT paths");
-  a.in = positional[0];
-  a.out = positional[1];
+  if (a.kv_heads < 1) return absl::InvalidArgumentError("--kv-heads must be a positive integer");
+  if (flags.positional().size() != 2) return absl::InvalidArgumentError("expected IN and OUT paths");
+  a.in = flags.positional()[0];
+  a.out = flags.positional()[1];
   return a;
 }
 
@@ -76,8 +63,9 @@ void CopyTokenizerFiles(const fs::path& from, const fs::path& to) {
     std::error_code ec;
     if (!fs::exists(from / name, ec)) continue;
     fs::copy_file(from / name, to / name, fs::copy_options::overwrite_existing, ec);
-    if (ec) std::fprintf(stderr, "gqa-convert: warning: could not copy %s: %s\n", name,
-                         ec.message().c_str());
+    if (ec)
+      std::fprintf(stderr, "gqa-convert: warning: could not copy %s: %s\n", name,
+                   ec.message().c_str());
   }
 }
 
@@ -88,7 +76,8 @@ absl::Status Run(const Args& a) {
   const bool out_llama2c = absl::EndsWith(a.out, ".bin");
   const DType dtype = a.dtype.value_or(out_llama2c ? DType::kF32 : in.config.dtype);
   if (out_llama2c && dtype != DType::kF32) {
-    return absl::InvalidArgumentError("llama2.c files are f32 only; drop --dtype or write an HF dir");
+    return absl::InvalidArgumentError(
+        "llama2.c files are f32 only; drop --dtype or write an HF dir");
   }
   GQA_ASSIGN_OR_RETURN(ModelWeights out, ConvertKvHeads(in, a.kv_heads));
   if (out_llama2c) {
@@ -109,7 +98,8 @@ absl::Status Run(const Args& a) {
   std::printf("  KV cache per token at %s: %zu -> %zu bytes (%.1fx smaller)\n",
               std::string(DTypeName(dtype)).c_str(), kv0, kv1, static_cast<double>(kv0) / kv1);
   if (c1.n_kv_heads != c0.n_kv_heads) {
-    std::printf("  K/V heads were mean-pooled; uptrain (~5%% of pre-training) to recover quality\n");
+    std::printf(
+        "  K/V heads were mean-pooled; uptrain (~5%% of pre-training) to recover quality\n");
   }
   return absl::OkStatus();
 }
@@ -118,13 +108,12 @@ absl::Status Run(const Args& a) {
 }  // namespace gqa
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
-      std::fputs(gqa::kUsage, stdout);
-      return 0;
-    }
+  bool help = false;
+  absl::StatusOr<gqa::Args> args = gqa::ParseArgs(argc, argv, &help);
+  if (help) {
+    std::fputs(gqa::kUsage, stdout);
+    return 0;
   }
-  absl::StatusOr<gqa::Args> args = gqa::ParseArgs(argc, argv);
   if (!args.ok()) {
     std::fprintf(stderr, "gqa-convert: %s\n%s", std::string(args.status().message()).c_str(),
                  gqa::kUsage);

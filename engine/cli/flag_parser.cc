@@ -63,17 +63,6 @@ void FlagParser::AddFloat(const std::string& name, float* value, const std::stri
   }, help);
 }
 
-void FlagParser::AddOptionalFloat(const std::string& name, std::optional<float>* value,
-                                  const std::string& help) {
-  Add(name, false, [name, value](const std::string& v) {
-    char* end = nullptr;
-    const float x = std::strtof(v.c_str(), &end);
-    if (v.empty() || *end != '\0' || !std::isfinite(x)) return BadValue(name, v, "a number");
-    *value = x;
-    return absl::OkStatus();
-  }, help);
-}
-
 void FlagParser::AddBool(const std::string& name, bool* value, const std::string& help) {
   Add(name, true, [value](const std::string&) { *value = true; return absl::OkStatus(); }, help);
 }

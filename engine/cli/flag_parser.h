@@ -22,8 +22,6 @@ class FlagParser {
   void AddInt(const std::string& name, int* value, const std::string& help);
   void AddUint64(const std::string& name, std::optional<uint64_t>* value, const std::string& help);
   void AddFloat(const std::string& name, float* value, const std::string& help);
-  void AddOptionalFloat(const std::string& name, std::optional<float>* value,
-                        const std::string& help);
   void AddBool(const std::string& name, bool* value, const std::string& help);  // a switch
 
   // Parses argv[1..]; arguments that are not flags go to positional().

@@ -100,30 +100,36 @@ absl::StatusOr<ModelWeights> MakeDummyWeights(const ModelConfig& config, DType d
 
   // One page-aligned buffer for everything; each tensor starts on 64 bytes.
   size_t total = 0;
+  bool overflow = false;
   std::vector<size_t> offsets;
   for (const WeightSlot& s : slots) {
     offsets.push_back(total);
     size_t n = DTypeSize(dtype);
-    for (int64_t d : s.shape) n *= d;
-    total += (n + 63) / 64 * 64;
+    for (int64_t d : s.shape) overflow |= __builtin_mul_overflow(n, static_cast<size_t>(d), &n);
+    overflow |= n > (size_t{1} << 56) || __builtin_add_overflow(total, (n + 63) / 64 * 64, &total);
+  }
+  if (overflow) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("dummy weights for '", config.name, "' would exceed the address space"));
   }
   // Refuse up front rather than be killed half way through filling.
   if (const std::optional<uint64_t> avail = MemAvailableBytes(); avail && total > *avail) {
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "dummy weights for '%s' need %.2f GiB, only %.2f GiB of memory is available",
-        config.name, total / 1073741824.0, *avail / 1073741824.0));
+        "dummy weights for '%s' need %.2f GiB, only %.2f GiB of memory is available", config.name,
+        total / 1073741824.0, *avail / 1073741824.0));
   }
   // MAP_POPULATE faults every page in one call: on large models that is much
   // faster than one page fault per 4 KiB from the filling threads.
   void* buffer = ::mmap(nullptr, std::max<size_t>(total, 1), PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (buffer == MAP_FAILED) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "dummy weights for '%s' need %.2f GiB, which cannot be allocated", config.name,
-        total / 1073741824.0));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("dummy weights for '%s' need %.2f GiB, which cannot be allocated",
+                        config.name, total / 1073741824.0));
   }
-  w.storage.push_back(std::shared_ptr<const void>(
-      buffer, [total](const void* p) { ::munmap(const_cast<void*>(p), std::max<size_t>(total, 1)); }));
+  w.storage.push_back(std::shared_ptr<const void>(buffer, [total](const void* p) {
+    ::munmap(const_cast<void*>(p), std::max<size_t>(total, 1));
+  }));
 
   std::vector<Fill> fills;
   std::vector<Chunk> chunks;

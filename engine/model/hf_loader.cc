@@ -28,7 +28,7 @@ constexpr char kIndexFile[] = "model.safetensors.index.json";
 struct TensorSources {
   std::map<std::string, std::string> file_of;  // tensor name -> shard file name
   FileMap files;                               // shard file name -> opened file
-  std::string listing;  // where file_of came from, for error messages
+  std::string listing;                         // where file_of came from, for error messages
 };
 
 absl::StatusOr<TensorSources> OpenSingleFile(const fs::path& dir) {
@@ -53,8 +53,8 @@ absl::StatusOr<TensorSources> OpenShards(const fs::path& dir) {
   for (const auto& [name, shard] : map_it->items()) {
     if (!shard.is_string() || shard.get<std::string>().empty() ||
         absl::StrContains(shard.get<std::string>(), "/")) {
-      return absl::InvalidArgumentError(absl::StrCat(src.listing, ": weight_map entry for '",
-                                                     name, "' is not a shard file name"));
+      return absl::InvalidArgumentError(absl::StrCat(src.listing, ": weight_map entry for '", name,
+                                                     "' is not a shard file name"));
     }
     src.file_of[name] = shard.get<std::string>();
   }
@@ -81,15 +81,14 @@ absl::StatusOr<Tensor> FindTensor(const TensorSources& src, const fs::path& dir,
   }
   const SafetensorsFile& file = *src.files.at(it->second);
   if (!file.Contains(name)) {
-    return absl::NotFoundError(absl::StrCat(file.path(), ": missing tensor '", name,
-                                            "' (listed in ", src.listing, ")"));
+    return absl::NotFoundError(
+        absl::StrCat(file.path(), ": missing tensor '", name, "' (listed in ", src.listing, ")"));
   }
   GQA_ASSIGN_OR_RETURN(Tensor t, file.Get(name));
   if (ShapeOf(t) != shape) {
-    return absl::InvalidArgumentError(absl::StrCat(file.path(), ": tensor '", name,
-                                                   "' has shape ", ShapeToString(ShapeOf(t)),
-                                                   ", expected ", ShapeToString(shape),
-                                                   " from config.json"));
+    return absl::InvalidArgumentError(absl::StrCat(file.path(), ": tensor '", name, "' has shape ",
+                                                   ShapeToString(ShapeOf(t)), ", expected ",
+                                                   ShapeToString(shape), " from config.json"));
   }
   return t;
 }
@@ -119,13 +118,13 @@ absl::StatusOr<ModelWeights> LoadHfModel(std::string_view dir_sv) {
 
   std::error_code ec;
   TensorSources src;
-  if (fs::exists(dir / kIndexFile, ec)) {
-    GQA_ASSIGN_OR_RETURN(src, OpenShards(dir));
-  } else if (fs::exists(dir / kSingleFile, ec)) {
+  if (fs::exists(dir / kSingleFile, ec)) {  // first, as transformers does
     GQA_ASSIGN_OR_RETURN(src, OpenSingleFile(dir));
+  } else if (fs::exists(dir / kIndexFile, ec)) {
+    GQA_ASSIGN_OR_RETURN(src, OpenShards(dir));
   } else {
-    return absl::NotFoundError(absl::StrCat(dir.string(), ": neither ", kSingleFile, " nor ",
-                                            kIndexFile, " found"));
+    return absl::NotFoundError(
+        absl::StrCat(dir.string(), ": neither ", kSingleFile, " nor ", kIndexFile, " found"));
   }
 
   std::set<std::string> expected;
@@ -156,9 +155,10 @@ absl::Status SaveHfModel(const ModelWeights& weights, std::string_view dir_sv, D
   const fs::path dir{std::string(dir_sv)};
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
   GQA_RETURN_IF_ERROR(CheckWeightShapes(weights));
-  fs::remove(dir / kIndexFile, ec);  // a stale index would win over the new file
+  fs::remove(dir / kIndexFile, ec);  // no stale index beside the new file
   GQA_ASSIGN_OR_RETURN(ModelWeights halves, WithRopeStyle(weights, RopeStyle::kHalves));
   halves.config.dtype = dtype;
 

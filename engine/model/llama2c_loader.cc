@@ -41,8 +41,8 @@ absl::Status HeaderToConfig(const Header& h, const std::string& path, ModelConfi
     return error(absl::StrCat("n_heads = ", h.n_heads, " does not divide dim = ", h.dim));
   }
   if (h.n_heads % h.n_kv_heads != 0) {
-    return error(absl::StrCat("n_kv_heads = ", h.n_kv_heads, " does not divide n_heads = ",
-                              h.n_heads));
+    return error(
+        absl::StrCat("n_kv_heads = ", h.n_kv_heads, " does not divide n_heads = ", h.n_heads));
   }
   c->name = "llama2c";
   c->dim = h.dim;
@@ -180,10 +180,12 @@ absl::Status SaveLlama2c(const ModelWeights& weights, std::string_view path_sv) 
 
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
   }
-  const Header h{c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads,
-                 c.tie_word_embeddings ? c.vocab_size : -c.vocab_size, c.max_seq_len};
+  const Header h{c.dim,        c.hidden_dim, c.n_layers,
+                 c.n_heads,    c.n_kv_heads, c.tie_word_embeddings ? c.vocab_size : -c.vocab_size,
+                 c.max_seq_len};
   bool ok = std::fwrite(&h, 1, kHeaderBytes, f) == kHeaderBytes;
   // Writes a tensor as fp32, a row at a time.
   auto put = [&](const Tensor& t) {
@@ -196,8 +198,8 @@ absl::Status SaveLlama2c(const ModelWeights& weights, std::string_view path_sv) 
   put(w.embed);
   for (Tensor LayerWeights::*field :
        {&LayerWeights::attn_norm, &LayerWeights::wq, &LayerWeights::wk, &LayerWeights::wv,
-        &LayerWeights::wo, &LayerWeights::ffn_norm, &LayerWeights::w_gate,
-        &LayerWeights::w_down, &LayerWeights::w_up}) {
+        &LayerWeights::wo, &LayerWeights::ffn_norm, &LayerWeights::w_gate, &LayerWeights::w_down,
+        &LayerWeights::w_up}) {
     for (const LayerWeights& l : w.layers) put(l.*field);
   }
   put(w.final_norm);

@@ -58,12 +58,14 @@ struct JsonReader {
       if (fallback) return *fallback;
       return Error(field, "is missing");
     }
-    if (!v->is_number_integer()) return Error(field, absl::StrCat("must be an integer, got ", v->dump()));
+    if (!v->is_number_integer())
+      return Error(field, absl::StrCat("must be an integer, got ", v->dump()));
     const int64_t x = v->get<int64_t>();
     if (v->is_number_unsigned() && v->get<uint64_t>() > INT_MAX) {
       return Error(field, absl::StrCat("is too large: ", v->dump()));
     }
-    if (x < INT_MIN || x > INT_MAX) return Error(field, absl::StrCat("is out of range: ", v->dump()));
+    if (x < INT_MIN || x > INT_MAX)
+      return Error(field, absl::StrCat("is out of range: ", v->dump()));
     return static_cast<int>(x);
   }
   absl::StatusOr<float> Float(const std::string& field, float fallback) const {
@@ -75,7 +77,8 @@ struct JsonReader {
   absl::StatusOr<bool> Bool(const std::string& field, bool fallback) const {
     const Json* v = Find(field);
     if (v == nullptr) return fallback;
-    if (!v->is_boolean()) return Error(field, absl::StrCat("must be true or false, got ", v->dump()));
+    if (!v->is_boolean())
+      return Error(field, absl::StrCat("must be true or false, got ", v->dump()));
     return v->get<bool>();
   }
   absl::StatusOr<std::string> String(const std::string& field, std::string fallback) const {
@@ -100,8 +103,8 @@ absl::Status ParseRopeScaling(const JsonReader& r, RopeScaling* out) {
     return r.Error("rope_scaling", absl::StrCat("has rope_type '", type,
                                                 "', which is not supported (only 'llama3')"));
   }
-  for (const char* f : {"factor", "low_freq_factor", "high_freq_factor",
-                        "original_max_position_embeddings"}) {
+  for (const char* f :
+       {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
     if (s.Find(f) == nullptr) return s.Error(f, "is missing (required for rope_type 'llama3')");
   }
   GQA_ASSIGN_OR_RETURN(out->factor, s.Float("factor", 1.0f));
@@ -142,10 +145,10 @@ double FloatForJson(float x) {
 
 size_t ModelConfig::NumParameters() const {
   const size_t d = dim, q = q_dim(), kv = kv_dim(), h = hidden_dim;
-  size_t per_layer = 2 * d                    // attention and FFN norms
-                     + q * d + 2 * kv * d     // wq, wk, wv
-                     + d * q                  // wo
-                     + 3 * h * d;             // gate, up, down
+  size_t per_layer = 2 * d                 // attention and FFN norms
+                     + q * d + 2 * kv * d  // wq, wk, wv
+                     + d * q               // wo
+                     + 3 * h * d;          // gate, up, down
   if (attention_bias) per_layer += q + 2 * kv;
   size_t n = static_cast<size_t>(vocab_size) * d + per_layer * n_layers + d;
   if (!tie_word_embeddings) n += static_cast<size_t>(vocab_size) * d;
@@ -162,8 +165,8 @@ absl::Status ModelConfig::Validate() const {
   GQA_RETURN_IF_ERROR(CheckPositive("vocab_size", vocab_size));
   GQA_RETURN_IF_ERROR(CheckPositive("max_seq_len", max_seq_len));
   if (n_heads % n_kv_heads != 0) {
-    return FieldError("n_kv_heads", absl::StrCat("(", n_kv_heads, ") must divide n_heads (",
-                                                 n_heads, ")"));
+    return FieldError("n_kv_heads",
+                      absl::StrCat("(", n_kv_heads, ") must divide n_heads (", n_heads, ")"));
   }
   if (head_dim % 2 != 0) {
     return FieldError("head_dim", absl::StrCat("must be even for RoPE, got ", head_dim));
@@ -202,8 +205,8 @@ absl::StatusOr<ModelConfig> ParseHfConfig(std::string_view json_text, std::strin
   ModelConfig c;
   GQA_ASSIGN_OR_RETURN(c.name, r.String("model_type", "llama"));
   if (c.name != "llama" && c.name != "mistral" && c.name != "qwen2") {
-    return r.Error("model_type", absl::StrCat("is '", c.name,
-                                              "'; supported: llama, mistral, qwen2"));
+    return r.Error("model_type",
+                   absl::StrCat("is '", c.name, "'; supported: llama, mistral, qwen2"));
   }
   GQA_ASSIGN_OR_RETURN(std::string act, r.String("hidden_act", "silu"));
   if (act != "silu") return r.Error("hidden_act", absl::StrCat("is '", act, "'; only silu"));
@@ -255,8 +258,9 @@ std::string ToHfConfigJson(const ModelConfig& c) {
   const bool qwen2 = c.name == "qwen2" && c.attention_bias;
   const std::string model_type = qwen2 || c.name == "mistral" ? c.name : "llama";
   Json j;
-  j["architectures"] = {qwen2 ? "Qwen2ForCausalLM"
-                        : model_type == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"};
+  j["architectures"] = {qwen2                     ? "Qwen2ForCausalLM"
+                        : model_type == "mistral" ? "MistralForCausalLM"
+                                                  : "LlamaForCausalLM"};
   j["model_type"] = model_type;
   j["hidden_act"] = "silu";
   j["hidden_size"] = c.dim;
@@ -284,8 +288,9 @@ std::string ToHfConfigJson(const ModelConfig& c) {
   j["tie_word_embeddings"] = c.tie_word_embeddings;
   j["attention_bias"] = c.attention_bias;
   j["mlp_bias"] = false;
-  j["torch_dtype"] = c.dtype == DType::kF32 ? "float32"
-                     : c.dtype == DType::kF16 ? "float16" : "bfloat16";
+  j["torch_dtype"] = c.dtype == DType::kF32   ? "float32"
+                     : c.dtype == DType::kF16 ? "float16"
+                                              : "bfloat16";
   j["bos_token_id"] = c.bos_token_id;
   if (c.eos_token_ids.size() == 1) {
     j["eos_token_id"] = c.eos_token_ids[0];
@@ -337,14 +342,17 @@ absl::StatusOr<ModelConfig> PresetConfig(std::string_view name) {
   }
   // karpathy's TinyStories models: MHA, classifier shared with the embedding.
   if (name == "stories15m" || name == "stories110m") {
-    ModelConfig c = name == "stories15m" ? Preset("stories15m", 288, 768, 6, 6, 6, 32000, 256)
-                                         : Preset("stories110m", 768, 2048, 12, 12, 12, 32000, 1024);
+    ModelConfig c = name == "stories15m"
+                        ? Preset("stories15m", 288, 768, 6, 6, 6, 32000, 256)
+                        : Preset("stories110m", 768, 2048, 12, 12, 12, 32000, 1024);
     c.tie_word_embeddings = true;
     return c;
   }
   if (name == "llama-3.2-1b") {
     ModelConfig c = Llama3("llama-3.2-1b", 2048, 8192, 16, 128256, 131072);
-    c.rope_scaling = {.factor = 32.0f, .low_freq_factor = 1.0f, .high_freq_factor = 4.0f,
+    c.rope_scaling = {.factor = 32.0f,
+                      .low_freq_factor = 1.0f,
+                      .high_freq_factor = 4.0f,
                       .original_max_position_embeddings = 8192};
     c.tie_word_embeddings = true;
     c.eos_token_ids = {128001, 128008, 128009};

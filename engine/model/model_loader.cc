@@ -39,6 +39,9 @@ absl::StatusOr<ModelWeights> LoadModel(const ModelSource& source) {
   }
   if (path.empty()) return absl::InvalidArgumentError("no model path given");
   if (format == "auto") {
+    if (!fs::exists(path, ec)) {
+      return absl::NotFoundError(absl::StrCat("model path '", path, "' does not exist"));
+    }
     if (fs::is_directory(path, ec)) {
       format = "hf";
     } else if (absl::EndsWith(path, ".bin")) {
@@ -50,8 +53,8 @@ absl::StatusOr<ModelWeights> LoadModel(const ModelSource& source) {
   }
   if (format == "hf") return LoadHfModel(path);
   if (format == "llama2c") return LoadLlama2c(path);
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown load format '", source.load_format, "' (auto, hf, llama2c, dummy)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown load format '", source.load_format, "' (auto, hf, llama2c, dummy)"));
 }
 
 }  // namespace gqa

@@ -20,9 +20,8 @@ absl::Status PermuteRows(const Tensor& src, int n_heads, const Tensor& dst, bool
   }
   if (dst.dtype != src.dtype || dst.ndim != src.ndim || dst.shape != src.shape ||
       !dst.contiguous()) {
-    return absl::InvalidArgumentError(absl::StrCat("rope permute: destination ",
-                                                   dst.ShapeString(), " does not match ",
-                                                   src.ShapeString()));
+    return absl::InvalidArgumentError(absl::StrCat("rope permute: destination ", dst.ShapeString(),
+                                                   " does not match ", src.ShapeString()));
   }
   const int64_t head_dim = rows / n_heads, half = head_dim / 2;
   const int64_t cols = src.ndim == 2 ? src.cols() : 1;

@@ -57,7 +57,8 @@ absl::StatusOr<Entry> ParseEntry(const std::string& name, const Json& v, uint64_
   e.name = name;
   const std::string dtype_name = dtype_it->get<std::string>();
   std::optional<DType> dtype = DTypeFromSafetensors(dtype_name);
-  if (!dtype) return error(absl::StrCat("dtype ", dtype_name, " is not supported (F32, F16, BF16)"));
+  if (!dtype)
+    return error(absl::StrCat("dtype ", dtype_name, " is not supported (F32, F16, BF16)"));
   e.dtype = *dtype;
 
   if (shape_it->size() > 4) return error(absl::StrCat("rank ", shape_it->size(), " > 4"));
@@ -87,8 +88,8 @@ absl::StatusOr<Entry> ParseEntry(const std::string& name, const Json& v, uint64_
   const uint64_t expected = numel * DTypeSize(e.dtype);
   if (e.end - e.begin != expected) {
     return error(absl::StrCat("data_offsets ", off.dump(), " span ", e.end - e.begin,
-                              " bytes but shape ", shape_it->dump(), " of ", dtype_name,
-                              " needs ", expected));
+                              " bytes but shape ", shape_it->dump(), " of ", dtype_name, " needs ",
+                              expected));
   }
   return e;
 }
@@ -113,9 +114,12 @@ absl::Status CheckNoOverlap(std::vector<Entry>& entries, const std::string& path
 
 std::string_view SafetensorsDTypeName(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return "F32";
-    case DType::kF16: return "F16";
-    case DType::kBF16: return "BF16";
+    case DType::kF32:
+      return "F32";
+    case DType::kF16:
+      return "F16";
+    case DType::kBF16:
+      return "BF16";
   }
   return "?";
 }
@@ -226,7 +230,8 @@ absl::Status WriteSafetensors(std::string_view path_sv, const std::vector<NamedT
 
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
   }
   uint8_t len_bytes[8];
   for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<uint8_t>(text.size() >> (8 * i));

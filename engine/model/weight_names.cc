@@ -45,12 +45,13 @@ std::vector<NamedTensor> HfNamedTensors(const ModelWeights& w) {
 absl::Status CheckWeightShapes(const ModelWeights& w) {
   GQA_RETURN_IF_ERROR(w.config.Validate());
   if (static_cast<int>(w.layers.size()) != w.config.n_layers) {
-    return absl::InvalidArgumentError(absl::StrCat("weights have ", w.layers.size(),
-                                                   " layers, config says ", w.config.n_layers));
+    return absl::InvalidArgumentError(
+        absl::StrCat("weights have ", w.layers.size(), " layers, config says ", w.config.n_layers));
   }
   ModelWeights copy = w;
   std::vector<WeightSlot> slots = HfWeightSlots(&copy);
-  if (w.config.tie_word_embeddings) slots.push_back({"lm_head.weight", slots[0].shape, &copy.lm_head});
+  if (w.config.tie_word_embeddings)
+    slots.push_back({"lm_head.weight", slots[0].shape, &copy.lm_head});
   for (const WeightSlot& s : slots) {
     if (s.tensor->empty() || ShapeOf(*s.tensor) != s.shape) {
       return absl::InvalidArgumentError(

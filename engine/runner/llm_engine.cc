@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<LlmEngine>> LlmEngine::Create(const ModelWeights&
   return e;
 }
 
-absl::Status LlmEngine::Validate(const GenerationRequest& r) const {
+absl::Status LlmEngine::ValidateRequest(const GenerationRequest& r) const {
   if (r.prompt_token_ids.empty()) return absl::InvalidArgumentError("prompt: must not be empty");
   const int vocab = model_config().vocab_size;
   for (size_t i = 0; i < r.prompt_token_ids.size(); ++i) {
@@ -84,15 +84,15 @@ absl::Status LlmEngine::Validate(const GenerationRequest& r) const {
         "prompt + max_tokens = ", total, " tokens can never fit the KV cache of ",
         kv_cache_->pool().num_blocks_total() * kv_cache_->block_size(), " tokens"));
   }
-  if (sequences_.count(r.request_id)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request_id: '", r.request_id, "' is already running"));
-  }
   return absl::OkStatus();
 }
 
 absl::Status LlmEngine::AddRequest(GenerationRequest request) {
-  GQA_RETURN_IF_ERROR(Validate(request));
+  GQA_RETURN_IF_ERROR(ValidateRequest(request));
+  if (sequences_.count(request.request_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: '", request.request_id, "' is already running"));
+  }
   const int64_t arrival = next_arrival_++;
   // Unseeded requests still get distinct, reproducible streams per engine seed.
   const uint64_t fallback_seed = config_.seed * 0x9E3779B97F4A7C15ull + uint64_t(arrival);
@@ -112,6 +112,15 @@ bool LlmEngine::Abort(const std::string& request_id) {
 
 std::vector<RequestOutput> LlmEngine::Step() {
   const ScheduledBatch batch = scheduler_->Schedule();
+  last_step_stats_.num_batch_tokens = batch.num_tokens;
+  last_step_stats_.num_sampled = 0;
+  last_step_stats_.first_scheduled.clear();
+  for (const ScheduledSequence& s : batch.seqs) {
+    last_step_stats_.num_sampled += s.sample ? 1 : 0;
+    if (s.seq->num_computed_tokens == 0 && s.seq->num_preemptions == 0) {
+      last_step_stats_.first_scheduled.push_back(s.seq->request_id());
+    }
+  }
   const StepOutput out = runner_->Execute(batch);
   const std::vector<Sequence*> finished = scheduler_->Update(batch, out);
   std::vector<RequestOutput> outputs = MakeOutputs(batch, out);

@@ -53,6 +53,15 @@ struct RequestOutput {
   int num_preemptions = 0;
 };
 
+// What the last Step() did, for serving metrics and queue accounting.
+struct StepStats {
+  int num_batch_tokens = 0;  // tokens computed (rows of the ragged batch)
+  int num_sampled = 0;       // tokens sampled
+  // Requests whose first tokens were scheduled in this step (they left the
+  // waiting queue for the first time; recomputes after preemption excluded).
+  std::vector<std::string> first_scheduled;
+};
+
 class LlmEngine {
  public:
   static absl::StatusOr<std::unique_ptr<LlmEngine>> Create(const ModelWeights& weights,
@@ -64,11 +73,17 @@ class LlmEngine {
   // sampling values, a duplicate id); RESOURCE_EXHAUSTED when it could never
   // fit in the KV pool.
   absl::Status AddRequest(GenerationRequest request);
+  // The checks of AddRequest that need no engine state: everything but the
+  // duplicate id. Reads only configuration fixed at Create, so any thread may
+  // call it while the engine thread steps (the server validates on its
+  // reactor threads and answers at once).
+  absl::Status ValidateRequest(const GenerationRequest& request) const;
   // Finishes a request with kAborted and frees its blocks; false if unknown.
   bool Abort(const std::string& request_id);
 
   std::vector<RequestOutput> Step();
   bool HasUnfinished() const { return scheduler_->HasUnfinished(); }
+  const StepStats& last_step_stats() const { return last_step_stats_; }
 
   const ModelConfig& model_config() const { return runner_->config(); }
   const EngineConfig& config() const { return config_; }
@@ -78,7 +93,6 @@ class LlmEngine {
 
  private:
   LlmEngine() = default;
-  absl::Status Validate(const GenerationRequest& request) const;
   std::vector<RequestOutput> MakeOutputs(const ScheduledBatch& batch, const StepOutput& out);
   static RequestOutput OutputHeader(const Sequence& seq);
 
@@ -88,6 +102,7 @@ class LlmEngine {
   std::unique_ptr<Scheduler> scheduler_;
   std::map<std::string, std::unique_ptr<Sequence>> sequences_;  // every unfinished request
   int64_t next_arrival_ = 0;
+  StepStats last_step_stats_;
 };
 
 }  // namespace gqa

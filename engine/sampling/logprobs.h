@@ -20,6 +20,8 @@ struct TokenLogprob {
 // log(sum_i exp(logits[i])). -inf for an empty span or all -inf; +inf if any logit is +inf;
 // NaN if any logit is NaN (a broken model output is reported, not hidden).
 double LogSumExp(std::span<const float> logits);
+// Same, with max_logit = the max of logits already known. Precondition: no NaN in logits.
+double LogSumExp(std::span<const float> logits, float max_logit);
 
 // log_softmax(logits)[token]. -inf when token is outside [0, logits.size()): a token the
 // model cannot produce has probability 0.
@@ -28,8 +30,9 @@ float LogSoftmaxAt(std::span<const float> logits, int token);
 float LogSoftmaxAt(std::span<const float> logits, int token, double log_sum_exp);
 
 // The min(n, vocab) most likely tokens, most likely first; ties go to the lower token id.
-// NaN logits are never listed. n <= 0 gives an empty vector. O(vocab * log n)-ish: one pass
-// keeping a small sorted list, no sort of the vocabulary.
+// NaN logits are never listed. n <= 0 gives an empty vector. One pass keeping a small
+// sorted list; blocks of 16 with nothing above the current n-th best are skipped with one
+// vectorized test, so it costs about one max pass.
 std::vector<TokenLogprob> TopLogprobs(std::span<const float> logits, int n);
 std::vector<TokenLogprob> TopLogprobs(std::span<const float> logits, int n, double log_sum_exp);
 

@@ -11,7 +11,7 @@ namespace gqa {
 
 struct SamplingParams {
   float temperature = 1.0f;         // 0: greedy (argmax)
-  int top_k = 0;                    // keep the k most likely tokens; 0: off
+  int top_k = 0;                    // keep the k most likely tokens; 0 or -1: off
   float top_p = 1.0f;               // keep the smallest set with probability >= top_p; 1: off
   float min_p = 0.0f;               // drop tokens with p < min_p * p_max; 0: off
   float repetition_penalty = 1.0f;  // HF/CTRL: divide positive (multiply negative) logits of

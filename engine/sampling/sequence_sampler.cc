@@ -1,10 +1,12 @@
 #include "engine/sampling/sequence_sampler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
 
 #include "engine/sampling/token_distribution.h"
+#include "engine/sampling/vocab_kernels.h"
 
 namespace gqa {
 namespace {
@@ -49,16 +51,24 @@ int SequenceSampler::PickToken(std::span<const float> logits, double u,
                                std::optional<double>* raw_log_sum_exp) const {
   // The raw logits are used in place unless penalties change them (or they hold NaN).
   std::span<const float> work = penalties_.Changes(params_) ? Penalize(logits) : logits;
-  if (params_.greedy()) return ArgMax(work);  // NaN-safe
+  const bool raw = work.data() == logits.data();
+  if (params_.greedy()) {
+    bool has_nan = false;
+    const float max = MaxIgnoringNaN(work, &has_nan);
+    if (raw && !has_nan) *raw_log_sum_exp = LogSumExp(logits, max);
+    return std::max(FirstIndexOf(work, max), 0);  // lowest id on ties; all NaN: 0
+  }
   TokenDistribution& distribution = ThreadWorkspace().distribution;
-  if (!distribution.Build(work, FiltersOf(params_))) {
+  if (!distribution.Build(work, FiltersOf(params_))) {  // NaN
     work = Penalize(logits);
     distribution.Build(work, FiltersOf(params_));
   }
-  // At T = 1 on unpenalized logits, Build's exp pass already summed the raw softmax.
-  if (work.data() == logits.data() && params_.temperature == 1.0f &&
-      distribution.vocab_mass().has_value()) {
-    *raw_log_sum_exp = distribution.max_logit() + std::log(*distribution.vocab_mass());
+  if (work.data() == logits.data()) {
+    // Build already found the raw max; at T = 1 its exp pass also summed the raw softmax.
+    const float max = distribution.max_logit();
+    const std::optional<double> mass = distribution.vocab_mass();
+    *raw_log_sum_exp = params_.temperature == 1.0f && mass.has_value() ? max + std::log(*mass)
+                                                                       : LogSumExp(logits, max);
   }
   return distribution.Sample(u);
 }

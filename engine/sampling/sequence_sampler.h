@@ -6,7 +6,8 @@
 //   2. presence / frequency penalties (output tokens only; OpenAI rule)
 //   3. temperature == 0: argmax of the penalized logits (lowest id on ties); else
 //   4. logits / temperature, then top-k, top-p, min-p (token_distribution.h)
-//   5. softmax over the survivors and an inverse-CDF lookup of ONE uniform draw.
+//   5. softmax over the survivors and an inverse-CDF lookup of ONE uniform draw (kept
+//      tokens in increasing id order).
 // Exactly one draw is taken per sampled token whatever the parameters (greedy too), so a
 // request's tokens depend only on (seed, its logits): not on the batch it shares a step
 // with, nor on how many draws other requests took.
@@ -70,8 +71,9 @@ class SequenceSampler {
  private:
   // Penalized logits (NaN mapped to -inf), in the thread-local workspace.
   std::span<const float> Penalize(std::span<const float> logits) const;
-  // Steps 1-5 for the draw u. Sets *raw_log_sum_exp when a pass over the raw logits
-  // already gave it (T = 1, no penalties, no top-k), saving a pass.
+  // Steps 1-5 for the draw u. When the logits were used unpenalized, also sets
+  // *raw_log_sum_exp from passes already made (their max; at T = 1 without top-k, the
+  // exp sum too), so that the logprob costs at most one more pass.
   int PickToken(std::span<const float> logits, double u,
                 std::optional<double>* raw_log_sum_exp) const;
 

@@ -53,8 +53,7 @@ int ArgMax(std::span<const float> values) {
   bool has_nan = false;
   const float max = MaxIgnoringNaN(values, &has_nan);
   // The first index holding the max is the lowest on ties; all NaN: no match, 0.
-  const auto it = std::find(values.begin(), values.end(), max);
-  return it == values.end() ? 0 : static_cast<int>(it - values.begin());
+  return std::max(FirstIndexOf(values, max), 0);
 }
 
 bool TokenDistribution::Build(std::span<const float> logits, const FilterParams& params) {
@@ -63,12 +62,14 @@ bool TokenDistribution::Build(std::span<const float> logits, const FilterParams&
   ids_.clear();
   weights_.clear();
   total_ = 0.0;
+  max_logit_ = kNegInf;
   vocab_mass_.reset();
   if (vocab_ == 0) return true;
 
   bool has_nan = false;
   max_logit_ = MaxIgnoringNaN(logits, &has_nan);
-  if (has_nan || !std::isfinite(max_logit_)) {  // all -inf, or +inf present: no softmax
+  // NaN: the caller must map it and build again. All -inf, or a +inf: no proper softmax.
+  if (has_nan || !std::isfinite(max_logit_)) {
     ids_.push_back(ArgMax(logits));
     weights_.push_back(1.0f);
     total_ = 1.0;
@@ -122,7 +123,8 @@ void TokenDistribution::SelectTopK(std::span<const float> logits, size_t k, floa
       break;
     }
   }
-  CollectAtLeast(logits, threshold, &ids_);
+  ids_.resize(vocab_);
+  ids_.resize(CollectAtLeast(logits, threshold, ids_.data()));
   const MoreLikely more_likely{logits.data()};
   if (ids_.size() > k) std::nth_element(ids_.begin(), ids_.begin() + k, ids_.end(), more_likely);
   ids_.resize(k);
@@ -140,7 +142,8 @@ void TokenDistribution::SelectNucleus(std::span<const float> logits, double top_
   //    once their mass reaches top_p_mass they contain the nucleus.
   for (float t : kNucleusWeightThresholds) {
     if (t == kNegInf || SumAtLeast(w, t) >= top_p_mass) {
-      CollectAtLeast(w, t, &ids_);
+      ids_.resize(vocab_);
+      ids_.resize(CollectAtLeast(w, t, ids_.data()));
       break;
     }
   }
@@ -174,16 +177,16 @@ void TokenDistribution::SelectNucleus(std::span<const float> logits, double top_
     before += w[boundary_[j]];
   }
   // 4. Keep, in id order: higher buckets, the crossing bucket up to `last`, and min-p.
+  //    Branch-free (write always, advance on keep): in/out alternate unpredictably by id.
   size_t kept = 0;
   weights_.resize(ids_.size());
   for (int id : ids_) {
-    const int b = BucketOf(w[id]);
-    const bool in_nucleus = b > crossing || (b == crossing && !more_likely(last, id));
-    if (in_nucleus && w[id] >= min_p) {
-      ids_[kept] = id;
-      weights_[kept] = w[id];
-      ++kept;
-    }
+    const float weight = w[id];
+    const int b = BucketOf(weight);
+    const bool in_nucleus = (b > crossing) | ((b == crossing) && !more_likely(last, id));
+    ids_[kept] = id;
+    weights_[kept] = weight;
+    kept += in_nucleus & (weight >= min_p);
   }
   ids_.resize(kept);
   weights_.resize(kept);

@@ -9,8 +9,8 @@ namespace {
 
 // Lanes of the blocked loops: 16 floats = two AVX2 registers, or one AVX-512 one. Each
 // block is computed lane-wise (which the compiler vectorizes) and added into kLanes
-// accumulators; the final reduction order is fixed, so results never depend on the ISA.
-constexpr size_t kLanes = 16;
+// accumulators; the final reduction order is fixed, so results never depend on the width.
+constexpr size_t kLanes = kBlockLanes;
 
 // Before a 16-lane inner loop: without it GCC fully unrolls the loop first and then fails
 // to vectorize the unrolled selects (measured: 5-10x slower, branchy scalar code).
@@ -47,14 +47,17 @@ float MaxIgnoringNaN(std::span<const float> values, bool* has_nan) {
     lane_max[j] = kNegInf;
     lane_nan[j] = 0;
   }
-  // std::max(m, v) is (m < v ? v : m): a NaN v compares false and is skipped.
+  // m < v ? v : m skips a NaN v (it compares false). (Not std::max: its reference
+  // arguments keep GCC from vectorizing.)
   const float* x = values.data();
   const size_t n = values.size();
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     GQA_LANE_LOOP for (size_t j = 0; j < kLanes; ++j) {
-      lane_max[j] = std::max(lane_max[j], x[i + j]);
-      lane_nan[j] |= x[i + j] != x[i + j];
+      const float v = x[i + j];
+      const float m = lane_max[j];
+      lane_max[j] = m < v ? v : m;
+      lane_nan[j] |= v != v;
     }
   }
   float result = kNegInf;
@@ -107,10 +110,40 @@ size_t CountAtLeast(std::span<const float> values, float threshold) {
   return count;
 }
 
-void CollectAtLeast(std::span<const float> values, float threshold, std::vector<int>* ids) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i] >= threshold) ids->push_back(static_cast<int>(i));
+size_t CollectAtLeast(std::span<const float> values, float threshold, int* ids) {
+  const float* x = values.data();
+  const size_t n = values.size();
+  size_t count = 0;
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    uint32_t any = 0;
+    GQA_LANE_LOOP for (size_t j = 0; j < kLanes; ++j) any |= x[i + j] >= threshold;
+    if (any == 0) continue;
+    for (size_t j = i; j < i + kLanes; ++j) {  // write always, advance on a match
+      ids[count] = static_cast<int>(j);
+      count += x[j] >= threshold;
+    }
   }
+  for (; i < n; ++i) {
+    ids[count] = static_cast<int>(i);
+    count += x[i] >= threshold;
+  }
+  return count;
+}
+
+int FirstIndexOf(std::span<const float> values, float target) {
+  const float* x = values.data();
+  const size_t n = values.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    uint32_t any = 0;
+    GQA_LANE_LOOP for (size_t j = 0; j < kLanes; ++j) any |= x[i + j] == target;
+    if (any != 0) break;
+  }
+  for (; i < n; ++i) {
+    if (x[i] == target) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 }  // namespace gqa

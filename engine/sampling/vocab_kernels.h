@@ -5,8 +5,9 @@
 // Why not std::exp: glibc expf is a scalar call (~3-10 ns each); a vocab pass of 128k of
 // them costs ~0.5-1 ms per token per sequence. ExpNonPositive is a branch-free polynomial
 // the compiler vectorizes (AVX2: 8 lanes), with the accuracy of expf (< 2 ulp) on the range
-// softmax needs. Sums are accumulated in double in a fixed lane order: deterministic, and
-// independent of how the loop is vectorized.
+// softmax needs. Sums are accumulated in double in a fixed lane order, so a result does not
+// depend on the vector width (a different build may still differ in the last bit, e.g. by
+// contracting to FMA).
 //
 // Thread ownership: none; pure functions.
 #pragma once
@@ -15,13 +16,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
 
 namespace gqa {
 
 // exp(x) for x <= 0 (after subtracting the max logit), relative error < 2.5e-7. Flushes
-// x < -87 (results below ~1.6e-38, i.e. below FLT_MIN) to exactly 0, and maps -inf to 0:
-// a masked token has probability exactly 0. Precondition: x <= 0 and not NaN.
+// x < -87 (e^-87 ~ 1.6e-38, just above FLT_MIN) to exactly 0, so -inf gives 0: a masked
+// token has probability exactly 0. exp(0) is exactly 1. Precondition: x <= 0, not NaN.
 inline float ExpNonPositive(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact in 10 bits
@@ -64,7 +64,21 @@ double SumAtLeast(std::span<const float> values, float threshold);
 // Number of values >= threshold.
 size_t CountAtLeast(std::span<const float> values, float threshold);
 
-// Appends to *ids the indices i with values[i] >= threshold, in increasing order.
-void CollectAtLeast(std::span<const float> values, float threshold, std::vector<int>* ids);
+// Writes the indices i with values[i] >= threshold to ids, in increasing order; returns
+// how many. Branch-free, skipping blocks with no match: fast for few or many matches.
+// Precondition: ids has room for values.size() entries.
+size_t CollectAtLeast(std::span<const float> values, float threshold, int* ids);
+
+// The first index i with values[i] == target, or -1.
+int FirstIndexOf(std::span<const float> values, float target);
+
+// Whether any of the kBlockLanes values at x is > threshold (NaN is not).
+inline constexpr size_t kBlockLanes = 16;
+inline bool AnyGreater(const float* x, float threshold) {
+  uint32_t any = 0;
+#pragma GCC unroll 1
+  for (size_t j = 0; j < kBlockLanes; ++j) any |= x[j] > threshold;
+  return any != 0;
+}
 
 }  // namespace gqa

@@ -9,16 +9,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "server/metrics/metric_snapshot.h"
 
 namespace gqa::metrics {
@@ -55,7 +54,7 @@ class Family final : public Collectable {
           "metric ", name_, " has ", label_names_.size(), " label(s) (",
           absl::StrJoin(label_names_, ", "), "); got ", label_values.size(), " value(s)"));
     }
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     std::unique_ptr<M>& series = series_[label_values];
     if (series == nullptr) series = make_();
     return series.get();
@@ -67,7 +66,7 @@ class Family final : public Collectable {
 
   FamilySnapshot Collect() const override {
     FamilySnapshot family{name_, help_, M::kType, {}};
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     family.series.reserve(series_.size());
     for (const auto& [values, metric] : series_) {
       SeriesSnapshot& s = family.series.emplace_back();
@@ -82,9 +81,9 @@ class Family final : public Collectable {
   const std::string help_;
   const std::vector<std::string> label_names_;
   const Factory make_;
-  mutable absl::Mutex mu_;
-  // Ordered by label values so renders are deterministic.
-  std::map<std::vector<std::string>, std::unique_ptr<M>> series_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  // Guarded by mu_. Ordered by label values so renders are deterministic.
+  std::map<std::vector<std::string>, std::unique_ptr<M>> series_;
 };
 
 }  // namespace gqa::metrics

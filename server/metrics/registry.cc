@@ -67,6 +67,9 @@ absl::Status Registry::CheckNewFamily(const std::string& name,
   }
   absl::flat_hash_set<std::string> taken;
   for (const auto& family : families_) {
+    if (family->name() == name) {
+      return absl::AlreadyExistsError(absl::StrCat("metric ", name, " is already registered"));
+    }
     for (std::string& sample : SampleNames(family->name(), family->type())) {
       taken.insert(std::move(sample));
     }
@@ -84,7 +87,7 @@ template <typename M>
 absl::StatusOr<Family<M>*> Registry::Add(const std::string& name, const std::string& help,
                                          const std::vector<std::string>& label_names,
                                          typename Family<M>::Factory make) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = CheckNewFamily(name, label_names, M::kType); !s.ok()) return s;
   auto family = std::make_unique<Family<M>>(name, help, label_names, std::move(make));
   Family<M>* raw = family.get();
@@ -115,7 +118,7 @@ absl::StatusOr<Family<Histogram>*> Registry::AddHistogram(
 }
 
 std::vector<FamilySnapshot> Registry::Collect() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<FamilySnapshot> out;
   out.reserve(families_.size());
   for (const auto& family : families_) out.push_back(family->Collect());

@@ -7,13 +7,12 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "server/metrics/counter.h"
 #include "server/metrics/gauge.h"
 #include "server/metrics/histogram.h"
@@ -43,15 +42,15 @@ class Registry {
 
  private:
   absl::Status CheckNewFamily(const std::string& name, const std::vector<std::string>& label_names,
-                              MetricType type) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                              MetricType type) const;  // requires mu_
 
   template <typename M>
   absl::StatusOr<Family<M>*> Add(const std::string& name, const std::string& help,
                                  const std::vector<std::string>& label_names,
                                  typename Family<M>::Factory make);
 
-  mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<Collectable>> families_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Collectable>> families_;  // guarded by mu_
 };
 
 }  // namespace gqa::metrics

@@ -116,7 +116,8 @@ void RunWorkItem(const WorkItem& item, const Tensor& q, const KvCacheLayer& kv,
 
   state.Reset(num_rows * group, head_dim, block_size);
   for (int b = 0; b * block_size < num_keys; ++b) {
-    const int64_t at = (static_cast<int64_t>(block_table[b]) * shape.n_kv_heads + item.kv_head) * slab;
+    const int64_t at =
+        (static_cast<int64_t>(block_table[b]) * shape.n_kv_heads + item.kv_head) * slab;
     const float* k_block = kv.k.as<float>() + at;  // [block_size, head_dim]
     const float* v_block = kv.v.as<float>() + at;
     const int block_start = b * block_size;

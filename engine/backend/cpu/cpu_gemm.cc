@@ -63,8 +63,7 @@ struct Vec {
 
 // out[r][t] = dot(x[r], w[t]) over k, for R rows of x and kTileW rows of w.
 template <int R>
-inline void DotTile(const float* const* x, const float* const* w, int64_t k,
-                    float out[][kTileW]) {
+inline void DotTile(const float* const* x, const float* const* w, int64_t k, float out[][kTileW]) {
   Vec acc[R][kTileW];
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < kTileW; ++t) acc[r][t] = Vec::Zero();
@@ -90,8 +89,7 @@ constexpr int kTileX = 2;
 // Portable fallback: `omp simd` lets the compiler vectorize the reduction
 // without -ffast-math.
 template <int R>
-inline void DotTile(const float* const* x, const float* const* w, int64_t k,
-                    float out[][kTileW]) {
+inline void DotTile(const float* const* x, const float* const* w, int64_t k, float out[][kTileW]) {
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < kTileW; ++t) {
       const float* xr = x[r];
@@ -173,8 +171,7 @@ void GemmMatVec(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, 
   const float* b = bias.empty() ? nullptr : bias.as<float>();
   const int64_t num_tiles = (n + kTileW - 1) / kTileW;
   // Static schedule: every tile costs the same.
-#pragma omp parallel for num_threads(num_threads) schedule(static) \
-    if (n * k >= kMinParallelElems)
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (n * k >= kMinParallelElems)
   for (int64_t tile = 0; tile < num_tiles; ++tile) MatVecTile(x, w, b, y, tile * kTileW);
 }
 
@@ -186,9 +183,9 @@ void GemmBlas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, in
   // rows of w (columns of y): every kernel of this backend then shares one
   // thread pool, instead of OpenBLAS's pthreads and OpenMP's workers spinning
   // against each other on the same cores between ops.
-  const int64_t slices = std::max<int64_t>(1, std::min<int64_t>(num_threads, n / kTileW));
-#pragma omp parallel for num_threads(static_cast<int>(slices)) schedule(static)
-  for (int64_t slice = 0; slice < slices; ++slice) {
+  const int slices = static_cast<int>(std::clamp<int64_t>(n / kTileW, 1, num_threads));
+#pragma omp parallel for num_threads(slices) schedule(static)
+  for (int slice = 0; slice < slices; ++slice) {
     const int64_t j0 = n * slice / slices, j1 = n * (slice + 1) / slices;
     float* y0 = y.as<float>() + j0;
     float beta = 0.0f;

@@ -36,12 +36,11 @@ void RopeAndCacheWrite(Tensor qkv, const RopeTables& rope, const AttentionShape&
   assert(rope.cos.cols() == head_dim / 2 && kv.k.dim(1) == n_kv_heads && kv.k.dim(3) == head_dim);
   const int64_t row_bytes = static_cast<int64_t>(head_dim) * sizeof(float);
 
-#pragma omp parallel for num_threads(num_threads) \
-    if (n * qkv.cols() >= kMinParallelElems)
+#pragma omp parallel for num_threads(num_threads) if (n * qkv.cols() >= kMinParallelElems)
   for (int64_t r = 0; r < n; ++r) {
-    float* q = RowF32(qkv, r);                 // [n_heads, head_dim]
-    float* k = q + n_heads * head_dim;         // [n_kv_heads, head_dim]
-    float* v = k + n_kv_heads * head_dim;      // [n_kv_heads, head_dim]
+    float* q = RowF32(qkv, r);             // [n_heads, head_dim]
+    float* k = q + n_heads * head_dim;     // [n_kv_heads, head_dim]
+    float* v = k + n_kv_heads * head_dim;  // [n_kv_heads, head_dim]
     const int64_t pos = meta.positions[r];
     assert(pos >= 0 && pos < rope.cos.rows());
     const float* cos = RowF32(rope.cos, pos);  // [head_dim / 2]

@@ -13,9 +13,7 @@ namespace gqa::cpu {
 inline constexpr int64_t kMinParallelElems = 1 << 15;
 
 // Elements between consecutive rows of a 2-D view (a dense 1-D tensor is one row).
-inline int64_t RowStride(const Tensor& t) {
-  return t.ndim >= 2 ? t.row_stride : t.shape[0];
-}
+inline int64_t RowStride(const Tensor& t) { return t.ndim >= 2 ? t.row_stride : t.shape[0]; }
 
 // Row r of a 2-D f32 view.
 inline float* RowF32(const Tensor& t, int64_t r) { return t.as<float>() + r * RowStride(t); }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "engine/common/status_macros.h"
+#include "engine/tokenizer/hf/bpe_model.h"
 #include "engine/tokenizer/hf/json_fields.h"
 #include "engine/tokenizer/hf/normalizers.h"
 #include "engine/tokenizer/hf/unicode_text.h"
@@ -24,7 +25,7 @@ char32_t CharBefore(std::string_view text, std::size_t end) {
 
 }  // namespace
 
-void AddedVocabulary::Matcher::Add(std::string pattern, int token) {
+void AddedVocabulary::Matcher::Add(std::string pattern, int id) {
   if (pattern.empty()) return;
   if (terminal.empty()) {
     terminal.push_back(-1);  // the root
@@ -41,7 +42,7 @@ void AddedVocabulary::Matcher::Add(std::string pattern, int token) {
   terminal[node] = static_cast<int>(patterns.size());
   first_byte[static_cast<uint8_t>(pattern[0])] = true;
   patterns.push_back(std::move(pattern));
-  token_index.push_back(token);
+  ids.push_back(id);
 }
 
 int AddedVocabulary::Matcher::LongestAt(std::string_view text, std::size_t pos,
@@ -62,48 +63,86 @@ int AddedVocabulary::Matcher::LongestAt(std::string_view text, std::size_t pos,
 
 absl::StatusOr<AddedVocabulary> AddedVocabulary::FromJson(const nlohmann::json& added_tokens,
                                                           const Normalizer* normalizer,
+                                                          const BpeModel& model,
                                                           const std::string& where) {
   if (!added_tokens.is_array()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": expected an array"));
   }
-  AddedVocabulary vocab;
+  std::vector<AddedToken> parsed;
   for (std::size_t i = 0; i < added_tokens.size(); ++i) {
     const std::string at = absl::StrCat(where, "[", i, "]");
     const nlohmann::json& t = added_tokens[i];
     AddedToken token;
-    GQA_ASSIGN_OR_RETURN(const int64_t id, GetInt(t, "id", at, -1));
+    GQA_ASSIGN_OR_RETURN(const int64_t id, GetInt(t, "id", at, 0));
     if (id < 0 || id > INT32_MAX / 2) {
       return absl::InvalidArgumentError(absl::StrCat(at, ".id: expected a non-negative integer"));
     }
-    token.id = static_cast<int>(id);
     GQA_ASSIGN_OR_RETURN(token.content, GetString(t, "content", at));
     GQA_ASSIGN_OR_RETURN(token.single_word, GetBool(t, "single_word", at, false));
     GQA_ASSIGN_OR_RETURN(token.lstrip, GetBool(t, "lstrip", at, false));
     GQA_ASSIGN_OR_RETURN(token.rstrip, GetBool(t, "rstrip", at, false));
     GQA_ASSIGN_OR_RETURN(token.special, GetBool(t, "special", at, false));
     GQA_ASSIGN_OR_RETURN(token.normalized, GetBool(t, "normalized", at, !token.special));
-    if (token.content.empty()) continue;  // HF ignores empty tokens
-    vocab.by_id_[token.id] = static_cast<int>(vocab.tokens_.size());
-    vocab.by_content_[token.content] = token.id;
-    vocab.tokens_.push_back(std::move(token));
+    if (!token.content.empty()) parsed.push_back(std::move(token));  // HF ignores empty ones
   }
-  // HF matches special tokens first, then the others, each in file order; the
-  // order only decides between identical patterns.
-  std::vector<int> order(vocab.tokens_.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::stable_partition(order.begin(), order.end(),
-                        [&vocab](int i) { return vocab.tokens_[i].special; });
-  for (const int i : order) {
-    const AddedToken& token = vocab.tokens_[i];
-    if (!token.normalized) {
-      vocab.raw_.Add(token.content, i);
+
+  // HF's AddedVocabulary::add_tokens, step by step.
+  AddedVocabulary vocab;
+  std::vector<const AddedToken*> special_order, classic_order;
+  for (const AddedToken& token : parsed) {
+    if (token.special && vocab.special_contents_.insert(token.content).second) {
+      special_order.push_back(&token);
+    }
+  }
+  auto same = [](const AddedToken& a, const AddedToken& b) {
+    return a.content == b.content && a.single_word == b.single_word && a.lstrip == b.lstrip &&
+           a.rstrip == b.rstrip && a.normalized == b.normalized && a.special == b.special;
+  };
+  const int model_entries = model.vocab_entries();
+  for (const AddedToken& token : parsed) {
+    // Skip a token equal to one already stored (a content lives at one id).
+    std::optional<int> id = vocab.FindByContent(token.content);
+    if (id.has_value()) {
+      const AddedToken* stored = vocab.FindById(*id);
+      if (stored != nullptr && same(*stored, token)) continue;
+    }
+    if (!id.has_value()) id = model.TokenToId(token.content);
+    if (!id.has_value()) {
+      int max_id = -1;
+      for (const auto& [content, added_id] : vocab.by_content_) max_id = std::max(max_id, added_id);
+      id = max_id < 0 ? model_entries
+                      : (max_id >= model_entries || model_entries == 0 ? max_id + 1 : model_entries);
+    }
+    vocab.by_content_[token.content] = *id;
+    AddedToken stored = token;
+    stored.id = *id;
+    if (const auto it = vocab.by_id_.find(*id); it != vocab.by_id_.end()) {
+      vocab.tokens_[it->second] = std::move(stored);
+    } else {
+      vocab.by_id_[*id] = static_cast<int>(vocab.tokens_.size());
+      vocab.tokens_.push_back(std::move(stored));
+    }
+    if (!vocab.special_contents_.contains(token.content)) classic_order.push_back(&token);
+  }
+  // Matching sets: special tokens first, then the others; each pattern maps
+  // to the id its content has now.
+  special_order.insert(special_order.end(), classic_order.begin(), classic_order.end());
+  for (const AddedToken* token : special_order) {
+    std::optional<int> id = vocab.FindByContent(token->content);
+    if (!id.has_value()) id = model.TokenToId(token->content);
+    if (!token->normalized) {
+      vocab.raw_.Add(token->content, *id);
       continue;
     }
-    std::string pattern = token.content;
+    std::string pattern = token->content;
     if (normalizer != nullptr) normalizer->Normalize(&pattern);
-    vocab.normalized_.Add(std::move(pattern), i);
+    vocab.normalized_.Add(std::move(pattern), *id);
   }
   return vocab;
+}
+
+bool AddedVocabulary::IsSpecialContent(std::string_view content) const {
+  return special_contents_.contains(absl::string_view(content.data(), content.size()));
 }
 
 const AddedToken* AddedVocabulary::FindById(int id) const {
@@ -138,7 +177,7 @@ void AddedVocabulary::FindMatches(std::string_view text, bool normalized_set,
     std::size_t start = pos;
     std::size_t stop = pos + length;
     pos = stop;  // matches never overlap, whether or not this one is kept
-    const AddedToken& token = tokens_[matcher.token_index[pattern]];
+    const AddedToken& token = *FindById(matcher.ids[pattern]);
     if (token.single_word) {
       std::size_t after = stop;
       const bool word_before = start > 0 && IsWordChar(CharBefore(text, start));

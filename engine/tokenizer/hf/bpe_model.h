@@ -71,6 +71,8 @@ class BpeModel {
 
   // One past the largest id of the vocabulary.
   int vocab_size() const { return static_cast<int>(id_to_token_.size()); }
+  // The number of vocabulary entries (HF's get_vocab_size).
+  int vocab_entries() const { return static_cast<int>(token_to_id_.size()); }
   // The vocabulary entry of `id`, or nullptr when the vocabulary has none.
   const std::string* IdToToken(int id) const;
   std::optional<int> TokenToId(std::string_view token) const;

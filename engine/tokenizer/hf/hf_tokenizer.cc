@@ -6,7 +6,6 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
@@ -117,16 +116,13 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Build(
   }
 
   // Vocabulary size and the special flag of every id.
+  const hf::AddedVocabulary& added = impl->parts.added_tokens;
   impl->vocab_size = impl->parts.model->vocab_size();
-  absl::flat_hash_set<std::string> special_contents;
-  for (const hf::AddedToken& t : impl->parts.added_tokens.tokens()) {
-    impl->vocab_size = std::max(impl->vocab_size, t.id + 1);
-    if (t.special) special_contents.insert(t.content);
-  }
+  for (const hf::AddedToken& t : added.tokens()) impl->vocab_size = std::max(impl->vocab_size, t.id + 1);
   impl->is_special.assign(static_cast<std::size_t>(impl->vocab_size), false);
-  for (int id = 0; id < impl->vocab_size && !special_contents.empty(); ++id) {
+  for (int id = 0; id < impl->vocab_size; ++id) {
     const std::string* token = impl->IdToToken(id);
-    impl->is_special[id] = token != nullptr && special_contents.contains(*token);
+    impl->is_special[id] = token != nullptr && added.IsSpecialContent(*token);
   }
 
   // BOS / EOS.

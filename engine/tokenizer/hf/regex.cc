@@ -3,8 +3,11 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <cctype>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "engine/tokenizer/hf/unicode_classes.h"
 #include "engine/tokenizer/hf/unicode_text.h"
 
 namespace gqa::hf {
@@ -38,39 +41,51 @@ ThreadMatchState& MatchState() {
   return state;
 }
 
-// Oniguruma (Ruby syntax, Unicode) classes that PCRE2 spells differently:
-//   \s  White_Space (PCRE2 10.42's \s also takes U+180E through \h);
-//   \w  Letter | Mark | Number | Connector_Punctuation (PCRE2: L, N, '_');
-//   \h  a hex digit (PCRE2: horizontal space).
-// Inside [...] the positive forms become class contents; negated forms
-// inside a class are left to PCRE2 (no tokenizer uses them).
-constexpr std::string_view kSpaceClass = "\\t\\n\\x{0B}\\f\\r\\x{85}\\p{Zl}\\p{Zp}\\p{Zs}";
-constexpr std::string_view kWordClass = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
-constexpr std::string_view kHexClass = "0-9a-fA-F";
-
+// Rewrites Oniguruma class escapes (\s \S \w \W \d \D \h \H, \p{X} \P{X}
+// \p{^X} for the classes in unicode_classes.h) as explicit code point
+// classes, so that PCRE2 (older Unicode tables; other meanings for \s, which
+// takes U+180E, \w, which lacks marks, and \h, a horizontal space where Ruby
+// means a hex digit) matches what HF's Oniguruma matches. Everything else
+// passes through. Inside [...] a positive class
+// becomes class contents; a negated one inside [...] is left to PCRE2 (no
+// tokenizer uses that).
 std::string TranslateOnigPattern(std::string_view pattern) {
   std::string out;
   int class_depth = 0;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const char c = pattern[i];
     if (c == '\\' && i + 1 < pattern.size()) {
+      const std::size_t escape_begin = i;
       const char e = pattern[++i];
-      std::string_view contents;
+      std::string name;
       bool negated = false;
-      switch (e) {
-        case 's': case 'S': contents = kSpaceClass; negated = e == 'S'; break;
-        case 'w': case 'W': contents = kWordClass; negated = e == 'W'; break;
-        case 'h': case 'H': contents = kHexClass; negated = e == 'H'; break;
-        default: break;
+      if (std::string_view("sSwWdDhH").find(e) != std::string_view::npos) {
+        name = std::string(1, static_cast<char>(std::tolower(e)));
+        negated = std::isupper(static_cast<unsigned char>(e)) != 0;
+      } else if ((e == 'p' || e == 'P') && i + 1 < pattern.size() && pattern[i + 1] == '{') {
+        const std::size_t close = pattern.find('}', i + 2);
+        if (close != std::string_view::npos) {
+          name = std::string(pattern.substr(i + 2, close - i - 2));
+          negated = e == 'P';
+          if (!name.empty() && name[0] == '^') {
+            name.erase(0, 1);
+            negated = !negated;
+          }
+          if (UnicodeClassPattern(name) != nullptr) {
+            i = close;
+          } else {
+            name.clear();
+          }
+        }
       }
-      if (contents.empty() || (class_depth > 0 && negated)) {
-        out += c;
-        out += e;
+      const std::string* contents = name.empty() ? nullptr : UnicodeClassPattern(name);
+      if (contents == nullptr || (class_depth > 0 && negated)) {
+        out.append(pattern.substr(escape_begin, i + 1 - escape_begin));
       } else if (class_depth > 0) {
-        out += contents;
+        out += *contents;
       } else {
         out += negated ? "[^" : "[";
-        out += contents;
+        out += *contents;
         out += ']';
       }
       continue;

@@ -53,7 +53,8 @@ absl::StatusOr<TokenizerJson> ParseTokenizerJson(std::string_view json_text,
   }
   if (const nlohmann::json* a = Component(root, "added_tokens")) {
     GQA_ASSIGN_OR_RETURN(tok.added_tokens,
-                         AddedVocabulary::FromJson(*a, tok.normalizer.get(), file + ": added_tokens"));
+                         AddedVocabulary::FromJson(*a, tok.normalizer.get(), *tok.model,
+                                                   file + ": added_tokens"));
   }
   return tok;
 }

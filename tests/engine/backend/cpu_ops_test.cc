@@ -186,17 +186,23 @@ enum class GemmKernel { kDispatch, kMatVec, kBlas };
 void RunGemm(Backend& backend, GemmKernel kernel, const Tensor& x, const Tensor& w,
              const Tensor& bias, Tensor y) {
   switch (kernel) {
-    case GemmKernel::kDispatch: backend.Gemm(x, w, bias, y); break;
-    case GemmKernel::kMatVec: cpu::GemmMatVec(x, w, bias, y, 2); break;
-    case GemmKernel::kBlas: cpu::GemmBlas(x, w, bias, y, 2); break;
+    case GemmKernel::kDispatch:
+      backend.Gemm(x, w, bias, y);
+      break;
+    case GemmKernel::kMatVec:
+      cpu::GemmMatVec(x, w, bias, y, 2);
+      break;
+    case GemmKernel::kBlas:
+      cpu::GemmBlas(x, w, bias, y, 2);
+      break;
   }
 }
 
 TEST_F(CpuOpsTest, GemmAllKernelsMatchReferenceOnStridedViews) {
   const std::vector<GemmCase> cases = {
-      {1, 1, 1, false},    {1, 37, 17, true},    {2, 5, 33, false},  {3, 130, 7, true},
-      {4, 288, 288, true}, {5, 1001, 100, false}, {7, 3, 288, true},  {16, 130, 47, true},
-      {33, 64, 768, false}, {70, 99, 45, true},  {129, 500, 31, true},
+      {1, 1, 1, false},     {1, 37, 17, true},     {2, 5, 33, false},    {3, 130, 7, true},
+      {4, 288, 288, true},  {5, 1001, 100, false}, {7, 3, 288, true},    {16, 130, 47, true},
+      {33, 64, 768, false}, {70, 99, 45, true},    {129, 500, 31, true},
   };
   const float kSentinel = 1234.5f;
   for (const GemmCase& c : cases) {

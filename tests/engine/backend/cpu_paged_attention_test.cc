@@ -83,7 +83,8 @@ void CheckAgainstReference(const Batch& b, uint32_t seed) {
   }
   std::vector<int32_t> positions;
   for (const SeqSpec& spec : b.seqs)
-    for (int i = 0; i < spec.query_len; ++i) positions.push_back(spec.context_len - spec.query_len + i);
+    for (int i = 0; i < spec.query_len; ++i)
+      positions.push_back(spec.context_len - spec.query_len + i);
 
   // q is the Q part of a fused QKV activation: a column view with a wider stride.
   const int q_cols = b.n_heads * d, q_stride = (b.n_heads + 2 * b.n_kv_heads) * d;
@@ -107,7 +108,8 @@ void CheckAgainstReference(const Batch& b, uint32_t seed) {
   std::unique_ptr<Backend> backend = MakeCpuBackend(0);
   backend->PagedAttention(
       Tensor::Make(q.data(), DType::kF32, {num_tokens, q_stride}).Cols(0, q_cols), kv, meta,
-      {b.n_heads, b.n_kv_heads, d}, scale, Tensor::Make(out.data(), DType::kF32, {num_tokens, q_cols}));
+      {b.n_heads, b.n_kv_heads, d}, scale,
+      Tensor::Make(out.data(), DType::kF32, {num_tokens, q_cols}));
 
   // Reference: per row and query head h, softmax over positions 0..pos of KV head h / G.
   std::vector<double> ref(out.size());
@@ -121,7 +123,8 @@ void CheckAgainstReference(const Batch& b, uint32_t seed) {
         double max_score = -INFINITY;
         for (int t = 0; t <= pos; ++t) {
           double dot = 0;
-          for (int i = 0; i < d; ++i) dot += double{qh[i]} * k_seq[s][(t * b.n_kv_heads + kvh) * d + i];
+          for (int i = 0; i < d; ++i)
+            dot += double{qh[i]} * k_seq[s][(t * b.n_kv_heads + kvh) * d + i];
           scores[t] = dot * scale;
           max_score = std::max(max_score, scores[t]);
         }
@@ -129,7 +132,8 @@ void CheckAgainstReference(const Batch& b, uint32_t seed) {
         for (double& sc : scores) sum += (sc = std::exp(sc - max_score));
         for (int i = 0; i < d; ++i) {
           double acc = 0;
-          for (int t = 0; t <= pos; ++t) acc += scores[t] * v_seq[s][(t * b.n_kv_heads + kvh) * d + i];
+          for (int t = 0; t <= pos; ++t)
+            acc += scores[t] * v_seq[s][(t * b.n_kv_heads + kvh) * d + i];
           ref[row * q_cols + h * d + i] = acc / sum;
         }
       }
@@ -162,20 +166,22 @@ TEST_P(CpuPagedAttentionTest, MixedBatchMatchesContiguousReference) {
 
 TEST_P(CpuPagedAttentionTest, DecodeOnlyBatchMatchesContiguousReference) {
   const auto [heads, block_size] = GetParam();
-  CheckAgainstReference({heads.first, heads.second, 16, block_size,
+  CheckAgainstReference({heads.first,
+                         heads.second,
+                         16,
+                         block_size,
                          {{5, 1}, {16, 1}, {17, 1}, {64, 1}, {99, 1}, {2, 1}}},
                         8);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    HeadsAndBlocks, CpuPagedAttentionTest,
-    ::testing::Combine(::testing::Values(std::pair{4, 4},    // MHA
-                                         std::pair{8, 4},    // GQA-2
-                                         std::pair{8, 2},    // GQA-4
-                                         std::pair{16, 2},   // GQA-8
-                                         std::pair{6, 1}),   // MQA
-                       ::testing::Values(1, 3, 16, 32)),
-    ParamName);
+INSTANTIATE_TEST_SUITE_P(HeadsAndBlocks, CpuPagedAttentionTest,
+                         ::testing::Combine(::testing::Values(std::pair{4, 4},   // MHA
+                                                              std::pair{8, 4},   // GQA-2
+                                                              std::pair{8, 2},   // GQA-4
+                                                              std::pair{16, 2},  // GQA-8
+                                                              std::pair{6, 1}),  // MQA
+                                            ::testing::Values(1, 3, 16, 32)),
+                         ParamName);
 
 TEST(CpuPagedAttentionShapesTest, OddHeadDimAndLongPrefill) {
   CheckAgainstReference({12, 4, 40, 16, {{150, 150}, {151, 3}}}, 9);

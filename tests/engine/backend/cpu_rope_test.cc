@@ -71,8 +71,8 @@ RopeRun RunRope(const RopeSetup& s, std::vector<float> qkv, int qkv_stride, Rope
                       {s.num_blocks, s.n_kv_heads, s.block_size, s.head_dim});
   kv.v = Tensor::Make(run.v_cache.data(), DType::kF32,
                       {s.num_blocks, s.n_kv_heads, s.block_size, s.head_dim});
-  const Tensor qkv_view = Tensor::Make(qkv.data(), DType::kF32, {s.num_tokens(), qkv_stride})
-                              .Cols(0, s.qkv_cols());
+  const Tensor qkv_view =
+      Tensor::Make(qkv.data(), DType::kF32, {s.num_tokens(), qkv_stride}).Cols(0, s.qkv_cols());
   backend->RopeAndCacheWrite(qkv_view, rope, {s.n_heads, s.n_kv_heads, s.head_dim}, meta, kv);
   run.qkv = std::move(qkv);
   return run;
@@ -99,7 +99,11 @@ std::vector<double> RotateRef(const float* x, int pos, int head_dim, RopeStyle s
 RopeSetup MixedSetup() {
   // Positions out of order (a ragged batch of several sequences); two rows
   // share a block; the last row is padding.
-  return {.n_heads = 6, .n_kv_heads = 2, .head_dim = 10, .block_size = 3, .num_blocks = 5,
+  return {.n_heads = 6,
+          .n_kv_heads = 2,
+          .head_dim = 10,
+          .block_size = 3,
+          .num_blocks = 5,
           .max_pos = 300,
           .positions = {0, 1, 2, 250, 17, 5, 299, 42},
           .slots = {4, 5, 9, 0, 14, 2, 7, -1}};

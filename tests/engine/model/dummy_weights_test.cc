@@ -32,8 +32,16 @@ TEST(DummyWeightsTest, DeterministicPerSeed) {
   const ModelWeights other = *MakeDummyWeights(c, DType::kF32, 43);
   testing::ExpectSameWeights(a, b);
   EXPECT_FALSE(testing::SameBits(a.layers[0].wq, other.layers[0].wq));
-  // Fixed values: the generator must not change between builds or libraries.
-  EXPECT_EQ(a.embed.as<float>()[0], MakeDummyWeights(c, DType::kF32, 42)->embed.as<float>()[0]);
+  // Golden values: the stream must not change between builds, CPUs or libraries.
+  EXPECT_EQ(a.embed.as<float>()[0], 0x1.6c33cp-6f);
+  EXPECT_EQ(a.embed.as<float>()[1], 0x1.b934c4p-6f);
+  EXPECT_EQ(a.embed.as<float>()[2], 0x1.28815p-3f);
+  EXPECT_EQ(a.layers[0].attn_norm.as<float>()[0], 0x1.f0ab9ap-1f);
+  ModelConfig big_vocab = c;
+  big_vocab.vocab_size = 5000;  // embedding of 80000 elements: two 64K chunks
+  const ModelWeights big = *MakeDummyWeights(big_vocab, DType::kF32, 42);
+  EXPECT_EQ(big.embed.as<float>()[0], 0x1.6c33cp-6f);  // streams depend on position only
+  EXPECT_EQ(big.embed.as<float>()[70000], 0x1.069798p-3f);
   // Lower precision is the rounding of the same fp32 stream.
   const ModelWeights h = *MakeDummyWeights(c, DType::kBF16, 42);
   const ModelWeights f16 = *MakeDummyWeights(c, DType::kF16, 42);
@@ -51,7 +59,8 @@ TEST(DummyWeightsTest, ValuesKeepActivationsSane) {
   auto stats = [](const Tensor& t) {
     const std::vector<float> v = TensorToF32(t);
     double sum = 0, sq = 0, lo = 1e9, hi = -1e9;
-    for (float x : v) sum += x, sq += double(x) * x, lo = std::min<double>(lo, x), hi = std::max<double>(hi, x);
+    for (float x : v)
+      sum += x, sq += double(x) * x, lo = std::min<double>(lo, x), hi = std::max<double>(hi, x);
     const double mean = sum / v.size();
     return std::array<double, 4>{mean, std::sqrt(sq / v.size() - mean * mean), lo, hi};
   };

@@ -43,12 +43,12 @@ class HfLoaderTest : public ::testing::Test {
     for (size_t i = 0; i < all.size(); ++i) {
       const bool is_first = i < all.size() / 2;
       (is_first ? first : second).push_back(all[i]);
-      map[all[i].name] = is_first ? "model-00001-of-00002.safetensors"
-                                  : "model-00002-of-00002.safetensors";
+      map[all[i].name] =
+          is_first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
     }
     // Shard 1 in bf16, shard 2 as is: dtypes may be mixed.
-    ASSERT_TRUE(WriteSafetensors(dir_.File("model-00001-of-00002.safetensors"), first,
-                                 DType::kBF16).ok());
+    ASSERT_TRUE(
+        WriteSafetensors(dir_.File("model-00001-of-00002.safetensors"), first, DType::kBF16).ok());
     ASSERT_TRUE(WriteSafetensors(dir_.File("model-00002-of-00002.safetensors"), second).ok());
     nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", map}};
     if (edit) edit(index["weight_map"]);
@@ -99,7 +99,8 @@ TEST_F(HfLoaderTest, SaveConvertsDtype) {
   const Tensor& a = w.layers[0].wq;
   const Tensor& b = back->layers[0].wq;
   ASSERT_EQ(b.dtype, DType::kBF16);
-  for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ(b.as<uint16_t>()[i], F32ToBf16(a.as<float>()[i]));
+  for (int64_t i = 0; i < a.numel(); ++i)
+    EXPECT_EQ(b.as<uint16_t>()[i], F32ToBf16(a.as<float>()[i]));
 }
 
 TEST_F(HfLoaderTest, ShardedIndexWithMixedDtypes) {
@@ -107,9 +108,9 @@ TEST_F(HfLoaderTest, ShardedIndexWithMixedDtypes) {
   WriteSharded(w);
   absl::StatusOr<ModelWeights> back = LoadHfModel(dir_.path().string());
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(back->embed.dtype, DType::kBF16);      // shard 1
-  EXPECT_EQ(back->lm_head.dtype, DType::kF32);     // shard 2
-  EXPECT_EQ(back->storage.size(), 2u);             // both maps kept alive
+  EXPECT_EQ(back->embed.dtype, DType::kBF16);   // shard 1
+  EXPECT_EQ(back->lm_head.dtype, DType::kF32);  // shard 2
+  EXPECT_EQ(back->storage.size(), 2u);          // both maps kept alive
   // Shard 1 tensors were written in bf16: compare against bf16 copies.
   std::vector<NamedTensor> names = HfNamedTensors(w);
   std::vector<NamedTensor> got = HfNamedTensors(*back);
@@ -142,9 +143,8 @@ TEST_F(HfLoaderTest, ShardErrorsNameTensorAndShard) {
   EXPECT_THAT(e, HasSubstr("shard 'model-00003-of-00002.safetensors'"));
 
   // Listed in shard 1 but stored in shard 2.
-  WriteSharded(w, [](nlohmann::json& map) {
-    map["lm_head.weight"] = "model-00001-of-00002.safetensors";
-  });
+  WriteSharded(
+      w, [](nlohmann::json& map) { map["lm_head.weight"] = "model-00001-of-00002.safetensors"; });
   e = LoadError();
   EXPECT_THAT(e, HasSubstr("model-00001-of-00002.safetensors: missing tensor 'lm_head.weight'"));
 

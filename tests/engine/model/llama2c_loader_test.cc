@@ -49,8 +49,8 @@ class Llama2cTest : public ::testing::Test {
 TEST_F(Llama2cTest, LayoutMatchesTheFormat) {
   for (bool shared : {true, false}) {
     SCOPED_TRACE(shared ? "shared classifier" : "own classifier");
-    testing::WriteFile(path_, Numbered({8, 12, 2, 2, 1, shared ? 10 : -10, 4},
-                                       shared ? 1096 : 1176));
+    testing::WriteFile(path_,
+                       Numbered({8, 12, 2, 2, 1, shared ? 10 : -10, 4}, shared ? 1096 : 1176));
     absl::StatusOr<ModelWeights> w = LoadLlama2c(path_);
     ASSERT_TRUE(w.ok()) << w.status();
     auto starts_at = [](const Tensor& t, float first, const char* what) {
@@ -125,7 +125,7 @@ TEST_F(Llama2cTest, NonsenseHeadersAreRejectedBeforeSizing) {
       {{8, 12, 2, 2, 1, INT32_MIN, 4}, "vocab_size"},
       {{8, 12, 2, 3, 1, 10, 4}, "n_heads = 3 does not divide dim = 8"},
       {{8, 12, 2, 2, 3, 10, 4}, "n_kv_heads = 3 does not divide n_heads = 2"},
-      {{6, 12, 2, 2, 1, 10, 4}, "head_dim"},  // head_dim 3 is odd
+      {{6, 12, 2, 2, 1, 10, 4}, "head_dim"},     // head_dim 3 is odd
       {{8, 12, 2, 2, 1, 1, 4}, "bos_token_id"},  // BOS 1 outside a 1-token vocab
       {{0x616b3432, 1, 0, 0, 0, 0, 0}, "versioned llama2.c export"},
   };
@@ -155,8 +155,8 @@ TEST_F(Llama2cTest, SaveLoadRoundTripIsBitExact) {
 // HF (halves) -> llama2.c (interleaved) -> HF: the rows are permuted on the way
 // out and back, giving the original bits.
 TEST_F(Llama2cTest, CrossFormatRoundTripPermutesRope) {
-  const ModelWeights hf = *MakeDummyWeights(testing::TinyConfig(RopeStyle::kHalves),
-                                            DType::kBF16, 5);
+  const ModelWeights hf =
+      *MakeDummyWeights(testing::TinyConfig(RopeStyle::kHalves), DType::kBF16, 5);
   ASSERT_TRUE(SaveLlama2c(hf, path_).ok());
   absl::StatusOr<ModelWeights> l2c = LoadLlama2c(path_);
   ASSERT_TRUE(l2c.ok()) << l2c.status();

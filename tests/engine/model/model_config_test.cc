@@ -178,15 +178,15 @@ TEST(ParseHfConfigTest, UnsupportedRopeScalingIsRejected) {
   const std::string base = R"("hidden_size": 64, "intermediate_size": 128,
       "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100)";
   for (const char* type : {"linear", "dynamic", "yarn", "longrope"}) {
-    const std::string e = ParseError("{" + base + R"(, "rope_scaling": {"rope_type": ")" +
-                                     type + R"(", "factor": 2.0}})");
+    const std::string e = ParseError("{" + base + R"(, "rope_scaling": {"rope_type": ")" + type +
+                                     R"(", "factor": 2.0}})");
     EXPECT_THAT(e, HasSubstr(std::string("'") + type + "'"));
     EXPECT_THAT(e, HasSubstr("not supported"));
   }
   EXPECT_THAT(ParseError("{" + base + R"(, "rope_scaling": {"rope_type": "llama3",
-      "factor": 8.0}})"), HasSubstr("low_freq_factor"));
-  const ModelConfig c =
-      MustParse("{" + base + R"(, "rope_scaling": {"rope_type": "default"}})");
+      "factor": 8.0}})"),
+              HasSubstr("low_freq_factor"));
+  const ModelConfig c = MustParse("{" + base + R"(, "rope_scaling": {"rope_type": "default"}})");
   EXPECT_FALSE(c.rope_scaling.active());
 }
 
@@ -225,7 +225,7 @@ TEST(PresetConfigTest, ShapesAndParameterCounts) {
   EXPECT_EQ(tiny.head_dim, 8);
   EXPECT_EQ(tiny.kv_dim(), 16);
   const ModelConfig l8b = *PresetConfig("llama-3-8b");
-  EXPECT_EQ(l8b.NumParameters(), 8030261248u);  // the published 8.03B
+  EXPECT_EQ(l8b.NumParameters(), 8030261248u);            // the published 8.03B
   EXPECT_EQ(l8b.KvBytesPerToken(DType::kBF16), 131072u);  // 128 KiB per token
   EXPECT_EQ(PresetConfig("stories15m")->NumParameters(), 15191712u);
   absl::StatusOr<ModelConfig> bad = PresetConfig("gpt-5");

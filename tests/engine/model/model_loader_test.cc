@@ -62,8 +62,11 @@ TEST_F(ModelLoaderTest, Dummy) {
 
 TEST_F(ModelLoaderTest, Errors) {
   EXPECT_THAT(LoadModel(Source("auto", "")).status().message(), HasSubstr("no model path"));
+  testing::WriteFile(dir_.File("x.gguf"), "GGUF");
   EXPECT_THAT(LoadModel(Source("auto", dir_.File("x.gguf"))).status().message(),
               HasSubstr("neither an HF directory nor a llama2.c .bin"));
+  EXPECT_THAT(LoadModel(Source("auto", dir_.File("nope"))).status().message(),
+              HasSubstr("'" + dir_.File("nope") + "' does not exist"));
   EXPECT_THAT(LoadModel(Source("onnx", dir_.File("hf"))).status().message(),
               HasSubstr("unknown load format 'onnx'"));
   EXPECT_THAT(LoadModel(Source("dummy", "", "nope")).status().message(), HasSubstr("'nope'"));

@@ -25,11 +25,13 @@ TEST(RopePermuteTest, MatchesHfConvertScript) {
   // torch.arange(12).view(2, 3, 2, 1).transpose(1, 2).reshape(12): two heads of 6.
   std::vector<float> src = Iota(12), dst(12);
   ASSERT_TRUE(PermuteInterleavedToHalves(Tensor::Make(src.data(), DType::kF32, {12}), 2,
-                                         Tensor::Make(dst.data(), DType::kF32, {12})).ok());
+                                         Tensor::Make(dst.data(), DType::kF32, {12}))
+                  .ok());
   EXPECT_THAT(dst, ElementsAre(0, 2, 4, 1, 3, 5, 6, 8, 10, 7, 9, 11));
   std::vector<float> back(12);
   ASSERT_TRUE(PermuteHalvesToInterleaved(Tensor::Make(dst.data(), DType::kF32, {12}), 2,
-                                         Tensor::Make(back.data(), DType::kF32, {12})).ok());
+                                         Tensor::Make(back.data(), DType::kF32, {12}))
+                  .ok());
   EXPECT_EQ(back, src);
 }
 
@@ -38,7 +40,8 @@ TEST(RopePermuteTest, WholeRowsMoveAndStridedSourcesWork) {
   std::vector<uint16_t> wide(20), dst(12);
   for (int i = 0; i < 20; ++i) wide[i] = static_cast<uint16_t>(i);
   const Tensor src = Tensor::Make(wide.data(), DType::kBF16, {4, 5}).Cols(1, 4);
-  ASSERT_TRUE(PermuteInterleavedToHalves(src, 1, Tensor::Make(dst.data(), DType::kBF16, {4, 3})).ok());
+  ASSERT_TRUE(
+      PermuteInterleavedToHalves(src, 1, Tensor::Make(dst.data(), DType::kBF16, {4, 3})).ok());
   // halves rows = interleaved rows 0, 2, 1, 3.
   EXPECT_THAT(dst, ElementsAre(1, 2, 3, 11, 12, 13, 6, 7, 8, 16, 17, 18));
 }
@@ -50,8 +53,9 @@ TEST(RopePermuteTest, RejectsBadShapes) {
   EXPECT_THAT(PermuteInterleavedToHalves(t, 4, Tensor::Make(b.data(), DType::kF32, {12})).message(),
               HasSubstr("even head_dim"));
   EXPECT_FALSE(PermuteInterleavedToHalves(t, 5, Tensor::Make(b.data(), DType::kF32, {12})).ok());
-  EXPECT_THAT(PermuteInterleavedToHalves(t, 2, Tensor::Make(b.data(), DType::kF32, {6, 2})).message(),
-              HasSubstr("does not match"));
+  EXPECT_THAT(
+      PermuteInterleavedToHalves(t, 2, Tensor::Make(b.data(), DType::kF32, {6, 2})).message(),
+      HasSubstr("does not match"));
 }
 
 // One rotation by the angle of pair i at position pos, used by both layouts
@@ -73,12 +77,14 @@ TEST(RopePermuteTest, InterleavedRopeEqualsHalvesRopeAfterPermute) {
     Rotate(x[2 * i], x[2 * i + 1], i, head_dim, &rot_inter[2 * i], &rot_inter[2 * i + 1]);
   }
   ASSERT_TRUE(PermuteInterleavedToHalves(Tensor::Make(x.data(), DType::kF32, {8}), 1,
-                                         Tensor::Make(x_half.data(), DType::kF32, {8})).ok());
+                                         Tensor::Make(x_half.data(), DType::kF32, {8}))
+                  .ok());
   for (int i = 0; i < half; ++i) {  // HF: x * cos + rotate_half(x) * sin
     Rotate(x_half[i], x_half[i + half], i, head_dim, &rot_half[i], &rot_half[i + half]);
   }
   ASSERT_TRUE(PermuteInterleavedToHalves(Tensor::Make(rot_inter.data(), DType::kF32, {8}), 1,
-                                         Tensor::Make(expect.data(), DType::kF32, {8})).ok());
+                                         Tensor::Make(expect.data(), DType::kF32, {8}))
+                  .ok());
   EXPECT_THAT(rot_half, ElementsAreArray(expect));
   EXPECT_NE(rot_half, x_half);
 }

@@ -94,7 +94,8 @@ TEST_F(SafetensorsTest, FileLevelErrors) {
   EXPECT_THAT(Error(std::string(8, '\0')), HasSubstr("header length is 0"));
   std::string longer = Safetensors("{}", "");
   longer[0] = 100;  // claims 100 header bytes, has 2
-  EXPECT_THAT(Error(longer), HasSubstr("header length 100 runs past the end of the file (10 bytes)"));
+  EXPECT_THAT(Error(longer),
+              HasSubstr("header length 100 runs past the end of the file (10 bytes)"));
   std::string huge = Safetensors("{}", "");
   huge[7] = 1;  // 2^56 + 2
   EXPECT_THAT(Error(huge), HasSubstr("implausibly large"));
@@ -119,7 +120,8 @@ TEST_F(SafetensorsTest, TensorLevelErrorsNameTheTensor) {
       {R"({"dtype": "F32", "shape": 4, "data_offsets": [0, 16]})", "shape"},
       {R"({"dtype": "F32", "shape": [1, 1, 1, 1, 4], "data_offsets": [0, 16]})", "rank 5"},
       {R"({"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296],
-           "data_offsets": [0, 16]})", "too large"},
+           "data_offsets": [0, 16]})",
+       "too large"},
       {R"({"dtype": "F32", "shape": [4], "data_offsets": [0, 20]})", "run past the data section"},
       {R"({"dtype": "F32", "shape": [4], "data_offsets": [16, 0]})", "begin > end"},
       {R"({"dtype": "F32", "shape": [4], "data_offsets": [-4, 12]})", "data_offsets"},
@@ -142,18 +144,21 @@ TEST_F(SafetensorsTest, OverlappingTensorsAreRejected) {
   const std::string data = Floats({1, 2, 3, 4});
   const std::string e = Error(Safetensors(
       R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-          "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", data));
+          "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
+      data));
   EXPECT_THAT(e, HasSubstr("'a' and 'b' overlap"));
   // A range inside another one, listed after a later tensor.
   const std::string inner = Error(Safetensors(
       R"({"big": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
-          "z": {"dtype": "BF16", "shape": [2], "data_offsets": [8, 12]}})", data));
+          "z": {"dtype": "BF16", "shape": [2], "data_offsets": [8, 12]}})",
+      data));
   EXPECT_THAT(inner, HasSubstr("'big' and 'z' overlap"));
   // Touching ranges and empty tensors are fine.
   auto ok = OpenBytes(Safetensors(
       R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
           "e": {"dtype": "F32", "shape": [0], "data_offsets": [8, 8]},
-          "b": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}})", data));
+          "b": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}})",
+      data));
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 
@@ -187,8 +192,9 @@ TEST_F(SafetensorsTest, WriterRoundTripsEveryDtypeAndStridedViews) {
 
 TEST_F(SafetensorsTest, WriterConvertsDtype) {
   std::vector<float> f32 = {1, -2.5f, 3.1f};
-  ASSERT_TRUE(WriteSafetensors(path_, {{"w", Tensor::Make(f32.data(), DType::kF32, {3})}},
-                               DType::kBF16).ok());
+  ASSERT_TRUE(
+      WriteSafetensors(path_, {{"w", Tensor::Make(f32.data(), DType::kF32, {3})}}, DType::kBF16)
+          .ok());
   auto f = SafetensorsFile::Open(path_);
   ASSERT_TRUE(f.ok()) << f.status();
   const Tensor w = *(*f)->Get("w");

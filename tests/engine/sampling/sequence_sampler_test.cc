@@ -69,6 +69,25 @@ TEST(SequenceSamplerTest, LogprobsAreOfTheRawLogits) {
   EXPECT_FLOAT_EQ(r.top_logprobs[1].logprob, -1.40760596444438f);
 }
 
+TEST(SequenceSamplerTest, LogprobEqualsLogSoftmaxOnEveryPath) {
+  // Some paths reuse a pass (greedy: the max; T = 1 without top-k: the exp sum); the result
+  // must be exactly LogSoftmaxAt's.
+  const auto steps = RandomSteps(8, 5000, 9);
+  SamplingParams greedy = Params(0.0f, 1), plain = Params(1.0f, 1), cold = Params(0.5f, 1);
+  SamplingParams top_p = Params(1.0f, 1), top_k = Params(1.0f, 1), penalized = Params(1.0f, 1);
+  top_p.top_p = 0.9f;
+  top_k.top_k = 10;
+  penalized.presence_penalty = 1.0f;
+  for (const SamplingParams& p : {greedy, plain, cold, top_p, top_k, penalized}) {
+    SequenceSampler sampler(p, {}, 0);
+    for (const auto& logits : steps) {
+      const SampleResult r = sampler.Sample(logits);
+      sampler.Accept(r.token_id);
+      EXPECT_EQ(r.logprob, LogSoftmaxAt(logits, r.token_id));
+    }
+  }
+}
+
 TEST(SequenceSamplerTest, TopLogprobsCountFollowsParams) {
   const std::vector<float> logits = {0.0f, 4.0f, 1.0f, 3.0f, 2.0f};
   for (int n : {0, 1, 3, 5}) {

@@ -186,7 +186,7 @@ std::vector<float> ReferenceProbs(const std::vector<float>& logits, const Filter
   double before = 0.0;
   int nucleus = 0;
   while (nucleus < keep && before < p.top_p * mass) before += w[nucleus++];
-  keep = nucleus;
+  if (p.top_p < 1.0f) keep = nucleus;  // 1 is off (tiny weights can't move `before`)
   while (keep > 1 && w[keep - 1] < p.min_p) --keep;
   double total = 0.0;
   for (int j = 0; j < keep; ++j) total += w[j];
@@ -197,31 +197,41 @@ std::vector<float> ReferenceProbs(const std::vector<float>& logits, const Filter
 
 TEST(TokenDistributionTest, MatchesFullSortReferenceOnLlama3SizedVocab) {
   std::mt19937 gen(11);
-  std::normal_distribution<float> normal(0.0f, 2.5f);
   std::vector<float> logits(128256);
   const FilterParams cases[] = {
       {},
       {.temperature = 0.7f, .top_k = 50},
       {.temperature = 1.0f, .top_p = 0.9f},
       {.temperature = 2.0f, .top_p = 0.95f},  // flat: the nucleus holds thousands of tokens
+      {.temperature = 50.0f, .top_p = 0.5f},  // flatter: most weights share one bucket
       {.temperature = 0.8f, .top_k = 40, .top_p = 0.9f, .min_p = 0.05f},
       {.temperature = 1.3f, .min_p = 0.1f},
+      {.temperature = 1.0f, .top_p = 0.8f, .min_p = 0.02f},
       {.temperature = 5.0f, .top_p = 0.999f},
       {.temperature = 0.6f, .top_k = 1000, .top_p = 0.5f},
+      {.temperature = 0.3f, .top_k = 100000},
   };
   TokenDistribution d;  // reused across builds, as in the engine
   std::vector<float> probs(logits.size());
+  const float sigmas[] = {0.5f, 2.5f, 6.0f};
   for (int trial = 0; trial < 3; ++trial) {
+    std::normal_distribution<float> normal(0.0f, sigmas[trial]);
     for (float& x : logits) x = std::round(normal(gen) * 64.0f) / 64.0f;  // with ties
+    for (size_t i = 0; i < logits.size(); i += 97) logits[i] = -kInf;     // masked tokens
     for (const FilterParams& p : cases) {
+      SCOPED_TRACE(testing::Message() << "trial " << trial << " T " << p.temperature << " k "
+                                      << p.top_k << " p " << p.top_p << " min_p " << p.min_p);
       d.Build(logits, p);
       d.Scatter(probs);
       const std::vector<float> expected = ReferenceProbs(logits, p);
+      // The same tokens are kept; probabilities below 1e-30 count as 0 (exp flushes
+      // weights below e^-87 to 0, where the double reference keeps a denormal).
       size_t kept = 0;
       for (size_t i = 0; i < logits.size(); ++i) {
-        ASSERT_EQ(probs[i] > 0.0f, expected[i] > 0.0f) << "token " << i << " top_p " << p.top_p;
+        ASSERT_EQ(probs[i] > 1e-30f, expected[i] > 1e-30f)
+            << "token " << i << " p " << probs[i] << " reference " << expected[i];
         ASSERT_NEAR(probs[i], expected[i], 1e-6f + 1e-5f * expected[i]) << i;
-        kept += expected[i] > 0.0f;
+        kept += probs[i] > 0.0f;
       }
       EXPECT_EQ(d.num_kept(), kept);
     }

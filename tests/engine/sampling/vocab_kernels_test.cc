@@ -1,5 +1,6 @@
 #include "engine/sampling/vocab_kernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -66,9 +67,16 @@ TEST_P(VocabKernelsTest, MatchScalarReferences) {
   for (int i = 0; i < n; ++i) EXPECT_EQ(out[i], ExpNonPositive((x[i] - max) * 0.5f));
   EXPECT_NEAR(SumAtLeast(x, 1.0f), ref_at_least, 1e-9 * (ref_at_least + 1));
   EXPECT_EQ(CountAtLeast(x, 1.0f), ref_count);
-  std::vector<int> ids;
-  CollectAtLeast(x, 1.0f, &ids);
+  std::vector<int> ids(n);
+  ids.resize(CollectAtLeast(x, 1.0f, ids.data()));
   EXPECT_EQ(ids, ref_ids);
+
+  // FirstIndexOf finds the first occurrence in any block, or nothing.
+  for (int i = 0; i < n; ++i) {
+    const int first = static_cast<int>(std::find(x.begin(), x.end(), x[i]) - x.begin());
+    ASSERT_EQ(FirstIndexOf(x, x[i]), first) << i;
+  }
+  EXPECT_EQ(FirstIndexOf(x, 100.0f), -1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, VocabKernelsTest, ::testing::Values(0, 1, 15, 16, 17, 33, 1000));
@@ -89,9 +97,23 @@ TEST(VocabKernelsTest, SumInDoubleIsExactForSmallIntegers) {
   std::vector<float> x(100);
   for (int i = 0; i < 100; ++i) x[i] = static_cast<float>(i);
   EXPECT_EQ(SumInDouble(x), 4950.0);
-  std::vector<int> ids;
-  CollectAtLeast(std::vector<float>{-kInf, 0.0f, -kInf}, -kInf, &ids);
+  std::vector<int> ids(3);
+  EXPECT_EQ(CollectAtLeast(std::vector<float>{-kInf, 0.0f, -kInf}, -kInf, ids.data()), 3u);
   EXPECT_THAT(ids, ElementsAre(0, 1, 2));
+}
+
+TEST(VocabKernelsTest, AnyGreaterAndFirstIndexOfEdgeCases) {
+  std::vector<float> x(kBlockLanes, 1.0f);
+  EXPECT_FALSE(AnyGreater(x.data(), 1.0f));
+  x[kBlockLanes - 1] = 1.5f;
+  EXPECT_TRUE(AnyGreater(x.data(), 1.0f));
+  x[3] = kNaN;
+  EXPECT_FALSE(AnyGreater(x.data(), 2.0f));
+  EXPECT_EQ(FirstIndexOf(x, kNaN), -1);  // NaN equals nothing
+  EXPECT_EQ(FirstIndexOf(std::vector<float>{}, 0.0f), -1);
+  std::vector<float> y(100, 0.0f);
+  y[40] = y[90] = 2.0f;
+  EXPECT_EQ(FirstIndexOf(y, 2.0f), 40);
 }
 
 }  // namespace

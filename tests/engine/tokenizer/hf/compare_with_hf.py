@@ -34,6 +34,9 @@ sys.path.insert(0, HERE)
 import make_corpus  # noqa: E402
 
 REAL = ["llama3", "qwen3", "gemma3", "spm32k"]
+# Variants that also get the code point sweep (the real tokenizers always do).
+SWEEP_VARIANTS = {"llama3_gpt2", "spm32k_metaspace_first", "qwen3_nfd_strip", "qwen3_nfkc_replace",
+                  "qwen3_nfkd_prepend"}
 
 
 def skip(reason):
@@ -320,7 +323,7 @@ def main():
         if not only or name in only:
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(obj, f, ensure_ascii=False)
-        corpus = base + (sweep if name in ("llama3_gpt2", "spm32k_metaspace_first") else [])
+        corpus = base + (sweep if name in SWEEP_VARIANTS else [])
         jobs.append((name, path, path, corpus))
     for name, hf_path, gqa_path, corpus in jobs:
         if only and name not in only:

@@ -205,14 +205,16 @@ def hard_cases():
 
 
 def unicode_sweep():
-    """Every code point of planes 0-2 and 14 in a few contexts."""
+    """Every code point of planes 0-2 and 14 in a few contexts (next to letters,
+    digits, spaces, an apostrophe and combining marks)."""
     cps = [c for c in range(0x0, 0x30000) if not 0xD800 <= c <= 0xDFFF] + list(range(0xE0000, 0xE0200))
     cases = []
     for start in range(0, len(cps), 64):
         parts = []
         for c in cps[start:start + 64]:
             ch = chr(c)
-            parts.append(f"a{ch} {ch}{ch}1{ch}'{ch} x{ch}\n")
+            # Around marks of combining classes 1, 220 and 230 for normalizers.
+            parts.append(f"a{ch} {ch}{ch}1{ch}'{ch} x{ch}\u0334 e\u0301{ch}\u0316\n")
         cases.append((f"sweep_{cps[start]:05x}", "".join(parts).encode("utf-8")))
     return cases
 

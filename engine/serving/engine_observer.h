@@ -1,0 +1,47 @@
+// EngineObserver: what the engine service reports as it runs, for metrics.
+// The server implements it over ServingMetrics; engine/ never depends on
+// server/. Every method has an empty default.
+//
+// Thread ownership: called on the engine thread, inside the step loop, so an
+// implementation must be quick and must not call back into EngineService.
+#pragma once
+
+#include "engine/scheduler/request.h"
+
+namespace gqa {
+
+struct StepObservation {
+  double duration_seconds = 0;  // one Step(): schedule, forward pass, sample, update
+  int num_batch_tokens = 0;     // tokens computed in the step
+  int num_prompt_tokens = 0;    // prompt lengths of the requests that got their first token
+  int num_generation_tokens = 0;  // tokens generated (sampled) in the step
+  int num_preemptions = 0;      // preemptions during the step
+};
+
+// Gauges, reported after every loop iteration (a step, or aborts applied).
+struct EngineStateObservation {
+  int num_running = 0;  // scheduler's running sequences
+  int num_waiting = 0;  // scheduler's waiting sequences (queued or preempted)
+  int num_kv_blocks_total = 0;
+  int num_kv_blocks_used = 0;
+};
+
+class EngineObserver {
+ public:
+  virtual ~EngineObserver() = default;
+
+  virtual void OnStep(const StepObservation& step) {}
+  virtual void OnEngineState(const EngineStateObservation& state) {}
+  // Arrival to first scheduled.
+  virtual void OnRequestScheduled(double queue_seconds) {}
+  // Arrival to the first generated token.
+  virtual void OnFirstToken(double ttft_seconds) {}
+  // Time between two consecutive tokens of one request.
+  virtual void OnInterTokenLatency(double seconds) {}
+  // A request left the engine (finished, stopped, aborted, or failed).
+  // `generation_tokens` counts what the engine generated for it.
+  virtual void OnRequestFinished(double e2e_seconds, int prompt_tokens, int generation_tokens,
+                                 FinishReason reason) {}
+};
+
+}  // namespace gqa

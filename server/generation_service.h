@@ -1,0 +1,42 @@
+// GenerationService: the gqa.v1.Generation service on gRPC's callback API.
+// Generate and GenerateStream get a reactor each (generate_reactors.h);
+// Tokenize and GetModelInfo answer inline (no engine involved).
+//
+// Until SetServing() hands it a ServingContext (the model is loaded), every
+// call ends with UNAVAILABLE.
+//
+// Thread ownership: gRPC calls the methods on its threads; the context
+// pointer is atomic and set once.
+#pragma once
+
+#include <atomic>
+
+#include <grpcpp/grpcpp.h>
+
+#include "gqa/v1/generation.grpc.pb.h"
+#include "server/serving_context.h"
+
+namespace gqa {
+
+class GenerationService final : public v1::Generation::CallbackService {
+ public:
+  // `context` must outlive the gRPC server.
+  void SetServing(const ServingContext* context) { context_.store(context); }
+
+  grpc::ServerUnaryReactor* Generate(grpc::CallbackServerContext* ctx,
+                                     const v1::GenerateRequest* request,
+                                     v1::GenerateResponse* response) override;
+  grpc::ServerWriteReactor<v1::GenerateResponse>* GenerateStream(
+      grpc::CallbackServerContext* ctx, const v1::GenerateRequest* request) override;
+  grpc::ServerUnaryReactor* Tokenize(grpc::CallbackServerContext* ctx,
+                                     const v1::TokenizeRequest* request,
+                                     v1::TokenizeResponse* response) override;
+  grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* ctx,
+                                         const v1::GetModelInfoRequest* request,
+                                         v1::ModelInfo* response) override;
+
+ private:
+  std::atomic<const ServingContext*> context_{nullptr};
+};
+
+}  // namespace gqa

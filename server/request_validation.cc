@@ -1,0 +1,125 @@
+#include "server/request_validation.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/tokenizer/utf8.h"
+#include "server/proto_conversion.h"
+
+namespace gqa {
+namespace {
+
+absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
+
+absl::StatusOr<std::vector<int32_t>> PromptIds(const v1::GenerateRequest& r,
+                                               const Tokenizer* tokenizer) {
+  switch (r.input_case()) {
+    case v1::GenerateRequest::kPrompt: {
+      if (r.prompt().empty()) return Invalid("prompt: must not be empty");
+      if (!tokenizer) {
+        return Invalid("prompt: this model has no tokenizer; send prompt_token_ids instead");
+      }
+      const std::vector<int> ids = tokenizer->Encode(r.prompt());
+      return std::vector<int32_t>(ids.begin(), ids.end());
+    }
+    case v1::GenerateRequest::kPromptTokenIds: {
+      if (r.prompt_token_ids().ids().empty()) return Invalid("prompt_token_ids: must not be empty");
+      const auto& ids = r.prompt_token_ids().ids();
+      return std::vector<int32_t>(ids.begin(), ids.end());
+    }
+    case v1::GenerateRequest::INPUT_NOT_SET:
+      break;
+  }
+  return Invalid("input: set prompt or prompt_token_ids");
+}
+
+absl::Status CheckStopping(const v1::StoppingCriteria& s, const Tokenizer* tokenizer,
+                           int vocab_size) {
+  if (s.stop_size() > kMaxStopStrings) {
+    return Invalid(absl::StrCat("stopping.stop: at most ", kMaxStopStrings,
+                                " stop strings, got ", s.stop_size()));
+  }
+  for (int i = 0; i < s.stop_size(); ++i) {
+    const std::string& stop = s.stop(i);
+    const std::string field = absl::StrCat("stopping.stop[", i, "]");
+    if (stop.empty()) return Invalid(field + ": must not be empty");
+    if (stop.size() > kMaxStopStringBytes) {
+      return Invalid(absl::StrCat(field, ": longer than ", kMaxStopStringBytes, " bytes"));
+    }
+    if (!IsWellFormedUtf8(stop)) return Invalid(field + ": is not valid UTF-8");
+    if (!tokenizer) return Invalid(field + ": this model has no tokenizer to match text with");
+  }
+  if (s.stop_token_ids_size() > kMaxStopTokenIds) {
+    return Invalid(absl::StrCat("stopping.stop_token_ids: at most ", kMaxStopTokenIds,
+                                " ids, got ", s.stop_token_ids_size()));
+  }
+  for (int i = 0; i < s.stop_token_ids_size(); ++i) {
+    const int32_t id = s.stop_token_ids(i);
+    if (id < 0 || id >= vocab_size) {
+      return Invalid(absl::StrCat("stopping.stop_token_ids[", i, "]: token id ", id,
+                                  " is outside the vocabulary [0, ", vocab_size, ")"));
+    }
+  }
+  if (s.has_max_tokens() && s.max_tokens() < 1) {
+    return Invalid(absl::StrCat("stopping.max_tokens: must be >= 1, got ", s.max_tokens()));
+  }
+  if (s.min_tokens() < 0) {
+    return Invalid(absl::StrCat("stopping.min_tokens: must be >= 0, got ", s.min_tokens()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& r,
+                                                         const EngineService& engine,
+                                                         const Tokenizer* tokenizer) {
+  const EngineInfo& info = engine.info();
+  if (r.request_id().size() > kMaxRequestIdBytes) {
+    return Invalid(absl::StrCat("request_id: longer than ", kMaxRequestIdBytes, " bytes"));
+  }
+  if (r.top_logprobs() < 0 || r.top_logprobs() > kMaxTopLogprobs) {
+    return Invalid(absl::StrCat("top_logprobs: must be in [0, ", kMaxTopLogprobs, "], got ",
+                                r.top_logprobs()));
+  }
+  GQA_RETURN_IF_ERROR(CheckStopping(r.stopping(), tokenizer, info.model.vocab_size));
+
+  ValidatedRequest v;
+  GenerationRequest& g = v.engine;
+  GQA_ASSIGN_OR_RETURN(g.prompt_token_ids, PromptIds(r, tokenizer));
+  g.sampling = SamplingFromProto(r.sampling(), r.top_logprobs());
+  g.priority = r.priority();
+  g.prompt_logprobs = r.prompt_logprobs();
+  const v1::StoppingCriteria& s = r.stopping();
+  const int prompt_len = static_cast<int>(g.prompt_token_ids.size());
+  if (s.has_max_tokens()) {
+    g.stopping.max_tokens = s.max_tokens();
+  } else {
+    // Default: as many as fit the context and the KV cache.
+    const int room = std::min(info.config.max_model_len, info.kv_capacity_tokens()) - prompt_len;
+    g.stopping.max_tokens = std::max(room, 1);  // too long a prompt fails below, naming it
+  }
+  g.stopping.min_tokens = s.min_tokens();
+  g.stopping.stop_token_ids.assign(s.stop_token_ids().begin(), s.stop_token_ids().end());
+  g.stopping.ignore_eos = s.ignore_eos();
+  if (g.stopping.min_tokens > g.stopping.max_tokens) {
+    return Invalid(absl::StrCat("stopping.min_tokens: ", g.stopping.min_tokens,
+                                " is more than max_tokens (", g.stopping.max_tokens, ")"));
+  }
+  if (!s.has_max_tokens() && prompt_len >= info.config.max_model_len) {
+    return Invalid(absl::StrCat("prompt: ", prompt_len, " tokens leave no room in the context of ",
+                                info.config.max_model_len, " tokens"));
+  }
+  // Empty input, token ids, sampling ranges, context and KV capacity.
+  GQA_RETURN_IF_ERROR(engine.Validate(g));
+
+  v.text.stop.assign(s.stop().begin(), s.stop().end());
+  v.text.include_stop_str_in_output = s.include_stop_str_in_output();
+  v.text.min_tokens = s.min_tokens();
+  v.logprobs = r.logprobs() || r.top_logprobs() > 0;
+  return v;
+}
+
+}  // namespace gqa

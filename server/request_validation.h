@@ -1,0 +1,37 @@
+// ValidateGenerateRequest: a GenerateRequest proto -> the engine's
+// GenerationRequest plus what the reactor needs (stop strings, logprob
+// options), or INVALID_ARGUMENT naming the field: no input, an empty prompt,
+// text without a tokenizer, unknown token ids, prompt + max_tokens beyond the
+// context, out-of-range sampling values, too many or too long stop strings.
+// RESOURCE_EXHAUSTED when prompt + max_tokens could never fit the KV cache.
+//
+// Runs on a reactor thread before anything is queued, so a bad request is
+// answered at once and never reaches the engine thread.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "engine/serving/engine_service.h"
+#include "engine/serving/text_stream.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "gqa/v1/generation.pb.h"
+
+namespace gqa {
+
+inline constexpr int kMaxStopStrings = 16;
+inline constexpr int kMaxStopStringBytes = 256;
+inline constexpr int kMaxStopTokenIds = 64;
+inline constexpr int kMaxTopLogprobs = 20;
+inline constexpr int kMaxRequestIdBytes = 256;
+
+struct ValidatedRequest {
+  GenerationRequest engine;   // request_id left empty: the caller assigns one
+  TextStreamOptions text;     // stop strings for the reactor's TextStream
+  bool logprobs = false;      // return per-token logprobs
+};
+
+// `tokenizer` may be null (then only prompt_token_ids and no stop strings).
+absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& request,
+                                                         const EngineService& engine,
+                                                         const Tokenizer* tokenizer);
+
+}  // namespace gqa

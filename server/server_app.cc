@@ -1,0 +1,147 @@
+#include "server/server_app.h"
+
+#include <ostream>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+
+namespace gqa {
+namespace {
+
+// "host:port", with IPv6 literals bracketed.
+std::string JoinHostPort(const std::string& host, int port) {
+  const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
+}
+
+// Feeds the metrics and, in tests, a second observer.
+class AppObserver final : public EngineObserver {
+ public:
+  AppObserver(ServingMetrics* metrics, EngineObserver* extra) : metrics_(metrics), extra_(extra) {}
+  void OnStep(const StepObservation& s) override {
+    metrics_.OnStep(s);
+    if (extra_) extra_->OnStep(s);
+  }
+  void OnEngineState(const EngineStateObservation& s) override {
+    metrics_.OnEngineState(s);
+    if (extra_) extra_->OnEngineState(s);
+  }
+  void OnRequestScheduled(double q) override {
+    metrics_.OnRequestScheduled(q);
+    if (extra_) extra_->OnRequestScheduled(q);
+  }
+  void OnFirstToken(double t) override {
+    metrics_.OnFirstToken(t);
+    if (extra_) extra_->OnFirstToken(t);
+  }
+  void OnInterTokenLatency(double t) override {
+    metrics_.OnInterTokenLatency(t);
+    if (extra_) extra_->OnInterTokenLatency(t);
+  }
+  void OnRequestFinished(double e2e, int prompt, int generated, FinishReason r) override {
+    metrics_.OnRequestFinished(e2e, prompt, generated, r);
+    if (extra_) extra_->OnRequestFinished(e2e, prompt, generated, r);
+  }
+
+ private:
+  MetricsObserver metrics_;
+  EngineObserver* const extra_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions& options,
+                                                            std::ostream& log) {
+  std::unique_ptr<ServerApp> app(new ServerApp());
+  app->options_ = options;
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string address = JoinHostPort(options.host, options.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &app->port_);
+  builder.RegisterService(&app->service_);
+  app->server_ = builder.BuildAndStart();
+  if (!app->server_ || app->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
+                                               " (address in use, or not an address of this host)"));
+  }
+  app->health_ = std::make_unique<HealthAndDrain>(app->server_.get());
+  log << "gqa-server: gRPC listening on " << JoinHostPort(options.host, app->port_)
+      << " (gqa.v1.Generation, grpc.health.v1.Health, reflection); health NOT_SERVING until "
+         "the model is loaded\n";
+  return app;
+}
+
+ServerApp::~ServerApp() {
+  if (!drained_) Drain(std::chrono::nanoseconds(0));
+  if (engine_) engine_->Stop();
+}
+
+std::string ServerApp::address() const {
+  const std::string& h = options_.host;
+  const bool any = h.empty() || h == "0.0.0.0" || h == "::" || h == "[::]";
+  return JoinHostPort(any ? "127.0.0.1" : h, port_);
+}
+
+absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
+                              EngineObserver* observer_for_tests) {
+  model_ = std::move(model);
+  std::unique_ptr<Backend> backend = MakeCpuBackend(options_.threads);
+  const std::string backend_name(backend->name());
+  GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlmEngine> engine,
+                       LlmEngine::Create(model_.weights, std::move(backend), options_.engine));
+  const ModelConfig& mc = model_.weights.config;
+  ModelInfoLabels labels;
+  labels.model = mc.name;
+  labels.backend = backend_name;
+  labels.dtype = std::string(DTypeName(mc.dtype));
+  labels.n_heads = mc.n_heads;
+  labels.n_kv_heads = mc.n_kv_heads;
+  labels.block_size = engine->config().block_size;
+  metrics_ = std::make_unique<ServingMetrics>(labels);
+  observer_ = std::make_unique<AppObserver>(metrics_.get(), observer_for_tests);
+  engine_ = std::make_unique<EngineService>(std::move(engine), options_.queue, observer_.get());
+  const EngineInfo& info = engine_->info();
+  metrics_->SetMemoryBytes(static_cast<double>(info.weight_bytes),
+                           static_cast<double>(info.kv_cache_bytes),
+                           static_cast<double>(info.activation_bytes));
+  engine_->Start();
+
+  context_ = std::make_unique<ServingContext>();
+  context_->engine = engine_.get();
+  context_->tokenizer = model_.tokenizer.get();
+  context_->metrics = metrics_.get();
+  context_->backend_name = backend_name;
+  context_->description = model_.description;
+
+  if (options_.metrics_port >= 0) {
+    ServingMetrics* m = metrics_.get();
+    GQA_ASSIGN_OR_RETURN(metrics_http_, MetricsHttpServer::Start(options_.host, options_.metrics_port,
+                                                                 [m] { return m->Render(); }));
+  }
+  log << "gqa-server: KV cache " << info.num_kv_blocks << " blocks of " << info.config.block_size
+      << " tokens = " << info.kv_capacity_tokens() << " tokens ("
+      << info.kv_cache_bytes / (1024.0 * 1024.0) << " MiB, " << backend_name << "); context "
+      << info.config.max_model_len << ", max " << info.config.max_num_seqs << " sequences and "
+      << info.config.max_num_batched_tokens << " tokens per step\n";
+  if (metrics_http_) {
+    log << "gqa-server: metrics at http://" << JoinHostPort(options_.host, metrics_http_->port())
+        << "/metrics\n";
+  }
+  if (!model_.tokenizer) {
+    log << "gqa-server: no tokenizer: clients must send prompt_token_ids (see --tokenizer)\n";
+  }
+  service_.SetServing(context_.get());
+  health_->MarkServing();
+  log << "gqa-server: serving (health SERVING)\n" << std::flush;
+  return absl::OkStatus();
+}
+
+bool ServerApp::Drain(std::chrono::nanoseconds timeout) {
+  drained_ = true;
+  return health_->Drain(engine_.get(), timeout);
+}
+
+}  // namespace gqa

@@ -1,0 +1,118 @@
+#include "server/server_options.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/cli/flag_parser.h"
+#include "engine/common/status_macros.h"
+
+namespace gqa {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: gqa-server [--model PATH] [--tokenizer FILE] [--host ADDR] [--port 50051]\n"
+    "                  [--metrics-port 9400] [--max-num-batched-tokens N] [--max-num-seqs N]\n"
+    "                  [--block-size N] [--kv-cache-memory BYTES] [--max-queued-requests N]\n"
+    "                  [--max-queued-tokens N] [--drain-timeout SECONDS] [--threads N]\n"
+    "                  [--load-format dummy --preset NAME]\n"
+    "Serves gqa.v1.Generation over gRPC (plus grpc.health.v1 and reflection) and\n"
+    "Prometheus metrics at http://HOST:METRICS_PORT/metrics. Without --model it serves\n"
+    "the built-in demo model. SIGTERM/SIGINT drain: new requests are refused, running\n"
+    "ones finish (up to --drain-timeout), then the process exits 0.";
+
+}  // namespace
+
+absl::StatusOr<size_t> ParseByteSize(const std::string& text) {
+  const std::string t = absl::AsciiStrToLower(text);
+  char* end = nullptr;
+  const double value = std::strtod(t.c_str(), &end);
+  const std::string suffix = end ? std::string(end) : "";
+  double scale = 0;
+  if (suffix.empty() || suffix == "b") scale = 1;
+  if (suffix == "k" || suffix == "kb") scale = 1e3;
+  if (suffix == "m" || suffix == "mb") scale = 1e6;
+  if (suffix == "g" || suffix == "gb") scale = 1e9;
+  if (suffix == "kib") scale = 1024.0;
+  if (suffix == "mib") scale = 1024.0 * 1024;
+  if (suffix == "gib") scale = 1024.0 * 1024 * 1024;
+  if (t.empty() || end == t.c_str() || scale == 0 || !std::isfinite(value) || value < 0 ||
+      value * scale > 1e18) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a size in bytes (e.g. 4GiB, 512MiB, 1e9)"));
+  }
+  return static_cast<size_t>(value * scale);
+}
+
+absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv) {
+  ServerOptions o;
+  std::string kv_memory;
+  float drain_timeout = static_cast<float>(o.drain_timeout_seconds);
+  int max_queued_tokens = 0;
+  FlagParser p(kUsage);
+  p.AddString("model", &o.model.model, "HF model directory or llama2.c .bin (default: demo model)");
+  p.AddString("tokenizer", &o.model.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF dir");
+  p.AddString("load-format", &o.model.load_format, "auto (default) or dummy (random weights)");
+  p.AddString("preset", &o.model.preset, "dummy weights' shape: " + PresetList());
+  p.AddString("dtype", &o.model.dtype, "dummy weights' dtype: f32 (default), f16, bf16");
+  p.AddString("host", &o.host, "address to listen on (default 0.0.0.0)");
+  p.AddInt("port", &o.port, "gRPC port (default 50051; 0 = any free port)");
+  p.AddInt("metrics-port", &o.metrics_port,
+           "Prometheus /metrics port (default 9400; 0 = any free port; -1 = off)");
+  p.AddInt("max-num-batched-tokens", &o.engine.max_num_batched_tokens,
+           "tokens per engine step; longer prompts are chunked (default 512)");
+  p.AddInt("max-num-seqs", &o.engine.max_num_seqs, "sequences per engine step (default 64)");
+  p.AddInt("block-size", &o.engine.block_size, "KV cache block size in tokens (default 16)");
+  p.AddInt("max-model-len", &o.engine.max_model_len,
+           "context length per request (default: the model's)");
+  p.AddString("kv-cache-memory", &kv_memory,
+              "KV cache budget, e.g. 2GiB (default: max-num-seqs full contexts)");
+  p.AddInt("max-queued-requests", &o.queue.max_queued_requests,
+           "requests waiting to start before RESOURCE_EXHAUSTED (default 256; 0 = no limit)");
+  p.AddInt("max-queued-tokens", &max_queued_tokens,
+           "prompt tokens waiting to start before RESOURCE_EXHAUSTED (default 0 = no limit)");
+  p.AddFloat("drain-timeout", &drain_timeout,
+             "seconds running requests get to finish after SIGTERM (default 30)");
+  p.AddInt("threads", &o.threads, "CPU threads (default: every core)");
+  std::optional<uint64_t> seed;
+  p.AddUint64("seed", &seed, "base seed of requests that set none (default 0)");
+  GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
+  o.help = p.help_requested();
+  o.help_text = p.Help();
+  if (!p.positional().empty()) {
+    return absl::InvalidArgumentError("unexpected argument '" + p.positional()[0] + "'");
+  }
+  if (!kv_memory.empty()) {
+    absl::StatusOr<size_t> bytes = ParseByteSize(kv_memory);
+    if (!bytes.ok()) {
+      return absl::InvalidArgumentError("--kv-cache-memory: " +
+                                        std::string(bytes.status().message()));
+    }
+    o.engine.kv_cache_bytes = *bytes;
+  }
+  o.queue.max_queued_tokens = max_queued_tokens;
+  o.engine.seed = seed.value_or(0);
+  o.drain_timeout_seconds = drain_timeout;
+  auto positive = [](int v, const char* flag) {
+    return v > 0 ? absl::OkStatus()
+                 : absl::InvalidArgumentError(absl::StrCat("--", flag, " must be > 0, got ", v));
+  };
+  GQA_RETURN_IF_ERROR(positive(o.engine.max_num_batched_tokens, "max-num-batched-tokens"));
+  GQA_RETURN_IF_ERROR(positive(o.engine.max_num_seqs, "max-num-seqs"));
+  GQA_RETURN_IF_ERROR(positive(o.engine.block_size, "block-size"));
+  if (o.port < 0 || o.port > 65535) return absl::InvalidArgumentError("--port must be in 0..65535");
+  if (o.metrics_port < -1 || o.metrics_port > 65535) {
+    return absl::InvalidArgumentError("--metrics-port must be in -1..65535");
+  }
+  if (o.queue.max_queued_requests < 0) {
+    return absl::InvalidArgumentError("--max-queued-requests must be >= 0");
+  }
+  if (max_queued_tokens < 0) return absl::InvalidArgumentError("--max-queued-tokens must be >= 0");
+  if (!(drain_timeout >= 0)) return absl::InvalidArgumentError("--drain-timeout must be >= 0");
+  if (o.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  return o;
+}
+
+}  // namespace gqa

@@ -1,0 +1,34 @@
+// ServerOptions: everything gqa-server is told on its command line, and the
+// parser that fills it (FlagParser: errors name the flag).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/runner/llm_engine.h"
+#include "engine/runner/model_setup.h"
+#include "engine/serving/request_queue.h"
+
+namespace gqa {
+
+struct ServerOptions {
+  ModelSetupOptions model;  // empty model: the built-in demo model
+  std::string host = "0.0.0.0";
+  int port = 50051;          // 0: pick a free port
+  int metrics_port = 9400;   // 0: pick a free port; -1: no metrics endpoint
+  EngineConfig engine;       // block size, token budget, sequence cap, KV budget
+  QueueLimits queue;
+  double drain_timeout_seconds = 30;
+  int threads = 0;           // CPU backend threads; 0: every core
+  bool help = false;
+  std::string help_text;
+};
+
+// Parses argv. INVALID_ARGUMENT names the offending flag.
+absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv);
+
+// "4GiB", "512MiB", "1e9", "123456" -> bytes. INVALID_ARGUMENT otherwise.
+absl::StatusOr<size_t> ParseByteSize(const std::string& text);
+
+}  // namespace gqa

@@ -1,0 +1,37 @@
+// ServingContext: what a Generation call needs once the model is loaded: the
+// engine service, the tokenizer and the metrics. Owned by ServerApp; reactors
+// hold a const reference for their whole life (the gRPC server is shut down
+// before the context goes away).
+//
+// Thread ownership: immutable after construction except the id counter
+// (atomic); the pointees are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "engine/serving/engine_service.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "server/metrics/serving_metrics.h"
+
+namespace gqa {
+
+struct ServingContext {
+  EngineService* engine = nullptr;
+  const Tokenizer* tokenizer = nullptr;  // null: the model has no tokenizer (ids only)
+  ServingMetrics* metrics = nullptr;     // null: no metrics
+  std::string backend_name;              // "cpu", "cuda"
+  std::string description;               // what was loaded, in words
+
+  // Engine-side request ids: unique per server, whatever ids clients send.
+  mutable std::atomic<uint64_t> next_request_id{0};
+  std::string NewRequestId() const { return std::to_string(next_request_id.fetch_add(1)); }
+
+  // gqa_requests_rejected_total{code}; no-op without metrics.
+  void CountRejected(std::string_view code) const {
+    if (metrics) metrics->CountRejected(code);
+  }
+};
+
+}  // namespace gqa
