@@ -21,7 +21,14 @@ if(CMAKE_CUDA_COMPILER)
 else()
   set(GQA_HAVE_CUDA_TOOLKIT OFF)
 endif()
+option(GQA_ENABLE_CUDA "Build the CUDA backend where a CUDA toolkit is found" ON)
+if(NOT GQA_ENABLE_CUDA)
+  set(GQA_HAVE_CUDA_TOOLKIT OFF)
+endif()
 message(STATUS "gqa-serve: CUDA toolkit found: ${GQA_HAVE_CUDA_TOOLKIT}")
+if(GQA_HAVE_CUDA_TOOLKIT)
+  include(${CMAKE_CURRENT_LIST_DIR}/cuda.cmake)
+endif()
 
 # metrics: civetweb (Debian libcivetweb-dev), the embedded HTTP server that
 # serves /metrics (server/metrics). Debian ships no civetweb.pc, and its

@@ -7,7 +7,10 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libabsl-dev nlohmann-json3-dev libopenblas-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-venv python3-pip
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libcivetweb-dev
+  python3 python3-venv python3-pip python3-grpcio python3-protobuf
+  prometheus  # a real Prometheus server scrapes /metrics in a test
 )
 
 missing=()

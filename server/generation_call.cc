@@ -8,7 +8,9 @@
 namespace gqa {
 
 GenerationCall::GenerationCall(const ServingContext& context, std::function<void()> pump)
-    : context_(context), pump_(std::move(pump)) {}
+    : context_(context), pump_(std::move(pump)) {
+  context_.calls.Begin();
+}
 
 grpc::Status GenerationCall::Start(const v1::GenerateRequest& request) {
   absl::StatusOr<ValidatedRequest> v =

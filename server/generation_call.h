@@ -37,6 +37,7 @@ namespace gqa {
 class GenerationCall {
  public:
   GenerationCall(const ServingContext& context, std::function<void()> pump);
+  ~GenerationCall() { context_.calls.End(); }
   GenerationCall(const GenerationCall&) = delete;
   GenerationCall& operator=(const GenerationCall&) = delete;
 

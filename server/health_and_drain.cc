@@ -5,9 +5,9 @@
 namespace gqa {
 namespace {
 
-// How long in-flight calls get to end after the engine is drained: they only
-// have a final message left to send.
-constexpr std::chrono::seconds kShutdownGrace{5};
+// How long calls get to send their final messages after the engine drained
+// (slow readers); calls still open then are cancelled by the shutdown.
+constexpr std::chrono::seconds kShutdownGrace{10};
 
 }  // namespace
 
@@ -22,10 +22,16 @@ void HealthAndDrain::SetServing(bool serving) {
 
 void HealthAndDrain::MarkServing() { SetServing(true); }
 
-bool HealthAndDrain::Drain(EngineService* engine, std::chrono::nanoseconds timeout) {
+bool HealthAndDrain::Drain(EngineService* engine, CallTracker* calls,
+                           std::chrono::nanoseconds timeout) {
+  // Refuse new requests first, so none slips in after health says NOT_SERVING.
+  if (engine) engine->StartDrain();
   SetServing(false);
   const bool finished = engine ? engine->Drain(timeout) : true;
-  server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  if (calls) calls->WaitForNone(kShutdownGrace);
+  // Whatever is left (health watches, reflection streams, idle connections)
+  // is cut now.
+  server_->Shutdown(std::chrono::system_clock::now());
   return finished;
 }
 

@@ -3,10 +3,10 @@
 //
 //   constructed   health NOT_SERVING (the model is loading)
 //   MarkServing   health SERVING
-//   Drain         health NOT_SERVING; the engine refuses new requests
-//                 (UNAVAILABLE); running ones finish, up to `timeout`, the rest
-//                 are aborted (UNAVAILABLE); then the gRPC server shuts down
-//                 (in-flight calls have all finished by then).
+//   Drain         the engine refuses new requests (UNAVAILABLE); health
+//                 NOT_SERVING; running ones finish, up to `timeout`, the rest
+//                 are aborted (UNAVAILABLE); once every Generate call has sent
+//                 its last message the gRPC server shuts down.
 //
 // Health is gRPC's default service (grpc::EnableDefaultHealthCheckService),
 // reporting for "" (the whole server) and for "gqa.v1.Generation".
@@ -19,6 +19,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "engine/serving/engine_service.h"
+#include "server/call_tracker.h"
 
 namespace gqa {
 
@@ -32,8 +33,8 @@ class HealthAndDrain {
 
   void MarkServing();
   // Returns true when every running request finished within `timeout`.
-  // `engine` may be null (drained before the model loaded).
-  bool Drain(EngineService* engine, std::chrono::nanoseconds timeout);
+  // `engine` and `calls` are null when the model never loaded.
+  bool Drain(EngineService* engine, CallTracker* calls, std::chrono::nanoseconds timeout);
 
  private:
   void SetServing(bool serving);

@@ -141,7 +141,7 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
 
 bool ServerApp::Drain(std::chrono::nanoseconds timeout) {
   drained_ = true;
-  return health_->Drain(engine_.get(), timeout);
+  return health_->Drain(engine_.get(), context_ ? &context_->calls : nullptr, timeout);
 }
 
 }  // namespace gqa

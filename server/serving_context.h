@@ -4,7 +4,7 @@
 // before the context goes away).
 //
 // Thread ownership: immutable after construction except the id counter
-// (atomic); the pointees are thread-safe.
+// (atomic) and the call tracker (locked); the pointees are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,7 @@
 
 #include "engine/serving/engine_service.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "server/call_tracker.h"
 #include "server/metrics/serving_metrics.h"
 
 namespace gqa {
@@ -23,6 +24,9 @@ struct ServingContext {
   ServingMetrics* metrics = nullptr;     // null: no metrics
   std::string backend_name;              // "cpu", "cuda"
   std::string description;               // what was loaded, in words
+
+  // Generate / GenerateStream calls still open (each GenerationCall's lifetime).
+  mutable CallTracker calls;
 
   // Engine-side request ids: unique per server, whatever ids clients send.
   mutable std::atomic<uint64_t> next_request_id{0};

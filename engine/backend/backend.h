@@ -70,6 +70,11 @@ class Backend {
   virtual void CopyToHost(void* dst, const void* src, size_t bytes) = 0;
   // Waits until every op issued so far has finished.
   virtual void Synchronize() {}
+  // OK, or the first failure of an earlier op (ops return void; a device
+  // backend's work is asynchronous): a device fault, an unsupported shape.
+  // After a failure the backend's results are garbage, never a hang; the
+  // caller should check this after each step and fail its requests.
+  virtual absl::Status status() const { return absl::OkStatus(); }
 
   // ---- ops (shapes in rows x cols; n = rows of the ragged batch) ----
   // out[i, :] = table[ids[i], :].  table [vocab, dim], ids [n], out [n, dim].

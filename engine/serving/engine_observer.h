@@ -30,6 +30,7 @@ class EngineObserver {
  public:
   virtual ~EngineObserver() = default;
 
+  // After the step's deltas are pushed and its stats published.
   virtual void OnStep(const StepObservation& step) {}
   virtual void OnEngineState(const EngineStateObservation& state) {}
   // Arrival to first scheduled.

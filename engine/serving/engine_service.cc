@@ -191,7 +191,7 @@ void EngineService::Emit(const std::vector<RequestOutput>& outputs,
   const int64_t preemptions = engine_->scheduler().num_preemptions_total();
   step.num_preemptions = static_cast<int>(preemptions - last_preemptions_);
   last_preemptions_ = preemptions;
-  if (observer_) observer_->OnStep(step);
+  step_observation_ = step;  // reported after PublishStats
 }
 
 void EngineService::PublishStats() {
@@ -211,6 +211,9 @@ void EngineService::PublishStats() {
   finished_ids_.clear();
   num_left_queue_ = 0;
   tokens_left_queue_ = 0;
+  // Last, so an observer that inspects Stats() from here sees this step.
+  if (observer_ && step_observation_) observer_->OnStep(*step_observation_);
+  step_observation_.reset();
 }
 
 }  // namespace gqa

@@ -4,6 +4,7 @@
 //   while (AdmitAndAbort()) {                  // new requests in, cancelled ones out, blocks freed
 //     outputs = engine_->Step();               // Schedule; Execute (one forward pass); Update
 //     Emit(outputs);                           // deltas to per-request channels; metrics
+//     PublishStats();                          // what other threads may read (Stats())
 //   }
 //
 // Callers (gRPC reactors) Submit a request with a RequestChannel and read
@@ -23,6 +24,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,9 +73,11 @@ class EngineService {
   // `reason`. Unknown or finished ids are ignored.
   void Abort(const std::string& request_id, FinishReason reason = FinishReason::kAborted);
 
-  // Graceful drain: refuses new requests (UNAVAILABLE) and waits up to
-  // `timeout` for the active ones to finish; then aborts the rest (they end
-  // with UNAVAILABLE). Returns true when everything finished in time.
+  // From now on Submit refuses new requests with UNAVAILABLE.
+  void StartDrain() { queue_.StartDrain(); }
+  // Graceful drain: StartDrain, then waits up to `timeout` for the active
+  // requests to finish; then aborts the rest (they end with UNAVAILABLE).
+  // Returns true when everything finished in time.
   bool Drain(std::chrono::nanoseconds timeout);
   bool draining() const { return queue_.Stats().draining; }
 
@@ -116,6 +120,7 @@ class EngineService {
   ActiveMap active_;
   int64_t num_steps_ = 0;
   int64_t last_preemptions_ = 0;
+  std::optional<StepObservation> step_observation_;  // of the step being published
   // Accumulated between two PublishStats calls.
   std::vector<std::string> finished_ids_;
   int num_left_queue_ = 0;

@@ -43,8 +43,10 @@ void RequestQueue::Abort(const std::string& request_id, FinishReason reason) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!active_ids_.contains(request_id)) return;
     aborts_.push_back(PendingAbort{request_id, reason});
+    stats_.num_aborts_pending = static_cast<int>(aborts_.size());
   }
   work_cv_.notify_one();
+  state_cv_.notify_all();
 }
 
 void RequestQueue::StartDrain() {
@@ -59,8 +61,10 @@ void RequestQueue::AbortAll(absl::Status status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     abort_all_ = std::move(status);
+    stats_.abort_all_pending = true;
   }
   work_cv_.notify_one();
+  state_cv_.notify_all();
 }
 
 void RequestQueue::Stop() {
@@ -95,6 +99,8 @@ RequestQueue::Work RequestQueue::Take(bool engine_idle) {
   work.aborts.swap(aborts_);
   work.abort_all.swap(abort_all_);
   work.stop = stop_;
+  stats_.num_aborts_pending = 0;
+  stats_.abort_all_pending = false;
   return work;
 }
 

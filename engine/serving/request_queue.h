@@ -52,6 +52,10 @@ struct ServiceStats {
   int64_t num_steps = 0;
   int64_t num_preemptions = 0;
   bool draining = false;
+  // Aborts queued for the engine thread's next AdmitAndAbort (tests use these
+  // to know an abort is on its way before letting the engine step).
+  int num_aborts_pending = 0;
+  bool abort_all_pending = false;
 };
 
 struct PendingRequest {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <cmath>
 
 #include "server/metrics/metric_snapshot.h"
 

@@ -12,9 +12,9 @@ namespace gqa::metrics {
 absl::Status Histogram::ValidateBounds(const std::vector<double>& upper_bounds) {
   for (size_t i = 0; i < upper_bounds.size(); ++i) {
     if (!std::isfinite(upper_bounds[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("histogram bucket bound ", i, " is not finite (", upper_bounds[i],
-                       "); +Inf is implicit"));
+      return absl::InvalidArgumentError(absl::StrCat("histogram bucket bound ", i,
+                                                     " is not finite (", upper_bounds[i],
+                                                     "); +Inf is implicit"));
     }
     if (i > 0 && !(upper_bounds[i] > upper_bounds[i - 1])) {
       return absl::InvalidArgumentError(

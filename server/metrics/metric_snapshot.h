@@ -28,8 +28,8 @@ struct HistogramSnapshot {
 
 // One labelled series of a family.
 struct SeriesSnapshot {
-  std::vector<Label> labels;  // in the family's label-name order
-  double value = 0;           // counter and gauge
+  std::vector<Label> labels;    // in the family's label-name order
+  double value = 0;             // counter and gauge
   HistogramSnapshot histogram;  // histogram only
 };
 

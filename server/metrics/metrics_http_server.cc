@@ -26,6 +26,21 @@ void InitCivetwebOnce() {
   std::call_once(once, [] { mg_init_library(0); });
 }
 
+// civetweb reports why a start failed (e.g. "cannot bind to 127.0.0.1:9100:
+// 98 (Address already in use)") only through its log callback, and mg_start2
+// runs on the caller's thread: Start points this at a buffer for the call.
+// Messages from civetweb's own threads later are dropped (it has no log file
+// configured either).
+thread_local std::string* t_start_log = nullptr;
+
+int CaptureStartLog(const mg_connection* /*conn*/, const char* message) {
+  if (t_start_log != nullptr && message != nullptr) {
+    if (!t_start_log->empty()) t_start_log->append("; ");
+    t_start_log->append(message);
+  }
+  return 1;  // handled
+}
+
 // civetweb's listening_ports syntax: "port", "1.2.3.4:port", "[::1]:port".
 std::string ListeningPorts(const std::string& host, int port) {
   if (host.empty()) return std::to_string(port);
@@ -41,17 +56,20 @@ MetricsHttpServer::MetricsHttpServer(std::function<std::string()> render)
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     const std::string& host, int port, std::function<std::string()> render) {
   if (port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics port ", port, " is outside 0..65535"));
+    return absl::InvalidArgumentError(absl::StrCat("metrics port ", port, " is outside 0..65535"));
   }
   if (!render) return absl::InvalidArgumentError("metrics render function is empty");
   InitCivetwebOnce();
+  if (host.find(':') != std::string::npos && mg_check_feature(MG_FEATURES_IPV6) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics host '", host, "' is IPv6, which this civetweb build does not support"));
+  }
 
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(std::move(render)));
   const std::string address = ListeningPorts(host, port);
-  const char* options[] = {"listening_ports", address.c_str(), "num_threads", kNumThreads,
-                           nullptr};
+  const char* options[] = {"listening_ports", address.c_str(), "num_threads", kNumThreads, nullptr};
   mg_callbacks callbacks{};
+  callbacks.log_message = &CaptureStartLog;
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = server.get();
@@ -62,10 +80,16 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   error.code = &error_code;
   error.text = error_text;
   error.text_buffer_size = sizeof(error_text);
+  std::string start_log;
+  t_start_log = &start_log;
   server->context_ = mg_start2(&init, &error);
+  t_start_log = nullptr;
   if (server->context_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", address, ": ",
-                                               error_text[0] ? error_text : "mg_start failed"));
+    // The log names the cause; error_text only says "Failed to setup server ports".
+    const std::string why = !start_log.empty() ? start_log
+                            : error_text[0]    ? std::string(error_text)
+                                               : std::string("mg_start failed");
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", address, ": ", why));
   }
   // Every path goes to HandleRequest ("/" prefix-matches all), which answers
   // 404 for anything but /metrics.

@@ -10,6 +10,8 @@
 // thread-safe (ServingMetrics::Render is). Start and the destructor run on
 // the owner's thread; the destructor stops the server and returns only after
 // every civetweb thread has finished, so `render` is never called after it.
+// That can take up to ~2 s: civetweb 1.15's listener thread polls its socket
+// in 2 s quanta and mg_stop joins it.
 #pragma once
 
 #include <functional>
@@ -25,11 +27,12 @@ namespace gqa {
 
 class MetricsHttpServer {
  public:
-  // Listens on host:port. `host` is an IP address ("127.0.0.1", "::1",
-  // "0.0.0.0"); empty means every IPv4 interface. Port 0 picks a free port
-  // (see port()). Errors: INVALID_ARGUMENT for a port outside 0..65535 or a
-  // null `render`; UNAVAILABLE naming the address when the port is taken or
-  // the address cannot be bound.
+  // Listens on host:port. `host` is an IPv4 address or name ("127.0.0.1",
+  // "0.0.0.0", "localhost"); empty means every IPv4 interface. IPv6 ("::1")
+  // only where civetweb was built with it (Debian 12's is not). Port 0 picks
+  // a free port (see port()). Errors: INVALID_ARGUMENT for a port outside
+  // 0..65535, a null `render`, or unsupported IPv6; UNAVAILABLE naming the
+  // address when the port is taken or the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
       const std::string& host, int port, std::function<std::string()> render);
 

@@ -46,15 +46,14 @@ absl::Status Registry::CheckNewFamily(const std::string& name,
         absl::StrCat("metric name '", name, "' does not match [a-zA-Z_:][a-zA-Z0-9_:]*"));
   }
   if (type == MetricType::kCounter && !absl::EndsWith(name, "_total")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("counter name '", name, "' must end in _total"));
+    return absl::InvalidArgumentError(absl::StrCat("counter name '", name, "' must end in _total"));
   }
   absl::flat_hash_set<std::string> seen;
   for (const std::string& label : label_names) {
     if (!IsValidLabelName(label) || absl::StartsWith(label, "__")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "metric ", name, ": label name '", label,
-          "' does not match [a-zA-Z_][a-zA-Z0-9_]* or starts with the reserved '__'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("metric ", name, ": label name '", label,
+                       "' does not match [a-zA-Z_][a-zA-Z0-9_]* or starts with the reserved '__'"));
     }
     if (type == MetricType::kHistogram && label == "le") {
       return absl::InvalidArgumentError(
@@ -95,21 +94,20 @@ absl::StatusOr<Family<M>*> Registry::Add(const std::string& name, const std::str
   return raw;
 }
 
-absl::StatusOr<Family<Counter>*> Registry::AddCounter(
-    const std::string& name, const std::string& help,
-    const std::vector<std::string>& label_names) {
+absl::StatusOr<Family<Counter>*> Registry::AddCounter(const std::string& name,
+                                                      const std::string& help,
+                                                      const std::vector<std::string>& label_names) {
   return Add<Counter>(name, help, label_names, [] { return std::make_unique<Counter>(); });
 }
 
-absl::StatusOr<Family<Gauge>*> Registry::AddGauge(const std::string& name,
-                                                  const std::string& help,
+absl::StatusOr<Family<Gauge>*> Registry::AddGauge(const std::string& name, const std::string& help,
                                                   const std::vector<std::string>& label_names) {
   return Add<Gauge>(name, help, label_names, [] { return std::make_unique<Gauge>(); });
 }
 
 absl::StatusOr<Family<Histogram>*> Registry::AddHistogram(
-    const std::string& name, const std::string& help,
-    const std::vector<std::string>& label_names, const std::vector<double>& upper_bounds) {
+    const std::string& name, const std::string& help, const std::vector<std::string>& label_names,
+    const std::vector<double>& upper_bounds) {
   if (absl::Status s = Histogram::ValidateBounds(upper_bounds); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("histogram ", name, ": ", s.message()));
   }

@@ -32,8 +32,7 @@ class Registry {
                                               const std::vector<std::string>& label_names);
   absl::StatusOr<Family<Gauge>*> AddGauge(const std::string& name, const std::string& help,
                                           const std::vector<std::string>& label_names);
-  absl::StatusOr<Family<Histogram>*> AddHistogram(const std::string& name,
-                                                  const std::string& help,
+  absl::StatusOr<Family<Histogram>*> AddHistogram(const std::string& name, const std::string& help,
                                                   const std::vector<std::string>& label_names,
                                                   const std::vector<double>& upper_bounds);
 

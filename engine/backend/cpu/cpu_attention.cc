@@ -31,22 +31,20 @@ struct SoftmaxState {
   std::vector<float> max;     // [num_queries] running max of the scaled scores
   std::vector<float> sum;     // [num_queries] running sum of exp(score - max)
   std::vector<float> acc;     // [num_queries, head_dim] running sum of exp(score - max) * v
-  std::vector<float> scores;  // [block_size] scratch for one query x one block
+  std::vector<float> scores;  // [key_stride] scratch for one query x one block
+  std::vector<float> k_t;     // [head_dim, key_stride] the current K block, transposed
 
-  void Reset(int num_queries, int head_dim, int block_size) {
+  // key_stride: block_size rounded up to kStrip. transposed_stride: key_stride
+  // when the keys are transposed, else 0.
+  void Reset(int num_queries, int head_dim, int key_stride, int transposed_stride) {
     max.assign(num_queries, -std::numeric_limits<float>::infinity());
     sum.assign(num_queries, 0.0f);
     acc.assign(static_cast<size_t>(num_queries) * head_dim, 0.0f);
-    scores.resize(block_size);
+    scores.resize(key_stride);
+    // Zeroed: ScoreTransposed reads whole strips, past the keys of a short block.
+    k_t.assign(static_cast<size_t>(head_dim) * transposed_stride, 0.0f);
   }
 };
-
-inline float Dot(const float* a, const float* b, int n) {
-  float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-  for (int i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
 
 std::vector<WorkItem> MakeWorkItems(const AttentionMetadata& meta, int n_kv_heads) {
   std::vector<WorkItem> items;
@@ -67,16 +65,81 @@ std::vector<WorkItem> MakeWorkItems(const AttentionMetadata& meta, int n_kv_head
   return items;
 }
 
-// Folds the visible keys of one K/V block into one query's softmax state.
-//   query [head_dim]; k_block, v_block [num_keys >= 1, head_dim];
-//   acc [head_dim], *max, *sum: that query's state; scores [num_keys] scratch.
-void AttendBlock(const float* query, const float* k_block, const float* v_block, int num_keys,
-                 int head_dim, float scale, float* scores, float* max, float* sum, float* acc) {
-  float block_max = -std::numeric_limits<float>::infinity();
-  for (int j = 0; j < num_keys; ++j) {
-    scores[j] = Dot(query, k_block + j * head_dim, head_dim) * scale;
-    block_max = std::max(block_max, scores[j]);
+// ---- one query x one K/V block ----
+//
+// Two ways to score a block's keys against a query, chosen by how many
+// queries share the block (rows of the chunk x G query heads):
+//  - ScoreByDots: a dot product per key straight from the cache layout. Best
+//    for few queries (decode with small G): no set-up per block.
+//  - ScoreTransposed: from the block's keys transposed once per block into
+//    [head_dim, key_stride], so kStrip keys score with one vector
+//    multiply-add per dimension. Best when many queries amortize the transpose.
+constexpr int kMinQueriesToTranspose = 8;
+// Keys per strip in ScoreTransposed: fixed-length inner loops over local
+// arrays let the compiler keep them in vector registers.
+constexpr int kStrip = 16;
+
+// scores[j] = scale * query . k_j for j < num_keys; k_block [num_keys, head_dim].
+void ScoreByDots(const float* query, const float* k_block, int num_keys, int head_dim, float scale,
+                 float* scores) {
+  int j = 0;
+  for (; j + 4 <= num_keys; j += 4) {  // four keys per pass: four independent sums
+    const float *k0 = k_block + j * head_dim, *k1 = k0 + head_dim, *k2 = k1 + head_dim,
+                *k3 = k2 + head_dim;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+    for (int d = 0; d < head_dim; ++d) {
+      s0 += query[d] * k0[d];
+      s1 += query[d] * k1[d];
+      s2 += query[d] * k2[d];
+      s3 += query[d] * k3[d];
+    }
+    scores[j] = s0 * scale;
+    scores[j + 1] = s1 * scale;
+    scores[j + 2] = s2 * scale;
+    scores[j + 3] = s3 * scale;
   }
+  for (; j < num_keys; ++j) {
+    const float* k = k_block + j * head_dim;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int d = 0; d < head_dim; ++d) s += query[d] * k[d];
+    scores[j] = s * scale;
+  }
+}
+
+// k_t [head_dim, key_stride] = the first num_keys rows of k_block, transposed.
+void TransposeKeys(const float* k_block, int num_keys, int head_dim, int key_stride, float* k_t) {
+  for (int j = 0; j < num_keys; ++j)
+    for (int d = 0; d < head_dim; ++d) k_t[d * key_stride + j] = k_block[j * head_dim + d];
+}
+
+// As ScoreByDots, from k_t [head_dim, key_stride] (key_stride a multiple of
+// kStrip; scores has key_stride room). Four partial sums over the head
+// dimension give four independent FMA chains per strip.
+void ScoreTransposed(const float* query, const float* k_t, int key_stride, int num_keys,
+                     int head_dim, float scale, float* scores) {
+  for (int j0 = 0; j0 < num_keys; j0 += kStrip) {
+    float part[4][kStrip] = {};
+    for (int d = 0; d < head_dim; ++d) {
+      const float q_d = query[d];
+      const float* k_d = k_t + d * key_stride + j0;
+      float* sum = part[d % 4];
+#pragma omp simd
+      for (int l = 0; l < kStrip; ++l) sum[l] += q_d * k_d[l];
+    }
+#pragma omp simd
+    for (int l = 0; l < kStrip; ++l)
+      scores[j0 + l] = ((part[0][l] + part[1][l]) + (part[2][l] + part[3][l])) * scale;
+  }
+}
+
+// Folds one block into one query's online-softmax state: scores [num_keys >= 1]
+// (overwritten with the weights), v_block [num_keys, head_dim], acc [head_dim].
+void FoldBlock(float* scores, int num_keys, const float* v_block, int head_dim, float* max,
+               float* sum, float* acc) {
+  float block_max = -std::numeric_limits<float>::infinity();
+  for (int j = 0; j < num_keys; ++j) block_max = std::max(block_max, scores[j]);
   const float new_max = std::max(*max, block_max);
   const float correction = std::exp(*max - new_max);  // 0 on the first block (max = -inf)
   float block_sum = 0.0f;
@@ -84,18 +147,27 @@ void AttendBlock(const float* query, const float* k_block, const float* v_block,
     scores[j] = std::exp(scores[j] - new_max);
     block_sum += scores[j];
   }
-  if (correction != 1.0f) {
+  *sum = *sum * correction + block_sum;
+  *max = new_max;
+
+  // acc = acc * correction + sum_j scores[j] * v_j, four keys per pass over acc.
 #pragma omp simd
-    for (int d = 0; d < head_dim; ++d) acc[d] *= correction;
+  for (int d = 0; d < head_dim; ++d) acc[d] *= correction;
+  int j = 0;
+  for (; j + 4 <= num_keys; j += 4) {
+    const float *v0 = v_block + j * head_dim, *v1 = v0 + head_dim, *v2 = v1 + head_dim,
+                *v3 = v2 + head_dim;
+    const float p0 = scores[j], p1 = scores[j + 1], p2 = scores[j + 2], p3 = scores[j + 3];
+#pragma omp simd
+    for (int d = 0; d < head_dim; ++d)
+      acc[d] += (p0 * v0[d] + p1 * v1[d]) + (p2 * v2[d] + p3 * v3[d]);
   }
-  for (int j = 0; j < num_keys; ++j) {
+  for (; j < num_keys; ++j) {
     const float p = scores[j];
     const float* v = v_block + j * head_dim;
 #pragma omp simd
     for (int d = 0; d < head_dim; ++d) acc[d] += p * v[d];
   }
-  *sum = *sum * correction + block_sum;
-  *max = new_max;
 }
 
 void RunWorkItem(const WorkItem& item, const Tensor& q, const KvCacheLayer& kv,
@@ -114,13 +186,19 @@ void RunWorkItem(const WorkItem& item, const Tensor& q, const KvCacheLayer& kv,
   // Elements per (block, kv head) slab: [block_size, head_dim].
   const int64_t slab = static_cast<int64_t>(block_size) * head_dim;
 
-  state.Reset(num_rows * group, head_dim, block_size);
+  const bool transpose = num_rows * group >= kMinQueriesToTranspose;
+  const int key_stride = (block_size + kStrip - 1) / kStrip * kStrip;
+  state.Reset(num_rows * group, head_dim, key_stride, transpose ? key_stride : 0);
   for (int b = 0; b * block_size < num_keys; ++b) {
     const int64_t at =
         (static_cast<int64_t>(block_table[b]) * shape.n_kv_heads + item.kv_head) * slab;
     const float* k_block = kv.k.as<float>() + at;  // [block_size, head_dim]
     const float* v_block = kv.v.as<float>() + at;
     const int block_start = b * block_size;
+    if (transpose) {
+      TransposeKeys(k_block, std::min(block_size, num_keys - block_start), head_dim, key_stride,
+                    state.k_t.data());
+    }
     for (int r = 0; r < num_rows; ++r) {
       const int pos = first_pos + (item.row_begin + r - row_first);
       const int visible = std::min(block_size, pos - block_start + 1);
@@ -129,9 +207,15 @@ void RunWorkItem(const WorkItem& item, const Tensor& q, const KvCacheLayer& kv,
       for (int g = 0; g < group; ++g) {
         const int qi = r * group + g;
         const int h = item.kv_head * group + g;
-        AttendBlock(q_row + h * head_dim, k_block, v_block, visible, head_dim, scale,
-                    state.scores.data(), &state.max[qi], &state.sum[qi],
-                    &state.acc[static_cast<size_t>(qi) * head_dim]);
+        const float* query = q_row + h * head_dim;
+        float* scores = state.scores.data();
+        if (transpose) {
+          ScoreTransposed(query, state.k_t.data(), key_stride, visible, head_dim, scale, scores);
+        } else {
+          ScoreByDots(query, k_block, visible, head_dim, scale, scores);
+        }
+        FoldBlock(scores, visible, v_block, head_dim, &state.max[qi], &state.sum[qi],
+                  &state.acc[static_cast<size_t>(qi) * head_dim]);
       }
     }
   }

@@ -110,12 +110,15 @@ absl::StatusOr<AddedVocabulary> AddedVocabulary::FromJson(const nlohmann::json& 
     if (!id.has_value()) {
       int max_id = -1;
       for (const auto& [content, added_id] : vocab.by_content_) max_id = std::max(max_id, added_id);
-      id = max_id < 0 ? model_entries
-                      : (max_id >= model_entries || model_entries == 0 ? max_id + 1 : model_entries);
+      id = max_id < 0
+               ? model_entries
+               : (max_id >= model_entries || model_entries == 0 ? max_id + 1 : model_entries);
     }
     vocab.by_content_[token.content] = *id;
     AddedToken stored = token;
     stored.id = *id;
+    stored.decode_form = token.content;
+    if (token.normalized && normalizer != nullptr) normalizer->Normalize(&stored.decode_form);
     if (const auto it = vocab.by_id_.find(*id); it != vocab.by_id_.end()) {
       vocab.tokens_[it->second] = std::move(stored);
     } else {

@@ -12,7 +12,8 @@
 //                (never those of an earlier match).
 // Ids are HF's, not the file's "id" fields: a token whose content is in the
 // model vocabulary takes that id; any other takes the next free id after the
-// added ones (at least the model's entry count), in file order.
+// added ones (at least the model's entry count), in file order. A normalized
+// token decodes as its normalized content (decode_form), as in HF.
 //
 // Thread ownership: immutable after construction; FindMatches is thread-safe.
 #pragma once
@@ -37,6 +38,9 @@ class Normalizer;
 struct AddedToken {
   int id = 0;
   std::string content;
+  // The token's string for decoding: `content`, normalized when `normalized`
+  // (HF's normalized_cache; what its decoder and id_to_token see).
+  std::string decode_form;
   bool single_word = false;
   bool lstrip = false;
   bool rstrip = false;
@@ -79,10 +83,10 @@ class AddedVocabulary {
   // A byte trie over one set's patterns for leftmost-longest search.
   struct Matcher {
     std::vector<std::string> patterns;
-    std::vector<int> ids;                           // pattern -> token id
-    absl::flat_hash_map<uint64_t, int> edges;       // (node << 8 | byte) -> child node
-    std::vector<int> terminal;                      // node -> pattern index, -1 if none
-    std::vector<bool> first_byte;                   // bytes that start some pattern
+    std::vector<int> ids;                      // pattern -> token id
+    absl::flat_hash_map<uint64_t, int> edges;  // (node << 8 | byte) -> child node
+    std::vector<int> terminal;                 // node -> pattern index, -1 if none
+    std::vector<bool> first_byte;              // bytes that start some pattern
     void Add(std::string pattern, int id);
     // Longest pattern starting at text[pos]: its index, or -1.
     int LongestAt(std::string_view text, std::size_t pos, std::size_t* length) const;

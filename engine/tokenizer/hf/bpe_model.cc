@@ -27,24 +27,65 @@ bool LowerPriority(const BpeScratch::Candidate& a, const BpeScratch::Candidate& 
 
 absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::json& model,
                                                              const std::string& where) {
+  GQA_ASSIGN_OR_RETURN(const nlohmann::json* vocab_json, GetObject(model, "vocab", where));
+  GQA_ASSIGN_OR_RETURN(const nlohmann::json* merges_json, GetArray(model, "merges", where));
+  Vocab vocab;
+  for (const auto& [token, id] : vocab_json->items()) {
+    vocab.emplace_back(token, id.is_number_integer() ? id.get<int64_t>() : -1);
+  }
+  Merges merges;
+  for (std::size_t rank = 0; rank < merges_json->size(); ++rank) {
+    const nlohmann::json& m = (*merges_json)[rank];
+    const std::string at = absl::StrCat(where, ".merges[", rank, "]");
+    if (m.is_string()) {
+      const std::string& line = m.get_ref<const std::string&>();
+      const std::size_t space = line.find(' ');
+      if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ": expected \"left right\", got \"", line, "\""));
+      }
+      merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ": expected \"left right\" or [\"left\", \"right\"]"));
+    }
+  }
+  return FromParts(model, std::move(vocab), merges, where);
+}
+
+absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromParts(const nlohmann::json& model,
+                                                              Vocab vocab, const Merges& merges,
+                                                              const std::string& where) {
   auto bpe = std::unique_ptr<BpeModel>(new BpeModel());
   if (model.contains("dropout") && model["dropout"].is_number() &&
       model["dropout"].get<double>() > 0.0) {
     return absl::UnimplementedError(
         absl::StrCat(where, ".dropout: BPE dropout (random merges) is not supported"));
   }
-  GQA_ASSIGN_OR_RETURN(const nlohmann::json* vocab, GetObject(model, "vocab", where));
-  GQA_RETURN_IF_ERROR(bpe->LoadVocab(*vocab, where + ".vocab"));
+  GQA_RETURN_IF_ERROR(bpe->LoadVocab(std::move(vocab), where + ".vocab"));
   GQA_ASSIGN_OR_RETURN(std::optional<std::string> prefix,
                        GetOptionalString(model, "continuing_subword_prefix", where));
   GQA_ASSIGN_OR_RETURN(std::optional<std::string> suffix,
                        GetOptionalString(model, "end_of_word_suffix", where));
   bpe->continuing_subword_prefix_ = prefix.value_or("");
   bpe->end_of_word_suffix_ = suffix.value_or("");
-  GQA_ASSIGN_OR_RETURN(const nlohmann::json* merges, GetArray(model, "merges", where));
-  GQA_RETURN_IF_ERROR(bpe->LoadMerges(*merges, where + ".merges"));
+  GQA_RETURN_IF_ERROR(bpe->LoadMerges(merges, where + ".merges"));
+  bpe->metaspace_id_ = bpe->TokenToId("\u2581").value_or(-1);
+  if (bpe->metaspace_id_ >= 0 && bpe->continuing_subword_prefix_.empty() &&
+      bpe->end_of_word_suffix_.empty()) {
+    bpe->split_at_metaspace_ = true;
+    for (const auto& [left, right] : merges) {
+      if (left.empty() || right.compare(0, 3, "\u2581") != 0) continue;
+      std::size_t last = left.size() - 1;
+      while (last > 0 && (static_cast<unsigned char>(left[last]) & 0xC0) == 0x80) --last;
+      bpe->joins_metaspace_.insert(DecodeUtf8(left, &last));
+    }
+  }
 
-  GQA_ASSIGN_OR_RETURN(std::optional<std::string> unk, GetOptionalString(model, "unk_token", where));
+  GQA_ASSIGN_OR_RETURN(std::optional<std::string> unk,
+                       GetOptionalString(model, "unk_token", where));
   // An unk_token missing from the vocabulary: HF fails when it is needed; we
   // drop unknown characters instead (Encode cannot fail).
   if (unk.has_value()) bpe->unk_id_ = bpe->TokenToId(*unk);
@@ -59,51 +100,37 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::jso
   return bpe;
 }
 
-absl::Status BpeModel::LoadVocab(const nlohmann::json& vocab, const std::string& where) {
-  token_to_id_.reserve(vocab.size());
+absl::Status BpeModel::LoadVocab(Vocab vocab, const std::string& where) {
   int max_id = -1;
-  for (const auto& [token, id_json] : vocab.items()) {
-    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 ||
-        id_json.get<int64_t>() > INT32_MAX / 2) {
+  for (const auto& [token, id] : vocab) {
+    if (id < 0 || id > INT32_MAX / 2) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "[\"", token, "\"]: expected a non-negative integer id"));
     }
-    const int id = id_json.get<int>();
-    token_to_id_.emplace(token, id);
-    max_id = std::max(max_id, id);
+    max_id = std::max(max_id, static_cast<int>(id));
   }
-  id_to_token_.assign(static_cast<std::size_t>(max_id + 1), std::string());
-  has_token_.assign(static_cast<std::size_t>(max_id + 1), false);
-  for (const auto& [token, id] : token_to_id_) {
-    if (has_token_[id]) continue;  // two tokens with one id: keep one
-    id_to_token_[id] = token;
-    has_token_[id] = true;
+  strings_.reserve(vocab.size());
+  for (auto& entry : vocab) strings_.push_back(std::move(entry.first));
+  id_to_string_.assign(static_cast<std::size_t>(max_id + 1), -1);
+  token_to_id_.reserve(strings_.size());
+  for (std::size_t i = 0; i < strings_.size(); ++i) {
+    const int id = static_cast<int>(vocab[i].second);
+    // A repeated token keeps its last id, as a JSON object does.
+    token_to_id_.insert_or_assign(absl::string_view(strings_[i]), id);
+  }
+  for (std::size_t i = 0; i < strings_.size(); ++i) {
+    const int id = static_cast<int>(vocab[i].second);
+    if (id_to_string_[id] < 0)
+      id_to_string_[id] = static_cast<int>(i);  // one id, two tokens: the first
   }
   return absl::OkStatus();
 }
 
-absl::Status BpeModel::LoadMerges(const nlohmann::json& merges, const std::string& where) {
+absl::Status BpeModel::LoadMerges(const Merges& merges, const std::string& where) {
   merges_.reserve(merges.size());
-  std::string left, right, merged;
+  std::string merged;
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
-    const nlohmann::json& m = merges[rank];
-    if (m.is_string()) {
-      // "a b": exactly one space (HF rejects anything else).
-      const std::string& line = m.get_ref<const std::string&>();
-      const std::size_t space = line.find(' ');
-      if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, "[", rank, "]: expected \"left right\", got \"", line, "\""));
-      }
-      left.assign(line, 0, space);
-      right.assign(line, space + 1);
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>();
-      right = m[1].get<std::string>();
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "[", rank, "]: expected \"left right\" or [\"left\", \"right\"]"));
-    }
+    const auto& [left, right] = merges[rank];
     // The merged token drops the right side's continuing_subword_prefix.
     const std::size_t strip = continuing_subword_prefix_.size();
     if (right.size() < strip) {
@@ -137,12 +164,16 @@ bool BpeModel::EnableByteLevelInput() {
   }
   byte_symbol_ids_ = ids;
   if (ignore_merges_) {
+    // (ignore_merges looks whole words up.) Entries outside the byte alphabet
+    // can never equal a byte-level word: leave them out.
+    raw_strings_.reserve(token_to_id_.size());  // no reallocation: the map keeps views
     raw_token_to_id_.reserve(token_to_id_.size());
     std::string raw;
     for (const auto& [token, id] : token_to_id_) {
       raw.clear();
-      // Entries outside the byte alphabet can never equal a byte-level word.
-      if (ByteLevelToBytes(token, &raw)) raw_token_to_id_.emplace(raw, id);
+      if (!ByteLevelToBytes(std::string_view(token.data(), token.size()), &raw)) continue;
+      raw_strings_.push_back(raw);
+      raw_token_to_id_.emplace(absl::string_view(raw_strings_.back()), id);
     }
   }
   byte_level_input_ = true;
@@ -150,8 +181,8 @@ bool BpeModel::EnableByteLevelInput() {
 }
 
 const std::string* BpeModel::IdToToken(int id) const {
-  if (id < 0 || id >= vocab_size() || !has_token_[id]) return nullptr;
-  return &id_to_token_[id];
+  if (id < 0 || id >= vocab_size() || id_to_string_[id] < 0) return nullptr;
+  return &strings_[id_to_string_[id]];
 }
 
 std::optional<int> BpeModel::TokenToId(std::string_view token) const {
@@ -169,6 +200,37 @@ void BpeModel::Tokenize(std::string_view word, BpeScratch* scratch, std::vector<
       return;
     }
   }
+  if (!split_at_metaspace_) {
+    TokenizePiece(word, scratch, ids);
+    return;
+  }
+  for (std::size_t begin = 0; begin < word.size();) {
+    const std::size_t end = NextMetaspaceCut(word, begin + 1);
+    TokenizePiece(word.substr(begin, end - begin), scratch, ids);
+    begin = end;
+  }
+}
+
+std::size_t BpeModel::NextMetaspaceCut(std::string_view word, std::size_t from) const {
+  static constexpr std::string_view kMetaspace = "\u2581";
+  for (std::size_t p = word.find(kMetaspace, from); p != std::string_view::npos;
+       p = word.find(kMetaspace, p + 1)) {
+    std::size_t prev = p - 1;
+    while (prev > 0 && (static_cast<unsigned char>(word[prev]) & 0xC0) == 0x80) --prev;
+    const std::string_view before = word.substr(prev, p - prev);
+    if (before == kMetaspace) continue;
+    // The character must be a token of its own (not byte fallback or unk) so
+    // that any symbol ending here ends with it.
+    if (!TokenToId(before).has_value()) continue;
+    std::size_t pos = 0;
+    if (joins_metaspace_.contains(DecodeUtf8(before, &pos))) continue;
+    return p;
+  }
+  return word.size();
+}
+
+void BpeModel::TokenizePiece(std::string_view word, BpeScratch* scratch,
+                             std::vector<int>* ids) const {
   const auto cached = scratch->cache.find(AbslView(word));
   if (cached != scratch->cache.end()) {
     const auto [offset, count] = cached->second;
@@ -196,8 +258,8 @@ void BpeModel::InitByteSymbols(std::string_view word, BpeScratch* scratch) const
   symbols.clear();
   const int n = static_cast<int>(word.size());
   for (int i = 0; i < n; ++i) {
-    symbols.push_back({byte_symbol_ids_[static_cast<uint8_t>(word[i])], i - 1,
-                       i + 1 < n ? i + 1 : -1, true});
+    symbols.push_back(
+        {byte_symbol_ids_[static_cast<uint8_t>(word[i])], i - 1, i + 1 < n ? i + 1 : -1, true});
   }
 }
 
@@ -225,9 +287,9 @@ void BpeModel::InitSymbols(std::string_view word, BpeScratch* scratch) const {
       add(*id);
       continue;
     }
-    if (byte_fallback_ &&
-        std::all_of(key.begin(), key.end(),
-                    [this](char c) { return byte_fallback_ids_[static_cast<uint8_t>(c)] >= 0; })) {
+    if (byte_fallback_ && std::all_of(key.begin(), key.end(), [this](char c) {
+          return byte_fallback_ids_[static_cast<uint8_t>(c)] >= 0;
+        })) {
       // As in HF, a pending unk stays pending across byte-fallback symbols.
       for (const char c : key) add(byte_fallback_ids_[static_cast<uint8_t>(c)]);
       continue;

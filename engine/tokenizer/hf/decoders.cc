@@ -1,5 +1,6 @@
 #include "engine/tokenizer/hf/decoders.h"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -20,7 +21,8 @@ namespace {
 void CharSpans(const std::string& token, std::vector<std::pair<std::size_t, std::size_t>>* out) {
   for (std::size_t i = 0; i < token.size();) {
     std::size_t len = Utf8CharLength(static_cast<unsigned char>(token[i]));
-    if (i + len > token.size() || !IsWellFormedUtf8(std::string_view(token).substr(i, len))) len = 1;
+    if (i + len > token.size() || !IsWellFormedUtf8(std::string_view(token).substr(i, len)))
+      len = 1;
     out->emplace_back(i, i + len);
     i += len;
   }
@@ -28,7 +30,8 @@ void CharSpans(const std::string& token, std::vector<std::pair<std::size_t, std:
 
 class SequenceDecoder final : public Decoder {
  public:
-  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps) : steps_(std::move(steps)) {}
+  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps)
+      : steps_(std::move(steps)) {}
   void DecodeChain(std::vector<std::string>* tokens) const override {
     for (const auto& step : steps_) step->DecodeChain(tokens);
   }
@@ -84,14 +87,25 @@ class ByteFallbackDecoder final : public Decoder {
   void DecodeChain(std::vector<std::string>* tokens) const override {
     std::vector<std::string> out;
     out.reserve(tokens->size());
-    std::string run;  // bytes of the current run of byte tokens
-    auto flush = [&out, &run](bool at_end) {
+    std::string run;           // bytes of the current run of byte tokens
+    bool run_at_start = true;  // the run began with the first token
+    auto flush = [&](bool at_end) {
       if (run.empty()) return;
-      const std::size_t tail = at_end ? Utf8IncompleteTailLength(run) : 0;
-      if (IsWellFormedUtf8(std::string_view(run).substr(0, run.size() - tail))) {
-        out.push_back(run);  // well-formed, or so far at the end of the ids
+      // A window that starts inside a character (streaming) sees its last
+      // bytes first: pass those continuation bytes through raw.
+      std::size_t head = 0;
+      if (run_at_start) {
+        while (head < run.size() && head < 3 && (static_cast<uint8_t>(run[head]) & 0xC0) == 0x80) {
+          ++head;
+        }
+        if (head > 0) out.push_back(run.substr(0, head));
+      }
+      const std::string_view rest = std::string_view(run).substr(head);
+      const std::size_t tail = at_end ? Utf8IncompleteTailLength(rest) : 0;
+      if (IsWellFormedUtf8(rest.substr(0, rest.size() - tail))) {
+        out.emplace_back(rest);  // well-formed, or so far at the end of the ids
       } else {
-        for (std::size_t i = 0; i < run.size(); ++i) out.emplace_back(kUtf8ReplacementChar);
+        for (std::size_t i = 0; i < rest.size(); ++i) out.emplace_back(kUtf8ReplacementChar);
       }
       run.clear();
     };
@@ -102,6 +116,7 @@ class ByteFallbackDecoder final : public Decoder {
         continue;
       }
       flush(false);
+      run_at_start = false;
       out.push_back(std::move(token));
     }
     flush(true);
@@ -194,7 +209,8 @@ absl::StatusOr<std::unique_ptr<Decoder>> DecoderFromJson(const nlohmann::json& j
   if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
   if (type == "Metaspace") {
     GQA_ASSIGN_OR_RETURN(std::string replacement, GetString(json, "replacement", where));
-    GQA_ASSIGN_OR_RETURN(const bool add_prefix_space, GetBool(json, "add_prefix_space", where, true));
+    GQA_ASSIGN_OR_RETURN(const bool add_prefix_space,
+                         GetBool(json, "add_prefix_space", where, true));
     GQA_ASSIGN_OR_RETURN(const std::optional<std::string> scheme,
                          GetOptionalString(json, "prepend_scheme", where));
     const bool strip_first = scheme.has_value() ? *scheme != "never" : add_prefix_space;

@@ -6,9 +6,13 @@
 // keep what streaming needs (tokenizer.h: Decode returns bytes):
 //   ByteLevel returns the raw bytes; HF's text is Utf8ReplaceInvalid of them.
 //   ByteFallback replaces a run of <0xHH> tokens that is not well-formed with
-//     one U+FFFD per byte, as HF, except a run at the very end that is
-//     well-formed up to an incomplete last character: that stays raw bytes,
-//     so a streaming decoder can wait for the rest of the character.
+//     one U+FFFD per byte, as HF, with two exceptions for decoding a window
+//     of a longer sequence (streaming): a run at the very end that is
+//     well-formed up to an incomplete last character stays raw bytes, so the
+//     caller can wait for the rest of the character; and a run at the very
+//     start passes its leading continuation bytes (the end of a character
+//     cut by the window) through raw and is judged without them. Sequences
+//     that Encode produces never start inside a character.
 // Every step treats ill-formed bytes as opaque (they never match a pattern).
 //
 // Thread ownership: immutable after construction; DecodeChain is thread-safe.

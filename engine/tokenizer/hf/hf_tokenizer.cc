@@ -28,7 +28,7 @@ struct HfTokenizer::Impl {
   std::vector<int> eos_ids;
 
   const std::string* IdToToken(int id) const {
-    if (const hf::AddedToken* added = parts.added_tokens.FindById(id)) return &added->content;
+    if (const hf::AddedToken* added = parts.added_tokens.FindById(id)) return &added->decode_form;
     return parts.model->IdToToken(id);
   }
   std::optional<int> TokenToId(std::string_view token) const {
@@ -106,8 +106,8 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Build(
   GQA_ASSIGN_OR_RETURN(impl->parts, hf::ParseTokenizerJson(tokenizer_json, names.tokenizer_json));
   hf::TokenizerConfig config;
   if (!tokenizer_config_json.empty()) {
-    GQA_ASSIGN_OR_RETURN(config,
-                         hf::ParseTokenizerConfig(tokenizer_config_json, names.tokenizer_config_json));
+    GQA_ASSIGN_OR_RETURN(
+        config, hf::ParseTokenizerConfig(tokenizer_config_json, names.tokenizer_config_json));
   }
   hf::GenerationConfig generation;
   if (!generation_config_json.empty()) {
@@ -118,7 +118,8 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Build(
   // Vocabulary size and the special flag of every id.
   const hf::AddedVocabulary& added = impl->parts.added_tokens;
   impl->vocab_size = impl->parts.model->vocab_size();
-  for (const hf::AddedToken& t : added.tokens()) impl->vocab_size = std::max(impl->vocab_size, t.id + 1);
+  for (const hf::AddedToken& t : added.tokens())
+    impl->vocab_size = std::max(impl->vocab_size, t.id + 1);
   impl->is_special.assign(static_cast<std::size_t>(impl->vocab_size), false);
   for (int id = 0; id < impl->vocab_size; ++id) {
     const std::string* token = impl->IdToToken(id);
@@ -129,8 +130,8 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Build(
   auto resolve = [&](const std::string& token, const char* field) -> absl::StatusOr<int> {
     const std::optional<int> id = impl->TokenToId(token);
     if (!id.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(names.tokenizer_config_json, ": ", field, ": \"",
-                                                     token, "\" is not in the vocabulary"));
+      return absl::InvalidArgumentError(absl::StrCat(names.tokenizer_config_json, ": ", field,
+                                                     ": \"", token, "\" is not in the vocabulary"));
     }
     return *id;
   };

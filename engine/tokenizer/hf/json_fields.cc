@@ -16,7 +16,8 @@ absl::Status FieldError(const std::string& where, std::string_view key, std::str
 // The field, or nullptr when missing or null. `obj` must be an object.
 absl::StatusOr<const nlohmann::json*> Find(const nlohmann::json& obj, std::string_view key,
                                            const std::string& where) {
-  if (!obj.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": expected an object"));
+  if (!obj.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(where, ": expected an object"));
   const auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return nullptr;
   return &*it;

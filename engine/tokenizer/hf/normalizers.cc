@@ -106,7 +106,8 @@ absl::StatusOr<std::unique_ptr<Normalizer>> NormalizerFromJson(const nlohmann::j
     GQA_ASSIGN_OR_RETURN(const nlohmann::json* list, GetArray(json, "normalizers", where));
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (std::size_t i = 0; i < list->size(); ++i) {
-      GQA_ASSIGN_OR_RETURN(auto step, NormalizerFromJson((*list)[i], absl::StrCat(where, ".normalizers[", i, "]")));
+      GQA_ASSIGN_OR_RETURN(
+          auto step, NormalizerFromJson((*list)[i], absl::StrCat(where, ".normalizers[", i, "]")));
       steps.push_back(std::move(step));
     }
     return std::make_unique<SequenceNormalizer>(std::move(steps));

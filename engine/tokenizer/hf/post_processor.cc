@@ -53,9 +53,11 @@ absl::StatusOr<std::unique_ptr<PostProcessor>> TemplateFromJson(const nlohmann::
     const std::string at = absl::StrCat(where, ".single[", i, "]");
     const nlohmann::json& piece = (*single)[i];
     if (piece.contains("Sequence")) {
-      GQA_ASSIGN_OR_RETURN(const std::string seq, GetString(piece["Sequence"], "id", at + ".Sequence"));
+      GQA_ASSIGN_OR_RETURN(const std::string seq,
+                           GetString(piece["Sequence"], "id", at + ".Sequence"));
       if (seq != "A" || seen_sequence) {
-        return absl::InvalidArgumentError(absl::StrCat(at, ": a single template holds sequence A once"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ": a single template holds sequence A once"));
       }
       seen_sequence = true;
       continue;
@@ -72,7 +74,8 @@ absl::StatusOr<std::unique_ptr<PostProcessor>> TemplateFromJson(const nlohmann::
     GQA_ASSIGN_OR_RETURN(const nlohmann::json* ids, GetArray((*specials)[name], "ids", special_at));
     for (const nlohmann::json& id : *ids) {
       if (!id.is_number_integer() || id.get<int64_t>() < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(special_at, ".ids: expected non-negative integers"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(special_at, ".ids: expected non-negative integers"));
       }
       (seen_sequence ? after : before).push_back(id.get<int>());
     }

@@ -70,7 +70,8 @@ class DigitsPreTokenizer final : public PreTokenizer {
  public:
   explicit DigitsPreTokenizer(bool individual_digits) : individual_(individual_digits) {}
   void PreTokenize(PreTokenized* pt, PreTokenized* /*scratch*/) const override {
-    const SplitBehavior behavior = individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous;
+    const SplitBehavior behavior =
+        individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous;
     CutAll(pt, behavior, false, [](std::string_view text, std::vector<Regex::Span>* m) {
       for (std::size_t i = 0; i < text.size();) {
         const std::size_t begin = i;
@@ -105,8 +106,9 @@ class ByteLevelPreTokenizer final : public PreTokenizer {
       std::swap(*pt, *scratch);
     }
     if (regex_ != nullptr) {
-      CutAll(pt, SplitBehavior::kIsolated, false,
-             [this](std::string_view text, std::vector<Regex::Span>* m) { regex_->FindAll(text, m); });
+      CutAll(
+          pt, SplitBehavior::kIsolated, false,
+          [this](std::string_view text, std::vector<Regex::Span>* m) { regex_->FindAll(text, m); });
     }
     if (map_bytes_) {
       scratch->text.clear();
@@ -178,8 +180,7 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> MetaspaceFromJson(const nlohmann::
                                                                 const std::string& where) {
   GQA_ASSIGN_OR_RETURN(const std::string replacement, GetString(json, "replacement", where));
   std::size_t pos = 0;
-  if (replacement.empty() ||
-      (DecodeUtf8(replacement, &pos), pos != replacement.size())) {
+  if (replacement.empty() || (DecodeUtf8(replacement, &pos), pos != replacement.size())) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ".replacement: expected exactly one character"));
   }
@@ -217,17 +218,19 @@ bool EndsWithByteLevel(const nlohmann::json& json) {
   return EndsWithByteLevel(steps->back());
 }
 
-absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(
-    const nlohmann::json& json, const std::string& where, bool defer_byte_level_mapping) {
+absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(const nlohmann::json& json,
+                                                                   const std::string& where,
+                                                                   bool defer_byte_level_mapping) {
   GQA_ASSIGN_OR_RETURN(const std::string type, GetString(json, "type", where));
   if (type == "Sequence") {
     GQA_ASSIGN_OR_RETURN(const nlohmann::json* list, GetArray(json, "pretokenizers", where));
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (std::size_t i = 0; i < list->size(); ++i) {
       const bool last = i + 1 == list->size();
-      GQA_ASSIGN_OR_RETURN(auto step,
-                           PreTokenizerFromJson((*list)[i], absl::StrCat(where, ".pretokenizers[", i, "]"),
-                                                last && defer_byte_level_mapping));
+      GQA_ASSIGN_OR_RETURN(
+          auto step,
+          PreTokenizerFromJson((*list)[i], absl::StrCat(where, ".pretokenizers[", i, "]"),
+                               last && defer_byte_level_mapping));
       steps.push_back(std::move(step));
     }
     return std::make_unique<SequencePreTokenizer>(std::move(steps));
@@ -240,7 +243,8 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(
     return std::make_unique<SplitPreTokenizer>(std::move(pattern), behavior, invert);
   }
   if (type == "ByteLevel") {
-    GQA_ASSIGN_OR_RETURN(const bool add_prefix_space, GetBool(json, "add_prefix_space", where, true));
+    GQA_ASSIGN_OR_RETURN(const bool add_prefix_space,
+                         GetBool(json, "add_prefix_space", where, true));
     GQA_ASSIGN_OR_RETURN(const bool use_regex, GetBool(json, "use_regex", where, true));
     std::unique_ptr<Regex> regex;
     if (use_regex) {

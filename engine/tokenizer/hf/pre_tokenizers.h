@@ -49,7 +49,8 @@ class PreTokenizer {
 // True when `json` is ByteLevel, or a Sequence whose last stage is.
 bool EndsWithByteLevel(const nlohmann::json& json);
 
-absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(
-    const nlohmann::json& json, const std::string& where, bool defer_byte_level_mapping);
+absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizerFromJson(const nlohmann::json& json,
+                                                                   const std::string& where,
+                                                                   bool defer_byte_level_mapping);
 
 }  // namespace gqa::hf

@@ -115,9 +115,9 @@ absl::StatusOr<std::unique_ptr<Regex>> Regex::Compile(std::string_view pattern) 
   const std::string translated = TranslateOnigPattern(pattern);
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &error_code,
-                                   &error_offset, nullptr);
+  pcre2_code* code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
+                    PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &error_code, &error_offset, nullptr);
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error_code, message, sizeof(message));
@@ -144,8 +144,8 @@ void Regex::FindAll(std::string_view text, std::vector<Span>* matches) const {
     int result = rc;
     if (result == PCRE2_ERROR_JIT_STACKLIMIT) {
       // Deeply nested backtracking: the interpreter keeps its frames on the heap.
-      result = pcre2_match(code, subject, text.size(), start, PCRE2_NO_UTF_CHECK,
-                           state.match_data, nullptr);
+      result = pcre2_match(code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, state.match_data,
+                           nullptr);
     }
     if (result < 0) return;  // PCRE2_ERROR_NOMATCH (or a heap limit): no more matches
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(state.match_data);

@@ -85,8 +85,8 @@ void CutPiece(const PreToken& piece, const std::vector<Regex::Span>& matches,
   }
   for (const Segment& s : cut) {
     if (s.begin == s.end) continue;
-    out->push_back({piece.begin + s.begin, piece.begin + s.end,
-                    piece.at_text_start && s.begin == 0});
+    out->push_back(
+        {piece.begin + s.begin, piece.begin + s.end, piece.at_text_start && s.begin == 0});
   }
 }
 

@@ -81,13 +81,16 @@ absl::StatusOr<StringPattern> StringPatternFromJson(const nlohmann::json& obj,
   GQA_ASSIGN_OR_RETURN(std::optional<std::string> literal,
                        GetOptionalString(*pattern, "String", path));
   if (literal.has_value()) return StringPattern::Literal(std::move(*literal));
-  GQA_ASSIGN_OR_RETURN(std::optional<std::string> regex, GetOptionalString(*pattern, "Regex", path));
+  GQA_ASSIGN_OR_RETURN(std::optional<std::string> regex,
+                       GetOptionalString(*pattern, "Regex", path));
   if (!regex.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": expected {\"String\": ...} or {\"Regex\": ...}"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": expected {\"String\": ...} or {\"Regex\": ...}"));
   }
   auto compiled = Regex::Compile(*regex);
   if (!compiled.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::string(compiled.status().message())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", std::string(compiled.status().message())));
   }
   return StringPattern::FromRegex(std::shared_ptr<const Regex>(std::move(*compiled)));
 }

@@ -12,8 +12,10 @@ namespace {
 
 absl::StatusOr<nlohmann::json> ParseObject(std::string_view text, const std::string& file) {
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(file, ": not valid JSON"));
-  if (!json.is_object()) return absl::InvalidArgumentError(absl::StrCat(file, ": expected an object"));
+  if (json.is_discarded())
+    return absl::InvalidArgumentError(absl::StrCat(file, ": not valid JSON"));
+  if (!json.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(file, ": expected an object"));
   return json;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/tokenizer/hf/json_fields.h"
+#include "engine/tokenizer/hf/tokenizer_json_reader.h"
 
 namespace gqa::hf {
 namespace {
@@ -20,9 +21,10 @@ const nlohmann::json* Component(const nlohmann::json& root, const char* key) {
 
 absl::StatusOr<TokenizerJson> ParseTokenizerJson(std::string_view json_text,
                                                  const std::string& file) {
-  nlohmann::json root = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(file, ": not valid JSON"));
-  if (!root.is_object()) return absl::InvalidArgumentError(absl::StrCat(file, ": expected an object"));
+  GQA_ASSIGN_OR_RETURN(RawTokenizerJson raw, ReadTokenizerJson(json_text, file));
+  const nlohmann::json& root = raw.root;
+  if (!root.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(file, ": expected an object"));
   TokenizerJson tok;
 
   const nlohmann::json* model = Component(root, "model");
@@ -31,10 +33,15 @@ absl::StatusOr<TokenizerJson> ParseTokenizerJson(std::string_view json_text,
   GQA_ASSIGN_OR_RETURN(const std::optional<std::string> model_type,
                        GetOptionalString(*model, "type", model_where));
   if (model_type.value_or("BPE") != "BPE") {
-    return absl::UnimplementedError(
-        absl::StrCat(model_where, ".type: \"", *model_type, "\" models are not supported (BPE only)"));
+    return absl::UnimplementedError(absl::StrCat(model_where, ".type: \"", *model_type,
+                                                 "\" models are not supported (BPE only)"));
   }
-  GQA_ASSIGN_OR_RETURN(tok.model, BpeModel::FromJson(*model, model_where));
+  if (!raw.has_vocab || !raw.has_merges) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(model_where, ": ", raw.has_vocab ? "merges" : "vocab", " missing"));
+  }
+  GQA_ASSIGN_OR_RETURN(tok.model,
+                       BpeModel::FromParts(*model, std::move(raw.vocab), raw.merges, model_where));
 
   if (const nlohmann::json* n = Component(root, "normalizer")) {
     GQA_ASSIGN_OR_RETURN(tok.normalizer, NormalizerFromJson(*n, file + ": normalizer"));
@@ -52,9 +59,9 @@ absl::StatusOr<TokenizerJson> ParseTokenizerJson(std::string_view json_text,
     GQA_ASSIGN_OR_RETURN(tok.decoder, DecoderFromJson(*d, file + ": decoder"));
   }
   if (const nlohmann::json* a = Component(root, "added_tokens")) {
-    GQA_ASSIGN_OR_RETURN(tok.added_tokens,
-                         AddedVocabulary::FromJson(*a, tok.normalizer.get(), *tok.model,
-                                                   file + ": added_tokens"));
+    GQA_ASSIGN_OR_RETURN(
+        tok.added_tokens,
+        AddedVocabulary::FromJson(*a, tok.normalizer.get(), *tok.model, file + ": added_tokens"));
   }
   return tok;
 }

@@ -22,11 +22,11 @@
 namespace gqa::hf {
 
 struct TokenizerJson {
-  std::unique_ptr<Normalizer> normalizer;          // null: none
-  std::unique_ptr<PreTokenizer> pre_tokenizer;     // null: the whole text is one word
-  std::unique_ptr<BpeModel> model;                 // never null
-  std::unique_ptr<PostProcessor> post_processor;   // null: none
-  std::unique_ptr<Decoder> decoder;                // null: tokens joined by ' '
+  std::unique_ptr<Normalizer> normalizer;         // null: none
+  std::unique_ptr<PreTokenizer> pre_tokenizer;    // null: the whole text is one word
+  std::unique_ptr<BpeModel> model;                // never null
+  std::unique_ptr<PostProcessor> post_processor;  // null: none
+  std::unique_ptr<Decoder> decoder;               // null: tokens joined by ' '
   AddedVocabulary added_tokens;
 };
 

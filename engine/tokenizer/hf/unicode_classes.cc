@@ -29,11 +29,12 @@ struct ClassData {
 const ClassData* FindClass(std::string_view name) {
   static const auto* const classes = [] {
     auto* map = new absl::flat_hash_map<std::string, ClassData>();
-    auto add = [map](const char* name, const uint32_t (*ranges)[2], int n) {
+    auto add = [map](const char* name, const uint32_t(*ranges)[2], int n) {
       std::string pattern;
       for (int i = 0; i < n; ++i) {
         absl::StrAppend(&pattern, "\\x{", absl::Hex(ranges[i][0]), "}");
-        if (ranges[i][1] != ranges[i][0]) absl::StrAppend(&pattern, "-\\x{", absl::Hex(ranges[i][1]), "}");
+        if (ranges[i][1] != ranges[i][0])
+          absl::StrAppend(&pattern, "-\\x{", absl::Hex(ranges[i][1]), "}");
       }
       (*map)[name] = ClassData{ranges, n, std::move(pattern)};
     };
@@ -58,7 +59,7 @@ bool InUnicodeClass(std::string_view name, char32_t c) {
   const auto* end = data->ranges + data->num_ranges;
   // The first range whose last code point is >= c.
   const auto* it = std::lower_bound(data->ranges, end, c,
-                                    [](const uint32_t (&r)[2], char32_t v) { return r[1] < v; });
+                                    [](const uint32_t(&r)[2], char32_t v) { return r[1] < v; });
   return it != end && (*it)[0] <= c;
 }
 

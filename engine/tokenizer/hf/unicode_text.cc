@@ -71,7 +71,8 @@ bool UnknownToReference(char32_t c) {
   UVersionInfo age;
   u_charAge(static_cast<UChar32>(c), age);
   return age[0] > kReferenceNormalizationVersion[0] ||
-         (age[0] == kReferenceNormalizationVersion[0] && age[1] > kReferenceNormalizationVersion[1]);
+         (age[0] == kReferenceNormalizationVersion[0] &&
+          age[1] > kReferenceNormalizationVersion[1]);
 }
 
 // ICU normalization of well-formed UTF-8 `text`, appended to `out`.
@@ -123,10 +124,18 @@ void NormalizeUnicode(NormalizationForm form, std::string* text) {
   UErrorCode status = U_ZERO_ERROR;
   const UNormalizer2* norm = nullptr;
   switch (form) {
-    case NormalizationForm::kNfc: norm = unorm2_getNFCInstance(&status); break;
-    case NormalizationForm::kNfd: norm = unorm2_getNFDInstance(&status); break;
-    case NormalizationForm::kNfkc: norm = unorm2_getNFKCInstance(&status); break;
-    case NormalizationForm::kNfkd: norm = unorm2_getNFKDInstance(&status); break;
+    case NormalizationForm::kNfc:
+      norm = unorm2_getNFCInstance(&status);
+      break;
+    case NormalizationForm::kNfd:
+      norm = unorm2_getNFDInstance(&status);
+      break;
+    case NormalizationForm::kNfkc:
+      norm = unorm2_getNFKCInstance(&status);
+      break;
+    case NormalizationForm::kNfkd:
+      norm = unorm2_getNFKDInstance(&status);
+      break;
   }
   if (U_FAILURE(status)) return;  // no ICU data: leave the text as is
 

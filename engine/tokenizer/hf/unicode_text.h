@@ -1,7 +1,9 @@
 // Unicode helpers for the HF tokenizer: UTF-8 stepping over text already known
 // to be well-formed, the character classes HF tokenizers (Rust) uses, and
-// normalization forms. Character data and normalization come from ICU
-// (Debian libicu-dev), so they follow ICU's Unicode version.
+// normalization forms. White_Space and Numeric come from the tables generated
+// from the reference (unicode_classes.h), \w from ICU; normalization is ICU's
+// (Debian libicu-dev) limited to the Unicode 9.0 characters the reference's
+// normalization tables know (unicode_text.cc).
 //
 // Thread ownership: free functions; ICU's normalizer instances are immutable
 // singletons. Thread-safe.

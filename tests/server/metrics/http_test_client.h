@@ -68,8 +68,8 @@ inline absl::StatusOr<HttpResponse> HttpRequest(int port, const std::string& met
     close(fd);
     return absl::UnavailableError(absl::StrCat("connect 127.0.0.1:", port, ": ", error));
   }
-  const std::string request = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: 127.0.0.1:",
-                                           port, "\r\nConnection: close\r\n\r\n");
+  const std::string request = absl::StrCat(
+      method, " ", target, " HTTP/1.1\r\nHost: 127.0.0.1:", port, "\r\nConnection: close\r\n\r\n");
   for (size_t sent = 0; sent < request.size();) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) {

@@ -52,9 +52,9 @@ TEST(ServingMetricsConcurrencyTest, TotalsAreExact) {
   const std::string text = m.Render();
   constexpr double kTotal = static_cast<double>(kThreads) * kIterations;
   for (const char* reason : kReasons) {
-    EXPECT_EQ(SampleValue(text, std::string("gqa_requests_finished_total{reason=\"") + reason +
-                                    "\"}"),
-              kTotal / 5)
+    EXPECT_EQ(
+        SampleValue(text, std::string("gqa_requests_finished_total{reason=\"") + reason + "\"}"),
+        kTotal / 5)
         << reason;
   }
   EXPECT_EQ(SampleValue(text, "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"}"),

@@ -1,11 +1,10 @@
-#include "server/metrics/histogram.h"
-
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/metrics/histogram.h"
 
 namespace gqa::metrics {
 namespace {

@@ -68,9 +68,8 @@ TEST(MetricsHttpServerTest, OtherPathsAre404OtherMethods405) {
 }
 
 TEST(MetricsHttpServerTest, ThrowingRenderGives500) {
-  auto server = MetricsHttpServer::Start("127.0.0.1", 0, []() -> std::string {
-    throw std::runtime_error("boom");
-  });
+  auto server = MetricsHttpServer::Start("127.0.0.1", 0,
+                                         []() -> std::string { throw std::runtime_error("boom"); });
   ASSERT_TRUE(server.ok()) << server.status();
   absl::StatusOr<HttpResponse> r = HttpRequest((*server)->port(), "GET", "/metrics");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -96,6 +95,7 @@ TEST(MetricsHttpServerTest, BusyPortIsAClearError) {
   EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
   const std::string message(server.status().message());
   EXPECT_NE(message.find("127.0.0.1:" + std::to_string(busy_port)), std::string::npos) << message;
+  EXPECT_NE(message.find("Address already in use"), std::string::npos) << message;
 }
 
 TEST(MetricsHttpServerTest, TwoServersOnPortZeroGetDifferentPorts) {
@@ -109,13 +109,10 @@ TEST(MetricsHttpServerTest, TwoServersOnPortZeroGetDifferentPorts) {
 }
 
 TEST(MetricsHttpServerTest, RejectsBadArguments) {
-  EXPECT_EQ(MetricsHttpServer::Start("127.0.0.1", 70000, [] { return std::string(); })
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(MetricsHttpServer::Start("127.0.0.1", -1, [] { return std::string(); })
-                .status()
-                .code(),
+  EXPECT_EQ(
+      MetricsHttpServer::Start("127.0.0.1", 70000, [] { return std::string(); }).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MetricsHttpServer::Start("127.0.0.1", -1, [] { return std::string(); }).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(MetricsHttpServer::Start("127.0.0.1", 0, nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);

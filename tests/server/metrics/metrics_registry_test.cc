@@ -1,10 +1,9 @@
-#include "server/metrics/registry.h"
-
 #include <cmath>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "server/metrics/registry.h"
 #include "server/metrics/text_format.h"
 
 namespace gqa::metrics {

@@ -1,10 +1,9 @@
-#include "server/metrics/text_format.h"
-
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "server/metrics/text_format.h"
 
 namespace gqa::metrics {
 namespace {
@@ -48,10 +47,12 @@ TEST(EscapeTest, HelpKeepsQuotes) {
 
 TEST(EscapeTest, InvalidUtf8BecomesReplacementCharacter) {
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_EQ(EscapeLabelValue("a\xFF" "b"), "a" + fffd + "b");
-  EXPECT_EQ(EscapeLabelValue("\xC3"), fffd);                      // truncated
-  EXPECT_EQ(EscapeLabelValue("\xC0\xAF"), fffd + fffd);           // overlong '/'
-  EXPECT_EQ(EscapeLabelValue("\xED\xA0\x80"), fffd + fffd + fffd);  // surrogate
+  EXPECT_EQ(EscapeLabelValue("a\xFF"
+                             "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(EscapeLabelValue("\xC3"), fffd);                            // truncated
+  EXPECT_EQ(EscapeLabelValue("\xC0\xAF"), fffd + fffd);                 // overlong '/'
+  EXPECT_EQ(EscapeLabelValue("\xED\xA0\x80"), fffd + fffd + fffd);      // surrogate
   EXPECT_EQ(EscapeLabelValue("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");  // U+1F600
 }
 

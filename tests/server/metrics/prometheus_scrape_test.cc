@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -116,8 +116,7 @@ std::string UrlEncode(const std::string& s) {
 
 // The "result" array of an instant query, or nullopt if not answered yet.
 std::optional<nlohmann::json> Query(int prometheus_port, const std::string& promql) {
-  auto r = testing::HttpRequest(prometheus_port, "GET",
-                                "/api/v1/query?query=" + UrlEncode(promql));
+  auto r = testing::HttpRequest(prometheus_port, "GET", "/api/v1/query?query=" + UrlEncode(promql));
   if (!r.ok() || r->status != 200) return std::nullopt;
   nlohmann::json body = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || body.value("status", "") != "success") return std::nullopt;
@@ -170,11 +169,11 @@ TEST(PrometheusScrapeTest, RealPrometheusReadsExactValues) {
     const int web_port = FreeLoopbackPort();
     ASSERT_GT(web_port, 0);
     const std::string log = dir.File(absl::StrCat("prometheus", attempt, ".log"));
-    ChildProcess child({*prometheus, "--config.file=" + config,
-                        "--storage.tsdb.path=" + dir.File(absl::StrCat("tsdb", attempt)),
-                        absl::StrCat("--web.listen-address=127.0.0.1:", web_port),
-                        "--log.level=warn"},
-                       log);
+    ChildProcess child(
+        {*prometheus, "--config.file=" + config,
+         "--storage.tsdb.path=" + dir.File(absl::StrCat("tsdb", attempt)),
+         absl::StrCat("--web.listen-address=127.0.0.1:", web_port), "--log.level=warn"},
+        log);
     ASSERT_TRUE(child.started()) << "cannot spawn " << *prometheus;
     while (Clock::now() < deadline && child.Running()) {
       std::optional<nlohmann::json> result = Query(web_port, "gqa_requests_finished_total");
@@ -195,8 +194,9 @@ TEST(PrometheusScrapeTest, RealPrometheusReadsExactValues) {
       EXPECT_EQ(series["metric"]["job"], "gqa");
       by_reason[series["metric"]["reason"].get<std::string>()] = SampleOf(series);
     }
-    EXPECT_EQ(by_reason, (std::map<std::string, double>{
-                             {"aborted", 0}, {"eos", 1}, {"error", 0}, {"length", 2}, {"stop", 3}}));
+    EXPECT_EQ(by_reason,
+              (std::map<std::string, double>{
+                  {"aborted", 0}, {"eos", 1}, {"error", 0}, {"length", 2}, {"stop", 3}}));
 
     // Every line we served was ingested: the scrape reported no parse error.
     std::optional<nlohmann::json> up = Query(web_port, "up");

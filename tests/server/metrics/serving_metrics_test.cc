@@ -17,9 +17,7 @@ using testing::FamilyBlock;
 using testing::SampleLines;
 using testing::SampleValue;
 
-ModelInfoLabels TestInfo() {
-  return {"tiny \"llama\"\\v2\nx", "cpu", "fp32", 8, 2, 16};
-}
+ModelInfoLabels TestInfo() { return {"tiny \"llama\"\\v2\nx", "cpu", "fp32", 8, 2, 16}; }
 
 TEST(ServingMetricsTest, EveryFamilyHasHelpAndTheRightType) {
   const std::string text = ServingMetrics(TestInfo()).Render();
@@ -101,11 +99,11 @@ TEST(ServingMetricsTest, BucketsSpanLlmLatenciesAndTokenCounts) {
   EXPECT_TRUE(SampleValue(text, "gqa_request_queue_time_seconds_bucket{le=\"960\"}"));
   EXPECT_TRUE(SampleValue(text, "gqa_time_to_first_token_seconds_bucket{le=\"640\"}"));
   for (int tokens = 1; tokens <= 131072; tokens *= 2) {
-    EXPECT_TRUE(SampleValue(text, absl::StrCat("gqa_request_prompt_tokens_bucket{le=\"", tokens,
-                                               "\"}")))
+    EXPECT_TRUE(
+        SampleValue(text, absl::StrCat("gqa_request_prompt_tokens_bucket{le=\"", tokens, "\"}")))
         << tokens;
-    EXPECT_TRUE(SampleValue(text, absl::StrCat("gqa_request_generation_tokens_bucket{le=\"",
-                                               tokens, "\"}")))
+    EXPECT_TRUE(SampleValue(
+        text, absl::StrCat("gqa_request_generation_tokens_bucket{le=\"", tokens, "\"}")))
         << tokens;
   }
   EXPECT_TRUE(SampleValue(text, "gqa_step_batch_tokens_bucket{le=\"32768\"}"));

@@ -48,9 +48,9 @@ AddedVocabulary Make(const nlohmann::json& tokens, const Normalizer* normalizer 
 using Pieces = std::vector<std::string>;
 
 TEST(AddedVocabularyTest, LeftmostLongestNonOverlapping) {
-  const AddedVocabulary vocab = Make(nlohmann::json::array(
-      {AddedTokenJson(11, "<a>", true), AddedTokenJson(12, "<a><b>", true),
-       AddedTokenJson(13, "b>x", true)}));
+  const AddedVocabulary vocab = Make(
+      nlohmann::json::array({AddedTokenJson(11, "<a>", true), AddedTokenJson(12, "<a><b>", true),
+                             AddedTokenJson(13, "b>x", true)}));
   EXPECT_EQ(Splits(vocab, "x<a><b>x<a>"), (Pieces{"x", "[12:<a><b>]", "x", "[11:<a>]"}));
   EXPECT_EQ(Splits(vocab, "<a><b"), (Pieces{"[11:<a>]", "<b"}));
   EXPECT_EQ(Splits(vocab, ""), (Pieces{""}));
@@ -58,8 +58,8 @@ TEST(AddedVocabularyTest, LeftmostLongestNonOverlapping) {
 }
 
 TEST(AddedVocabularyTest, StripFlagsSwallowWhiteSpace) {
-  const AddedVocabulary vocab = Make(nlohmann::json::array(
-      {AddedTokenJson(11, "<m>", true, /*lstrip=*/true, /*rstrip=*/true)}));
+  const AddedVocabulary vocab = Make(
+      nlohmann::json::array({AddedTokenJson(11, "<m>", true, /*lstrip=*/true, /*rstrip=*/true)}));
   EXPECT_EQ(Splits(vocab, "Hi <m> there\t<m>\t<m>\u2000!"),
             (Pieces{"Hi", "[11: <m> ]", "there", "[11:\t<m>\t]", "[11:<m>\u2000]", "!"}));
 }
@@ -67,21 +67,23 @@ TEST(AddedVocabularyTest, StripFlagsSwallowWhiteSpace) {
 TEST(AddedVocabularyTest, SingleWordNeedsNoWordCharacterAround) {
   const AddedVocabulary vocab = Make(nlohmann::json::array(
       {AddedTokenJson(11, "<mask>", false, false, false, /*single_word=*/true)}));
-  EXPECT_EQ(Splits(vocab, "<mask> My name <mask> A<mask> <mask>ony <mask>"),
-            (Pieces{"[11:<mask>]", " My name ", "[11:<mask>]", " A<mask> <mask>ony ", "[11:<mask>]"}));
+  EXPECT_EQ(
+      Splits(vocab, "<mask> My name <mask> A<mask> <mask>ony <mask>"),
+      (Pieces{"[11:<mask>]", " My name ", "[11:<mask>]", " A<mask> <mask>ony ", "[11:<mask>]"}));
   // Punctuation is no word character; a combining mark is.
   EXPECT_EQ(Splits(vocab, "<mask>, <mask>- \u0330<mask>"),
             (Pieces{"[11:<mask>]", ", ", "[11:<mask>]", "- \u0330<mask>"}));
 }
 
 TEST(AddedVocabularyTest, NormalizedTokensMatchTheirNormalizedForm) {
-  auto prepend = NormalizerFromJson(
-      nlohmann::json::parse(R"({"type": "Prepend", "prepend": "▁"})"), "normalizer");
+  auto prepend = NormalizerFromJson(nlohmann::json::parse(R"({"type": "Prepend", "prepend": "▁"})"),
+                                    "normalizer");
   ASSERT_TRUE(prepend.ok());
-  const AddedVocabulary vocab = Make(
-      nlohmann::json::array({AddedTokenJson(11, "hi", false, false, false, false, /*normalized=*/true),
-                             AddedTokenJson(12, "<s>", true)}),
-      prepend->get());
+  const AddedVocabulary vocab =
+      Make(nlohmann::json::array(
+               {AddedTokenJson(11, "hi", false, false, false, false, /*normalized=*/true),
+                AddedTokenJson(12, "<s>", true)}),
+           prepend->get());
   EXPECT_TRUE(vocab.has_normalized_tokens());
   // Normalized "hi" is "▁hi" (HF normalizes the token's content too).
   EXPECT_EQ(Splits(vocab, "▁hi hi", /*normalized_set=*/true), (Pieces{"[11:▁hi]", " hi"}));
@@ -91,9 +93,9 @@ TEST(AddedVocabularyTest, NormalizedTokensMatchTheirNormalizedForm) {
 TEST(AddedVocabularyTest, IdsAreAssignedAsHfDoes) {
   // The file's ids are not used: "in" takes its model id 10, the others the
   // next free ids from the model's entry count (11) on; empty tokens are skipped.
-  const AddedVocabulary vocab = Make(nlohmann::json::array(
-      {AddedTokenJson(500, "<x>", true), AddedTokenJson(501, "", true),
-       AddedTokenJson(502, "in", false), AddedTokenJson(503, "<y>", false)}));
+  const AddedVocabulary vocab = Make(
+      nlohmann::json::array({AddedTokenJson(500, "<x>", true), AddedTokenJson(501, "", true),
+                             AddedTokenJson(502, "in", false), AddedTokenJson(503, "<y>", false)}));
   ASSERT_NE(vocab.FindById(11), nullptr);
   EXPECT_EQ(vocab.FindById(11)->content, "<x>");
   EXPECT_TRUE(vocab.FindById(11)->special);

@@ -32,8 +32,8 @@ Ids Tokenize(const BpeModel& model, const std::string& word) {
   return ids;
 }
 
-const std::map<std::string, int> kVocab = {
-    {"a", 0}, {"b", 1}, {"c", 2}, {"ab", 3}, {"bc", 4}, {"abc", 5}, {"aa", 6}, {"aaa", 7}};
+const std::map<std::string, int> kVocab = {{"a", 0},  {"b", 1},   {"c", 2},  {"ab", 3},
+                                           {"bc", 4}, {"abc", 5}, {"aa", 6}, {"aaa", 7}};
 
 TEST(BpeModelTest, MergesByRankThenLeftmost) {
   // "b c" ranks before "a b": "abc" -> a + bc (no "a bc" merge).
@@ -90,8 +90,8 @@ TEST(BpeModelTest, ByteFallbackAndUnknowns) {
 }
 
 TEST(BpeModelTest, ContinuingSubwordPrefixAndSuffix) {
-  std::map<std::string, int> vocab = {{"h", 0}, {"##i", 1}, {"h</w>", 2}, {"##i</w>", 3},
-                                      {"hi</w>", 4}, {"i", 5}};
+  std::map<std::string, int> vocab = {{"h", 0},       {"##i", 1},    {"h</w>", 2},
+                                      {"##i</w>", 3}, {"hi</w>", 4}, {"i", 5}};
   nlohmann::json json = BpeModelJson(vocab, {"h ##i</w>"});
   json["continuing_subword_prefix"] = "##";
   json["end_of_word_suffix"] = "</w>";
@@ -121,6 +121,17 @@ TEST(BpeModelTest, ByteLevelInputGivesTheSameIds) {
   BytesToByteLevel(" é!", &mapped);
   EXPECT_EQ(Tokenize(*chars, mapped), (Ids{257, '!'}));
   EXPECT_EQ(Tokenize(*raw, " é!"), (Ids{257, '!'}));
+}
+
+TEST(BpeModelTest, LongWordsAreCutOnlyWhereNoMergeCrosses) {
+  // "b ▁" is a merge, so "b▁a" stays whole; nothing joins "c" to "▁".
+  std::map<std::string, int> vocab = {{"▁", 0},  {"a", 1},  {"b", 2},  {"c", 3},
+                                      {"▁a", 4}, {"b▁", 5}, {"b▁a", 6}};
+  auto model = Build(BpeModelJson(vocab, {"b ▁", "b▁ a", "▁ a"}));
+  EXPECT_EQ(Tokenize(*model, "b▁a"), (Ids{6}));
+  EXPECT_EQ(Tokenize(*model, "c▁a"), (Ids{3, 4}));
+  EXPECT_EQ(Tokenize(*model, "▁a▁a▁▁a"), (Ids{4, 4, 0, 4}));
+  EXPECT_EQ(Tokenize(*model, "cb▁ac▁a"), (Ids{3, 6, 3, 4}));
 }
 
 TEST(BpeModelTest, VocabularyAccess) {

@@ -12,7 +12,7 @@ TEST(ByteLevelTest, AlphabetIsGpt2s) {
   EXPECT_EQ(ByteLevelChar(' '), 0x120u);   // 'Ġ'
   EXPECT_EQ(ByteLevelChar('\n'), 0x10Au);  // 'Ċ'
   EXPECT_EQ(ByteLevelChar('a'), static_cast<char32_t>('a'));
-  EXPECT_EQ(ByteLevelChar(0xE9), 0xE9u);   // printable Latin-1 stays
+  EXPECT_EQ(ByteLevelChar(0xE9), 0xE9u);  // printable Latin-1 stays
   EXPECT_EQ(ByteLevelChar(0x00), 0x100u);
   EXPECT_EQ(ByteLevelChar(0xAD), 0x143u);  // soft hyphen: the last extra character
   EXPECT_EQ(ByteLevelCharUtf8(' '), "\xC4\xA0");
@@ -25,7 +25,7 @@ TEST(ByteLevelTest, IsABijection) {
     EXPECT_TRUE(seen.insert(c).second);
     EXPECT_EQ(ByteLevelByte(c), b);
   }
-  EXPECT_EQ(ByteLevelByte(0x20), -1);   // space itself is not in the alphabet
+  EXPECT_EQ(ByteLevelByte(0x20), -1);  // space itself is not in the alphabet
   EXPECT_EQ(ByteLevelByte(0x144), -1);
   EXPECT_EQ(ByteLevelByte(0x4E2D), -1);
 }

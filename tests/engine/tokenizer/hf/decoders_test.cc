@@ -25,9 +25,9 @@ constexpr char kReplacement[] = "\xEF\xBF\xBD";
 TEST(DecodersTest, ByteLevelGivesRawBytes) {
   const char* json = R"({"type": "ByteLevel"})";
   EXPECT_EQ(Decode(json, {"Hello", "Ġworld", "Ċ"}), "Hello world\n");
-  EXPECT_EQ(Decode(json, {"ä", "¸", "Ń"}), "\xE4\xB8\xAD");   // 中 over three tokens
-  EXPECT_EQ(Decode(json, {"a", "ä", "¸"}), "a\xE4\xB8");       // incomplete: raw
-  EXPECT_EQ(Decode(json, {"<|eot|>", "中"}), "<|eot|>中");      // outside the alphabet: as is
+  EXPECT_EQ(Decode(json, {"ä", "¸", "Ń"}), "\xE4\xB8\xAD");  // 中 over three tokens
+  EXPECT_EQ(Decode(json, {"a", "ä", "¸"}), "a\xE4\xB8");     // incomplete: raw
+  EXPECT_EQ(Decode(json, {"<|eot|>", "中"}), "<|eot|>中");   // outside the alphabet: as is
 }
 
 TEST(DecodersTest, ByteFallbackRuns) {
@@ -39,8 +39,17 @@ TEST(DecodersTest, ByteFallbackRuns) {
   // At the very end, a run still waiting for the rest of a character stays raw...
   EXPECT_EQ(Decode(kByteFallback, {"x", "<0x41>", "<0xE4>", "<0xB8>"}), "xA\xE4\xB8");
   // ...but not one that can no longer become valid.
-  EXPECT_EQ(Decode(kByteFallback, {"<0xB8>", "<0xE4>"}),
-            std::string(kReplacement) + kReplacement);
+  EXPECT_EQ(Decode(kByteFallback, {"x", "<0xE4>", "<0x41>"}),
+            "x" + std::string(kReplacement) + kReplacement);
+  // At the very start, continuation bytes (a window cut inside a character)
+  // pass through raw; the rest of the run is judged on its own.
+  EXPECT_EQ(
+      Decode(kByteFallback, {"<0x98>", "<0x80>", "<0xF0>", "<0x9F>", "<0x98>", "<0x81>", "b"}),
+      "\x98\x80\xF0\x9F\x98\x81"
+      "b");
+  EXPECT_EQ(Decode(kByteFallback, {"<0xB8>", "<0xE4>"}), "\xB8\xE4");
+  EXPECT_EQ(Decode(kByteFallback, {"<0x80>", "<0xFF>", "b"}),
+            "\x80" + std::string(kReplacement) + "b");
   // Not byte tokens: wrong length or not hex.
   EXPECT_EQ(Decode(kByteFallback, {"<0x4>", "<0xZZ>", "<0x41"}), "<0x4><0xZZ><0x41");
 }
@@ -72,7 +81,10 @@ TEST(DecodersTest, StripBothEnds) {
 TEST(DecodersTest, ReplaceRegexSkipsIllFormedBytes) {
   const char* json = R"({"type": "Replace", "pattern": {"Regex": "a+"}, "content": "b"})";
   EXPECT_EQ(Decode(json, {"xaa\xE4\xB8"}), "xb\xE4\xB8");
-  EXPECT_EQ(Decode(json, {"\xFF" "aa"}), "\xFF" "b");
+  EXPECT_EQ(Decode(json, {"\xFF"
+                          "aa"}),
+            "\xFF"
+            "b");
 }
 
 TEST(DecodersTest, UnsupportedType) {

@@ -19,24 +19,25 @@ inline nlohmann::json BpeModelJson(const std::map<std::string, int>& vocab,
                                    const std::vector<std::string>& merges) {
   nlohmann::json v = nlohmann::json::object();
   for (const auto& [token, id] : vocab) v[token] = id;
-  return {{"type", "BPE"},        {"dropout", nullptr},  {"unk_token", nullptr},
-          {"fuse_unk", false},    {"byte_fallback", false}, {"ignore_merges", false},
-          {"vocab", v},           {"merges", merges}};
+  return {{"type", "BPE"},     {"dropout", nullptr},     {"unk_token", nullptr},
+          {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
+          {"vocab", v},        {"merges", merges}};
 }
 
 // A whole tokenizer.json around `model`; other components null unless set.
 inline nlohmann::json TokenizerJson(nlohmann::json model) {
-  return {{"version", "1.0"},        {"truncation", nullptr}, {"padding", nullptr},
-          {"added_tokens", nlohmann::json::array()}, {"normalizer", nullptr},
-          {"pre_tokenizer", nullptr}, {"post_processor", nullptr}, {"decoder", nullptr},
+  return {{"version", "1.0"},          {"truncation", nullptr},
+          {"padding", nullptr},        {"added_tokens", nlohmann::json::array()},
+          {"normalizer", nullptr},     {"pre_tokenizer", nullptr},
+          {"post_processor", nullptr}, {"decoder", nullptr},
           {"model", std::move(model)}};
 }
 
 inline nlohmann::json AddedTokenJson(int id, const std::string& content, bool special,
                                      bool lstrip = false, bool rstrip = false,
                                      bool single_word = false, bool normalized = false) {
-  return {{"id", id},         {"content", content}, {"single_word", single_word},
-          {"lstrip", lstrip}, {"rstrip", rstrip},   {"normalized", normalized},
+  return {{"id", id},          {"content", content}, {"single_word", single_word},
+          {"lstrip", lstrip},  {"rstrip", rstrip},   {"normalized", normalized},
           {"special", special}};
 }
 

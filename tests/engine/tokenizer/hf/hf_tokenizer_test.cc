@@ -19,10 +19,9 @@ using Ids = std::vector<int>;
 
 // A SentencePiece-style tokenizer: "▁" for spaces, byte fallback, <s> </s>.
 nlohmann::json SentencePieceJson() {
-  std::map<std::string, int> vocab = {{"<unk>", 0}, {"<s>", 1}, {"</s>", 2},
-                                      {"▁", 3},     {"h", 4},   {"i", 5},
-                                      {"▁h", 6},    {"▁hi", 7}, {"<0xE4>", 8},
-                                      {"<0xB8>", 9}, {"<0xAD>", 10}, {"!", 11}};
+  std::map<std::string, int> vocab = {{"<unk>", 0},  {"<s>", 1},    {"</s>", 2},    {"▁", 3},
+                                      {"h", 4},      {"i", 5},      {"▁h", 6},      {"▁hi", 7},
+                                      {"<0xE4>", 8}, {"<0xB8>", 9}, {"<0xAD>", 10}, {"!", 11}};
   nlohmann::json model = BpeModelJson(vocab, {"▁ h", "▁h i"});
   model["unk_token"] = "<unk>";
   model["byte_fallback"] = true;

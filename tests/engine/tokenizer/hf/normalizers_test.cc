@@ -24,12 +24,12 @@ TEST(NormalizersTest, PrependOnlyNonEmptyText) {
 }
 
 TEST(NormalizersTest, ReplaceStringAndRegex) {
-  EXPECT_EQ(Normalize(R"({"type": "Replace", "pattern": {"String": " "}, "content": "▁"})",
-                      " a  b "),
-            "▁a▁▁b▁");
-  EXPECT_EQ(Normalize(R"({"type": "Replace", "pattern": {"Regex": "\\d+"}, "content": "#"})",
-                      "a12b3"),
-            "a#b#");
+  EXPECT_EQ(
+      Normalize(R"({"type": "Replace", "pattern": {"String": " "}, "content": "▁"})", " a  b "),
+      "▁a▁▁b▁");
+  EXPECT_EQ(
+      Normalize(R"({"type": "Replace", "pattern": {"Regex": "\\d+"}, "content": "#"})", "a12b3"),
+      "a#b#");
   // An empty literal matches nothing.
   EXPECT_EQ(Normalize(R"({"type": "Replace", "pattern": {"String": ""}, "content": "x"})", "ab"),
             "ab");
@@ -47,9 +47,9 @@ TEST(NormalizersTest, UnicodeForms) {
 }
 
 TEST(NormalizersTest, StripAndSequence) {
-  EXPECT_EQ(Normalize(R"({"type": "Strip", "strip_left": true, "strip_right": false})",
-                      " \u3000 a b \n"),
-            "a b \n");
+  EXPECT_EQ(
+      Normalize(R"({"type": "Strip", "strip_left": true, "strip_right": false})", " \u3000 a b \n"),
+      "a b \n");
   EXPECT_EQ(Normalize(R"({"type": "Strip", "strip_left": true, "strip_right": true})", "\t\t"), "");
   EXPECT_EQ(Normalize(R"({"type": "Sequence", "normalizers": [
                            {"type": "Prepend", "prepend": "▁"},

@@ -18,7 +18,8 @@ std::vector<std::string> PreTokenize(const std::string& json, const std::string&
   PreTokenized scratch;
   (*p)->PreTokenize(&pt, &scratch);
   std::vector<std::string> out;
-  for (const PreToken& piece : pt.pieces) out.push_back(pt.text.substr(piece.begin, piece.end - piece.begin));
+  for (const PreToken& piece : pt.pieces)
+    out.push_back(pt.text.substr(piece.begin, piece.end - piece.begin));
   return out;
 }
 
@@ -66,9 +67,9 @@ TEST(PreTokenizersTest, MetaspacePrependSchemes) {
   EXPECT_EQ(PreTokenize(first, "Hi there"), (Pieces{"▁Hi▁there"}));
   EXPECT_EQ(PreTokenize(first, "Hi there", /*at_text_start=*/false), (Pieces{"Hi▁there"}));
   // Old files: add_prefix_space instead of prepend_scheme.
-  EXPECT_EQ(PreTokenize(R"({"type": "Metaspace", "replacement": "▁", "add_prefix_space": false})",
-                        "a b"),
-            (Pieces{"a", "▁b"}));
+  EXPECT_EQ(
+      PreTokenize(R"({"type": "Metaspace", "replacement": "▁", "add_prefix_space": false})", "a b"),
+      (Pieces{"a", "▁b"}));
 }
 
 TEST(PreTokenizersTest, ByteLevel) {

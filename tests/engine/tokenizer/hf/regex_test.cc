@@ -23,21 +23,19 @@ constexpr char kLlama3Pattern[] =
 
 TEST(RegexTest, Llama3PreTokenizerPattern) {
   EXPECT_EQ(Matches(kLlama3Pattern, "Hello world's 1234567 don'T  x\n\n y"),
-            (std::vector<std::string>{"Hello", " world", "'s", " ", "123", "456", "7", " don",
-                                      "'T", " ", " x", "\n\n", " y"}));
+            (std::vector<std::string>{"Hello", " world", "'s", " ", "123", "456", "7", " don", "'T",
+                                      " ", " x", "\n\n", " y"}));
 }
 
 TEST(RegexTest, UnicodeLettersAndNumbers) {
   // Kawi (Unicode 15) letters and Kaktovik numerals: HF's tables know them.
   EXPECT_EQ(Matches(R"(\p{L}+|\p{N}+)", "ab\U00011F04\U00011F05 \U0001D2C0\U0001D2C1 \u00E9"),
-            (std::vector<std::string>{"ab\U00011F04\U00011F05", "\U0001D2C0\U0001D2C1",
-                                      "\u00E9"}));
+            (std::vector<std::string>{"ab\U00011F04\U00011F05", "\U0001D2C0\U0001D2C1", "\u00E9"}));
 }
 
 TEST(RegexTest, OnigurumaClassMeanings) {
   // \s is White_Space: U+180E is not in it (PCRE2 10.42's \s would take it).
-  EXPECT_EQ(Matches(R"(\s+)", "a\u180E\u0085\u3000b"),
-            (std::vector<std::string>{"\u0085\u3000"}));
+  EXPECT_EQ(Matches(R"(\s+)", "a\u180E\u0085\u3000b"), (std::vector<std::string>{"\u0085\u3000"}));
   // \h is a hex digit in Ruby syntax.
   EXPECT_EQ(Matches(R"(\h+)", "xyz 0fA9 g"), (std::vector<std::string>{"0fA9"}));
   // \w includes marks; not other numbers such as U+2460.

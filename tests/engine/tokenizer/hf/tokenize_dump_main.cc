@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
   const std::string path = Flag(argc, argv, "tokenizer");
   const std::string out_path = Flag(argc, argv, "out");
   if (path.empty() || out_path.empty()) {
-    std::cerr << "usage: gqa-tokenize-dump --tokenizer=PATH [--encode=IN] [--decode=IN] --out=OUT\n";
+    std::cerr
+        << "usage: gqa-tokenize-dump --tokenizer=PATH [--encode=IN] [--decode=IN] --out=OUT\n";
     return 2;
   }
   gqa::HfTokenizerFiles files;

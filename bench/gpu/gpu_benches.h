@@ -1,0 +1,61 @@
+// The GPU benchmarks of issue 5 (see bench/gpu/README.md): ceilings, decode
+// attention alone, whole decode step, prefill, and the GQA comparison. Each
+// writes CSV rows (header first) to `csv` and a markdown table to stdout.
+// They take a CUDA backend; timings are device time from CUDA events
+// (TimeOnDeviceMs), medians over repetitions.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/backend/backend.h"
+#include "engine/model/model_config.h"
+
+namespace gqa::bench {
+
+struct Ceilings {
+  double copy_gbs = 0;     // device-to-device copy, bytes read + written per second / 1e9
+  double gemm_tflops = 0;  // 8192^3 bf16 GEMM through Backend::Gemm
+};
+absl::Status MeasureCeilings(Backend& backend, Ceilings& out, std::FILE* csv);
+
+struct AttentionBenchOptions {
+  std::vector<int> batches = {1, 8, 64, 256};
+  std::vector<int> contexts = {512, 2048, 8192, 32768};
+  std::vector<int> kv_heads = {32, 8, 4, 1};
+  int n_heads = 32, head_dim = 128, block_size = 16;
+  int reps = 20;
+  double kv_budget_fraction = 0.6;  // of free device memory, for the K and V pools
+};
+absl::Status RunAttentionBench(Backend& backend, const AttentionBenchOptions& options,
+                               const Ceilings& ceilings, std::FILE* csv);
+
+struct ModelBenchOptions {
+  std::vector<int> batches = {1, 8, 64, 256};
+  std::vector<int> contexts = {1024, 8192};
+  int block_size = 16;
+  int reps = 10;
+  double gpu_memory_utilization = 0.9;
+  int prompt_len = 2048;                 // prefill
+  std::vector<int> gqa_kv_heads = {32, 8, 1};
+  int gqa_context = 4096;
+  int gqa_max_batch = 512;
+};
+// Decode steps of `config` (dummy bf16 weights): device time, tokens/s,
+// model-bandwidth utilization, and the host-side time of a synchronous step
+// loop (index arrays built and copied, logits copied back and argmaxed).
+absl::Status RunDecodeBench(Backend& backend, const ModelConfig& config,
+                            const ModelBenchOptions& options, const Ceilings& ceilings,
+                            std::FILE* csv);
+absl::Status RunPrefillBench(Backend& backend, const ModelConfig& config,
+                             const ModelBenchOptions& options, const Ceilings& ceilings,
+                             std::FILE* csv);
+// `config` with each of options.gqa_kv_heads KV heads: largest batch at
+// gqa_context that fits, decode tokens/s there and at batch 16.
+absl::Status RunGqaBench(Backend& backend, const ModelConfig& config,
+                         const ModelBenchOptions& options, const Ceilings& ceilings,
+                         std::FILE* csv);
+
+}  // namespace gqa::bench

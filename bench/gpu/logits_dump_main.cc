@@ -1,0 +1,117 @@
+// gqa-logits-dump: runs a model over given token ids (one sequence, one
+// forward pass) and writes the logits of every position as raw little-endian
+// fp32 [n, vocab] to --out. bench/gpu/hf_parity.py compares them with HF
+// transformers' LlamaForCausalLM.
+//
+// usage: gqa-logits-dump --model DIR --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype bf16]
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "engine/backend/backend.h"
+#include "engine/cli/flag_parser.h"
+#include "engine/common/status_macros.h"
+#include "engine/model/llama_model.h"
+#include "engine/model/model_loader.h"
+#include "engine/runner/kv_cache_storage.h"
+#ifdef GQA_HAVE_CUDA
+#include "engine/backend/cuda/cuda_backend.h"
+#endif
+
+namespace gqa {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const std::string& name, const std::string& dtype) {
+  if (name == "cpu") return MakeCpuBackend(0);
+#ifdef GQA_HAVE_CUDA
+  if (name == "cuda") {
+    CudaBackendOptions options;
+    GQA_ASSIGN_OR_RETURN(options.activation_dtype, ParseDType(dtype));
+    return MakeCudaBackend(options);
+  }
+#endif
+  return absl::InvalidArgumentError("--backend: '" + name + "' is not built in");
+}
+
+absl::Status Run(const std::string& model_dir, const std::string& backend_name,
+                 const std::string& dtype, const std::vector<int32_t>& ids, const std::string& out) {
+  ModelSource source;
+  source.path = model_dir;
+  GQA_ASSIGN_OR_RETURN(const ModelWeights weights, LoadModel(source));
+  GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, MakeBackend(backend_name, dtype));
+  const int n = static_cast<int>(ids.size());
+  const ModelConfig& c = weights.config;
+  GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlamaModel> model, LlamaModel::Create(weights, backend.get(), n, n));
+  const int block_size = 16, blocks = (n + block_size - 1) / block_size;
+  GQA_ASSIGN_OR_RETURN(KvCacheStorage kv, KvCacheStorage::Allocate(*backend, c, block_size, blocks));
+  // Index arrays: token ids | positions | query_start | context_lens | block table | logit rows.
+  std::vector<int32_t> ints(ids);
+  for (int i = 0; i < n; ++i) ints.push_back(i);
+  ints.insert(ints.end(), {0, n, n});
+  for (int b = 0; b < blocks; ++b) ints.push_back(b);
+  for (int i = 0; i < n; ++i) ints.push_back(i);
+  std::vector<int64_t> slots(n);
+  for (int i = 0; i < n; ++i) slots[i] = i;
+  GQA_ASSIGN_OR_RETURN(DeviceBuffer d_ints, backend->Allocate(ints.size() * 4));
+  GQA_ASSIGN_OR_RETURN(DeviceBuffer d_slots, backend->Allocate(slots.size() * 8));
+  backend->CopyToDevice(d_ints.data(), ints.data(), ints.size() * 4);
+  backend->CopyToDevice(d_slots.data(), slots.data(), slots.size() * 8);
+  const auto* dev = static_cast<const int32_t*>(d_ints.data());
+  ForwardBatch fb;
+  fb.token_ids = dev;
+  fb.attn = {1, n, n, n, blocks, dev + 2 * n, dev + 2 * n + 2, dev + 2 * n + 3, dev + n,
+             static_cast<const int64_t*>(d_slots.data())};
+  fb.logit_rows = dev + 2 * n + 3 + blocks;
+  fb.num_logit_rows = n;
+  const Tensor logits = model->Logits(model->Forward(fb, kv.layers()));
+  std::vector<char> raw(logits.nbytes());
+  backend->CopyToHost(raw.data(), logits.data, raw.size());
+  GQA_RETURN_IF_ERROR(backend->status());
+  std::vector<float> f32(logits.numel());
+  ConvertToF32(logits.dtype, raw.data(), f32.data(), f32.size());
+  std::FILE* f = std::fopen(out.c_str(), "wb");
+  if (f == nullptr) return absl::InvalidArgumentError("--out: cannot write " + out);
+  const size_t written = std::fwrite(f32.data(), sizeof(float), f32.size(), f);
+  std::fclose(f);
+  if (written != f32.size()) return absl::InternalError("short write to " + out);
+  std::printf("%d %d\n", n, c.vocab_size);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gqa
+
+int main(int argc, char** argv) {
+  std::string model, ids_text, out, backend = "cpu", dtype = "bf16";
+  gqa::FlagParser flags("usage: gqa-logits-dump --model DIR --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype bf16|f16|f32]");
+  flags.AddString("model", &model, "HF model directory");
+  flags.AddString("ids", &ids_text, "comma-separated token ids");
+  flags.AddString("out", &out, "output file: fp32 [n, vocab]");
+  flags.AddString("backend", &backend, "cpu or cuda");
+  flags.AddString("dtype", &dtype, "activation dtype of the cuda backend");
+  if (absl::Status s = flags.Parse(argc, argv); !s.ok() || flags.help_requested()) {
+    std::cerr << s.message() << "\n" << flags.Help();
+    return s.ok() ? 0 : 2;
+  }
+  std::vector<int32_t> ids;
+  for (absl::string_view part : absl::StrSplit(ids_text, ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (!absl::SimpleAtoi(part, &v)) {
+      std::cerr << "--ids: '" << std::string(part) << "' is not an integer\n";
+      return 2;
+    }
+    ids.push_back(v);
+  }
+  if (model.empty() || ids.empty() || out.empty()) {
+    std::cerr << flags.Help();
+    return 2;
+  }
+  if (absl::Status s = gqa::Run(model, backend, dtype, ids, out); !s.ok()) {
+    std::cerr << "gqa-logits-dump: " << s << "\n";
+    return 1;
+  }
+  return 0;
+}

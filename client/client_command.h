@@ -1,0 +1,34 @@
+// gqa-client's command line: `gqa-client [--server host:port] [--deadline S]
+// COMMAND [flags]` with COMMAND one of generate, stream, tokenize, info, and
+// the code that runs it over a GenerationClient.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/generation_client.h"
+#include "gqa/v1/generation.pb.h"
+
+namespace gqa {
+
+struct ClientOptions {
+  std::string server = "localhost:50051";
+  double deadline_seconds = 0;  // <= 0: none
+  std::string command;          // "generate" | "stream" | "tokenize" | "info"
+  v1::GenerateRequest request;  // generate, stream
+  v1::TokenizeRequest tokenize;
+  bool print_ids = false;       // print token ids instead of text
+  bool help = false;
+  std::string help_text;
+};
+
+// INVALID_ARGUMENT names the offending flag or command.
+absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv);
+
+// Runs the command: results to `out`, summaries (finish reason, usage,
+// logprobs) and errors to `err`. Returns the exit code: 0 OK, 1 the RPC failed.
+int RunClientCommand(const ClientOptions& options, GenerationClient& client, std::ostream& out,
+                     std::ostream& err);
+
+}  // namespace gqa

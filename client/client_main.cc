@@ -1,0 +1,19 @@
+// gqa-client: talks to gqa-server over gRPC. `gqa-client --help` lists the
+// commands and flags; see client_command.h.
+#include <iostream>
+
+#include "client/client_command.h"
+
+int main(int argc, char** argv) {
+  absl::StatusOr<gqa::ClientOptions> options = gqa::ParseClientArgs(argc, argv);
+  if (!options.ok()) {
+    std::cerr << "gqa-client: " << options.status().message() << "\n";
+    return 2;
+  }
+  if (options->help) {
+    std::cout << options->help_text;
+    return 0;
+  }
+  std::unique_ptr<gqa::GenerationClient> client = gqa::GenerationClient::Connect(options->server);
+  return gqa::RunClientCommand(*options, *client, std::cout, std::cerr);
+}
