@@ -56,11 +56,16 @@ std::vector<const char*> TakeRepeated(int argc, const char* const* argv, const s
 
 const char* FinishName(v1::FinishReason r) {
   switch (r) {
-    case v1::FINISH_REASON_LENGTH: return "length";
-    case v1::FINISH_REASON_STOP: return "stop";
-    case v1::FINISH_REASON_EOS: return "eos";
-    case v1::FINISH_REASON_ABORTED: return "aborted";
-    default: return "unspecified";
+    case v1::FINISH_REASON_LENGTH:
+      return "length";
+    case v1::FINISH_REASON_STOP:
+      return "stop";
+    case v1::FINISH_REASON_EOS:
+      return "eos";
+    case v1::FINISH_REASON_ABORTED:
+      return "aborted";
+    default:
+      return "unspecified";
   }
 }
 
@@ -134,7 +139,8 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   o.help_text = p.Help();
   if (o.help) return o;
   if (p.positional().size() != 1) {
-    return absl::InvalidArgumentError("give exactly one command: generate, stream, tokenize or info");
+    return absl::InvalidArgumentError(
+        "give exactly one command: generate, stream, tokenize or info");
   }
   o.command = p.positional()[0];
   if (o.command != "generate" && o.command != "stream" && o.command != "tokenize" &&

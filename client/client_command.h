@@ -18,7 +18,7 @@ struct ClientOptions {
   std::string command;          // "generate" | "stream" | "tokenize" | "info"
   v1::GenerateRequest request;  // generate, stream
   v1::TokenizeRequest tokenize;
-  bool print_ids = false;       // print token ids instead of text
+  bool print_ids = false;  // print token ids instead of text
   bool help = false;
   std::string help_text;
 };

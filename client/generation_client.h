@@ -5,11 +5,11 @@
 // Thread ownership: thread-safe (gRPC stubs are).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "gqa/v1/generation.grpc.pb.h"
 

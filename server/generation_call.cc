@@ -36,7 +36,10 @@ grpc::Status GenerationCall::Start(const v1::GenerateRequest& request) {
 
 void GenerationCall::Wake() {
   // Called by the engine thread only while the channel was armed, i.e. while
-  // nobody else runs this call; the previous alarm has fired already.
+  // nobody else runs this call. The previous alarm has fired (its callback may
+  // still be unwinding: grpc::Alarm keeps its state alive until then, so
+  // replacing it here is safe). One alarm per wake-up: a grpc::Alarm must not
+  // be Set again while its callback might still run.
   alarm_ = std::make_unique<grpc::Alarm>();
   alarm_->Set(gpr_now(GPR_CLOCK_MONOTONIC), [this](bool) { pump_(); });
 }
@@ -88,7 +91,8 @@ bool GenerationCall::Convert(RequestDelta& d, Update* u) {
     u->status = grpc::Status::CANCELLED;
   }
   r.set_text(r.text() + text_->Finish());
-  r.set_finish_reason(FinishReasonToProto(text_->stopped() ? FinishReason::kStop : d.finish_reason));
+  r.set_finish_reason(
+      FinishReasonToProto(text_->stopped() ? FinishReason::kStop : d.finish_reason));
   FillUsage(d, text_->num_tokens(), r.mutable_usage());
   return true;
 }

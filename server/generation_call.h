@@ -17,15 +17,15 @@
 // any thread (OnCancel).
 #pragma once
 
+#include <grpcpp/alarm.h>
+#include <grpcpp/support/status.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <grpcpp/alarm.h>
-#include <grpcpp/support/status.h>
 
 #include "engine/serving/request_channel.h"
 #include "engine/serving/text_stream.h"
@@ -48,7 +48,7 @@ class GenerationCall {
   struct Update {
     v1::GenerateResponse response;  // new tokens, text, logprobs; final: reason + usage
     bool final = false;
-    grpc::Status status;            // the call's status (final only)
+    grpc::Status status;  // the call's status (final only)
   };
   // The next non-empty piece, or false when nothing is pending (the channel
   // is armed: `pump` runs again once the engine pushes).

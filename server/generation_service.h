@@ -9,9 +9,9 @@
 // pointer is atomic and set once.
 #pragma once
 
-#include <atomic>
-
 #include <grpcpp/grpcpp.h>
+
+#include <atomic>
 
 #include "gqa/v1/generation.grpc.pb.h"
 #include "server/serving_context.h"

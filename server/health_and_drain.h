@@ -14,9 +14,9 @@
 // Thread ownership: any one thread at a time (main, or a test).
 #pragma once
 
-#include <chrono>
-
 #include <grpcpp/grpcpp.h>
+
+#include <chrono>
 
 #include "engine/serving/engine_service.h"
 #include "server/call_tracker.h"

@@ -2,9 +2,9 @@
 // and absl::Status -> grpc::Status. No validation here (request_validation.h).
 #pragma once
 
-#include <span>
-
 #include <grpcpp/support/status.h>
+
+#include <span>
 
 #include "absl/status/status.h"
 #include "engine/runner/llm_engine.h"
@@ -37,8 +37,7 @@ void AppendTokenLogprob(const TokenOutput& token, const Tokenizer* tokenizer,
 void FillUsage(const RequestDelta& final_delta, int completion_tokens, v1::Usage* usage);
 
 void FillModelInfo(const EngineInfo& info, const Tokenizer* tokenizer,
-                   std::string_view backend_name, std::string_view description,
-                   v1::ModelInfo* out);
+                   std::string_view backend_name, std::string_view description, v1::ModelInfo* out);
 
 // A vocabulary entry made safe for a proto string (invalid UTF-8 replaced).
 std::string TokenText(const Tokenizer* tokenizer, int token_id);

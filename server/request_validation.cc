@@ -38,8 +38,8 @@ absl::StatusOr<std::vector<int32_t>> PromptIds(const v1::GenerateRequest& r,
 absl::Status CheckStopping(const v1::StoppingCriteria& s, const Tokenizer* tokenizer,
                            int vocab_size) {
   if (s.stop_size() > kMaxStopStrings) {
-    return Invalid(absl::StrCat("stopping.stop: at most ", kMaxStopStrings,
-                                " stop strings, got ", s.stop_size()));
+    return Invalid(absl::StrCat("stopping.stop: at most ", kMaxStopStrings, " stop strings, got ",
+                                s.stop_size()));
   }
   for (int i = 0; i < s.stop_size(); ++i) {
     const std::string& stop = s.stop(i);
@@ -52,8 +52,8 @@ absl::Status CheckStopping(const v1::StoppingCriteria& s, const Tokenizer* token
     if (!tokenizer) return Invalid(field + ": this model has no tokenizer to match text with");
   }
   if (s.stop_token_ids_size() > kMaxStopTokenIds) {
-    return Invalid(absl::StrCat("stopping.stop_token_ids: at most ", kMaxStopTokenIds,
-                                " ids, got ", s.stop_token_ids_size()));
+    return Invalid(absl::StrCat("stopping.stop_token_ids: at most ", kMaxStopTokenIds, " ids, got ",
+                                s.stop_token_ids_size()));
   }
   for (int i = 0; i < s.stop_token_ids_size(); ++i) {
     const int32_t id = s.stop_token_ids(i);

@@ -24,9 +24,9 @@ inline constexpr int kMaxTopLogprobs = 20;
 inline constexpr int kMaxRequestIdBytes = 256;
 
 struct ValidatedRequest {
-  GenerationRequest engine;   // request_id left empty: the caller assigns one
-  TextStreamOptions text;     // stop strings for the reactor's TextStream
-  bool logprobs = false;      // return per-token logprobs
+  GenerationRequest engine;  // request_id left empty: the caller assigns one
+  TextStreamOptions text;    // stop strings for the reactor's TextStream
+  bool logprobs = false;     // return per-token logprobs
 };
 
 // `tokenizer` may be null (then only prompt_token_ids and no stop strings).

@@ -1,8 +1,8 @@
 #include "server/server_app.h"
 
-#include <ostream>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include <ostream>
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
@@ -64,8 +64,8 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
   builder.RegisterService(&app->service_);
   app->server_ = builder.BuildAndStart();
   if (!app->server_ || app->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
-                                               " (address in use, or not an address of this host)"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, " (address in use, or not an address of this host)"));
   }
   app->health_ = std::make_unique<HealthAndDrain>(app->server_.get());
   log << "gqa-server: gRPC listening on " << JoinHostPort(options.host, app->port_)
@@ -118,8 +118,9 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
 
   if (options_.metrics_port >= 0) {
     ServingMetrics* m = metrics_.get();
-    GQA_ASSIGN_OR_RETURN(metrics_http_, MetricsHttpServer::Start(options_.host, options_.metrics_port,
-                                                                 [m] { return m->Render(); }));
+    GQA_ASSIGN_OR_RETURN(metrics_http_,
+                         MetricsHttpServer::Start(options_.host, options_.metrics_port,
+                                                  [m] { return m->Render(); }));
   }
   log << "gqa-server: KV cache " << info.num_kv_blocks << " blocks of " << info.config.block_size
       << " tokens = " << info.kv_capacity_tokens() << " tokens ("

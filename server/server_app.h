@@ -12,12 +12,12 @@
 // engine run on their own threads.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <iosfwd>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "engine/runner/model_setup.h"

@@ -68,7 +68,8 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   p.AddInt("max-model-len", &o.engine.max_model_len,
            "context length per request (default: the model's)");
   p.AddString("kv-cache-memory", &kv_memory,
-              "KV cache budget, e.g. 2GiB (default: max-num-seqs full contexts)");
+              "KV cache budget, e.g. 8GiB; the pool never exceeds max-num-seqs full contexts "
+              "(default 2GiB; 0: no cap)");
   p.AddInt("max-queued-requests", &o.queue.max_queued_requests,
            "requests waiting to start before RESOURCE_EXHAUSTED (default 256; 0 = no limit)");
   p.AddInt("max-queued-tokens", &max_queued_tokens,

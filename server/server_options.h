@@ -12,15 +12,25 @@
 
 namespace gqa {
 
+// The engine defaults, with the KV cache capped at 2 GiB.
+inline EngineConfig DefaultEngineConfig() {
+  EngineConfig c;
+  c.kv_cache_bytes = size_t{2} << 30;
+  return c;
+}
+
 struct ServerOptions {
   ModelSetupOptions model;  // empty model: the built-in demo model
   std::string host = "0.0.0.0";
-  int port = 50051;          // 0: pick a free port
-  int metrics_port = 9400;   // 0: pick a free port; -1: no metrics endpoint
-  EngineConfig engine;       // block size, token budget, sequence cap, KV budget
+  int port = 50051;         // 0: pick a free port
+  int metrics_port = 9400;  // 0: pick a free port; -1: no metrics endpoint
+  // Block size, token budget, sequence cap, KV budget. The KV pool holds
+  // max_num_seqs full contexts, capped by kv_cache_bytes (default 2 GiB, so
+  // a big model with the defaults still starts on a small machine).
+  EngineConfig engine = DefaultEngineConfig();
   QueueLimits queue;
   double drain_timeout_seconds = 30;
-  int threads = 0;           // CPU backend threads; 0: every core
+  int threads = 0;  // CPU backend threads; 0: every core
   bool help = false;
   std::string help_text;
 };

@@ -43,8 +43,8 @@ std::vector<int32_t> ShuffledBlocks(int64_t pool_blocks, int64_t count, uint32_t
 absl::StatusOr<DeviceBatch> UploadBatch(Backend& backend, const BatchLayout& l) {
   std::vector<int32_t> ints;
   std::vector<size_t> at;
-  for (const std::vector<int32_t>* v : {&l.tokens, &l.positions, &l.query_start, &l.context_lens,
-                                        &l.block_tables, &l.logit_rows}) {
+  for (const std::vector<int32_t>* v :
+       {&l.tokens, &l.positions, &l.query_start, &l.context_lens, &l.block_tables, &l.logit_rows}) {
     at.push_back(ints.size());
     ints.insert(ints.end(), v->begin(), v->end());
   }

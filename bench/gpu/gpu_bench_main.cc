@@ -2,7 +2,7 @@
 // crash in one loses nothing else). bench/gpu/run_all.sh runs them all.
 //
 // usage: gqa-bench-gpu MODE [--csv FILE] [--copy-gbs X --gemm-tflops Y] ...
-//   MODE: ceilings | attention | decode | prefill | gqa
+//   MODE: ceilings | attention | model (decode steps + prefill) | gqa
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -29,14 +29,15 @@ std::vector<int> ParseInts(const std::string& s) {
 
 int main(int argc, char** argv) {
   using namespace gqa;
-  std::string csv_path, preset = "llama-3-8b", batches, contexts, kv_heads;
+  std::string csv_path, prefill_csv_path, preset = "llama-3-8b", batches, contexts, kv_heads;
   float copy_gbs = 0, gemm_tflops = 0, utilization = 0.9f;
   int reps = 0, prompt_len = 2048, gqa_context = 4096;
   FlagParser flags(
-      "usage: gqa-bench-gpu ceilings|attention|decode|prefill|gqa [flags]\n"
+      "usage: gqa-bench-gpu ceilings|attention|model|gqa [flags]\n"
       "Without --copy-gbs/--gemm-tflops the ceilings are measured first.");
-  flags.AddString("csv", &csv_path, "write the CSV rows here (default: stdout only)");
-  flags.AddString("preset", &preset, "model preset for decode/prefill/gqa (dummy bf16 weights)");
+  flags.AddString("csv", &csv_path, "write the CSV rows here (default: none)");
+  flags.AddString("prefill-csv", &prefill_csv_path, "model mode: the prefill row goes here");
+  flags.AddString("preset", &preset, "model preset for model/gqa (dummy bf16 weights)");
   flags.AddString("batches", &batches, "comma-separated batch sizes");
   flags.AddString("contexts", &contexts, "comma-separated context lengths");
   flags.AddString("kv-heads", &kv_heads, "comma-separated KV head counts (attention, gqa)");
@@ -64,9 +65,10 @@ int main(int argc, char** argv) {
     std::cerr << (info.ok() ? backend.status() : info.status()) << "\n";
     return 1;
   }
-  std::printf("device: %s (sm_%d, %d SMs, %.1f GiB)\n\n", info->name.c_str(), info->compute_capability,
-              info->num_sms, info->total_bytes / 1073741824.0);
-  std::FILE* csv = csv_path.empty() ? std::fopen("/dev/null", "w") : std::fopen(csv_path.c_str(), "w");
+  std::printf("device: %s (sm_%d, %d SMs, %.1f GiB)\n\n", info->name.c_str(),
+              info->compute_capability, info->num_sms, info->total_bytes / 1073741824.0);
+  std::FILE* csv =
+      csv_path.empty() ? std::fopen("/dev/null", "w") : std::fopen(csv_path.c_str(), "w");
   if (csv == nullptr) {
     std::cerr << "cannot write " << csv_path << "\n";
     return 1;
@@ -97,10 +99,13 @@ int main(int argc, char** argv) {
       if (!kv_heads.empty()) ao.kv_heads = ParseInts(kv_heads);
       if (reps > 0) ao.reps = reps;
       status = bench::RunAttentionBench(**backend, ao, ceilings, csv);
-    } else if (mode == "decode") {
-      status = bench::RunDecodeBench(**backend, *config, mo, ceilings, csv);
-    } else if (mode == "prefill") {
-      status = bench::RunPrefillBench(**backend, *config, mo, ceilings, csv);
+    } else if (mode == "model") {
+      std::FILE* prefill_csv = prefill_csv_path.empty() ? std::fopen("/dev/null", "w")
+                                                        : std::fopen(prefill_csv_path.c_str(), "w");
+      status = prefill_csv == nullptr
+                   ? absl::InvalidArgumentError("cannot write " + prefill_csv_path)
+                   : bench::RunModelBench(**backend, *config, mo, ceilings, csv, prefill_csv);
+      if (prefill_csv != nullptr) std::fclose(prefill_csv);
     } else if (mode == "gqa") {
       status = bench::RunGqaBench(**backend, *config, mo, ceilings, csv);
     } else if (mode != "ceilings") {

@@ -38,20 +38,21 @@ struct ModelBenchOptions {
   int block_size = 16;
   int reps = 10;
   double gpu_memory_utilization = 0.9;
-  int prompt_len = 2048;                 // prefill
+  int prompt_len = 2048;  // prefill
   std::vector<int> gqa_kv_heads = {32, 8, 1};
   int gqa_context = 4096;
   int gqa_max_batch = 512;
 };
-// Decode steps of `config` (dummy bf16 weights): device time, tokens/s,
-// model-bandwidth utilization, and the host-side time of a synchronous step
-// loop (index arrays built and copied, logits copied back and argmaxed).
-absl::Status RunDecodeBench(Backend& backend, const ModelConfig& config,
-                            const ModelBenchOptions& options, const Ceilings& ceilings,
-                            std::FILE* csv);
-absl::Status RunPrefillBench(Backend& backend, const ModelConfig& config,
-                             const ModelBenchOptions& options, const Ceilings& ceilings,
-                             std::FILE* csv);
+// One load of `config` (dummy bf16 weights), then:
+//  decode: Forward + Logits of `batch` decode rows at each context: device
+//    time, tokens/s, model-bandwidth utilization ((weights read + KV read) /
+//    time / copy bandwidth), and the wall time of a synchronous host loop
+//    (index arrays built and copied, logits copied back and argmaxed);
+//  prefill: one prompt of prompt_len tokens: time and MFU against the
+//    measured GEMM rate.
+absl::Status RunModelBench(Backend& backend, const ModelConfig& config,
+                           const ModelBenchOptions& options, const Ceilings& ceilings,
+                           std::FILE* decode_csv, std::FILE* prefill_csv);
 // `config` with each of options.gqa_kv_heads KV heads: largest batch at
 // gqa_context that fits, decode tokens/s there and at batch 16.
 absl::Status RunGqaBench(Backend& backend, const ModelConfig& config,

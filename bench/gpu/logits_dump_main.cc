@@ -24,7 +24,8 @@
 namespace gqa {
 namespace {
 
-absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const std::string& name, const std::string& dtype) {
+absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const std::string& name,
+                                                     const std::string& dtype) {
   if (name == "cpu") return MakeCpuBackend(0);
 #ifdef GQA_HAVE_CUDA
   if (name == "cuda") {
@@ -37,16 +38,19 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(const std::string& name, co
 }
 
 absl::Status Run(const std::string& model_dir, const std::string& backend_name,
-                 const std::string& dtype, const std::vector<int32_t>& ids, const std::string& out) {
+                 const std::string& dtype, const std::vector<int32_t>& ids,
+                 const std::string& out) {
   ModelSource source;
   source.path = model_dir;
   GQA_ASSIGN_OR_RETURN(const ModelWeights weights, LoadModel(source));
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, MakeBackend(backend_name, dtype));
   const int n = static_cast<int>(ids.size());
   const ModelConfig& c = weights.config;
-  GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlamaModel> model, LlamaModel::Create(weights, backend.get(), n, n));
+  GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlamaModel> model,
+                       LlamaModel::Create(weights, backend.get(), n, n));
   const int block_size = 16, blocks = (n + block_size - 1) / block_size;
-  GQA_ASSIGN_OR_RETURN(KvCacheStorage kv, KvCacheStorage::Allocate(*backend, c, block_size, blocks));
+  GQA_ASSIGN_OR_RETURN(KvCacheStorage kv,
+                       KvCacheStorage::Allocate(*backend, c, block_size, blocks));
   // Index arrays: token ids | positions | query_start | context_lens | block table | logit rows.
   std::vector<int32_t> ints(ids);
   for (int i = 0; i < n; ++i) ints.push_back(i);
@@ -62,7 +66,15 @@ absl::Status Run(const std::string& model_dir, const std::string& backend_name,
   const auto* dev = static_cast<const int32_t*>(d_ints.data());
   ForwardBatch fb;
   fb.token_ids = dev;
-  fb.attn = {1, n, n, n, blocks, dev + 2 * n, dev + 2 * n + 2, dev + 2 * n + 3, dev + n,
+  fb.attn = {1,
+             n,
+             n,
+             n,
+             blocks,
+             dev + 2 * n,
+             dev + 2 * n + 2,
+             dev + 2 * n + 3,
+             dev + n,
              static_cast<const int64_t*>(d_slots.data())};
   fb.logit_rows = dev + 2 * n + 3 + blocks;
   fb.num_logit_rows = n;
@@ -86,7 +98,9 @@ absl::Status Run(const std::string& model_dir, const std::string& backend_name,
 
 int main(int argc, char** argv) {
   std::string model, ids_text, out, backend = "cpu", dtype = "bf16";
-  gqa::FlagParser flags("usage: gqa-logits-dump --model DIR --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype bf16|f16|f32]");
+  gqa::FlagParser flags(
+      "usage: gqa-logits-dump --model DIR --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype "
+      "bf16|f16|f32]");
   flags.AddString("model", &model, "HF model directory");
   flags.AddString("ids", &ids_text, "comma-separated token ids");
   flags.AddString("out", &out, "output file: fp32 [n, vocab]");

@@ -56,9 +56,11 @@ absl::StatusOr<KvMemoryPlan> PlanNow(const ModelConfig& c, const ModelBenchOptio
 
 absl::Status AllocateKv(Backend& backend, const ModelConfig& c, int block_size, int64_t blocks,
                         KvCacheStorage& kv) {
-  GQA_ASSIGN_OR_RETURN(kv, KvCacheStorage::Allocate(backend, c, block_size, static_cast<int>(blocks)));
+  GQA_ASSIGN_OR_RETURN(kv,
+                       KvCacheStorage::Allocate(backend, c, block_size, static_cast<int>(blocks)));
   // Random K/V, so attention does not run on zeros.
-  return FillRandomOnDevice(backend, kv.layers()[0].k.data, kv.total_bytes() / 2, kDt, 9, -1.0f, 1.0f);
+  return FillRandomOnDevice(backend, kv.layers()[0].k.data, kv.total_bytes() / 2, kDt, 9, -1.0f,
+                            1.0f);
 }
 
 // Weight bytes one decode step reads: all but the embedding table (only
@@ -86,7 +88,8 @@ absl::StatusOr<DecodeTiming> TimeDecode(Backend& backend, LoadedModel& m, int ba
   GQA_ASSIGN_OR_RETURN(DeviceBatch db, UploadBatch(backend, layout));
   auto step = [&] { return m.model->Logits(m.model->Forward(db.forward, m.kv.layers())); };
   DecodeTiming t;
-  GQA_ASSIGN_OR_RETURN(t.gpu_ms, TimeOnDeviceMs(backend, [&] { step(); }, 2, reps));
+  GQA_ASSIGN_OR_RETURN(t.gpu_ms, TimeOnDeviceMs(
+                                     backend, [&] { step(); }, 2, reps));
 
   std::vector<uint16_t> logits(size_t(batch) * vocab);
   std::vector<int32_t> next(batch);
@@ -111,17 +114,16 @@ absl::StatusOr<DecodeTiming> TimeDecode(Backend& backend, LoadedModel& m, int ba
       }
     }
   }
-  t.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
+  t.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+      reps;
   GQA_RETURN_IF_ERROR(backend.status());
   return t;
 }
 
-}  // namespace
-
-absl::Status RunDecodeBench(Backend& backend, const ModelConfig& config, const ModelBenchOptions& o,
-                            const Ceilings& ceilings, std::FILE* csv) {
-  const int max_batch = *std::max_element(o.batches.begin(), o.batches.end());
-  GQA_ASSIGN_OR_RETURN(LoadedModel m, Load(backend, config, max_batch, max_batch));
+absl::Status DecodeSteps(Backend& backend, LoadedModel& m, const ModelBenchOptions& o,
+                         const Ceilings& ceilings, std::FILE* csv) {
+  const ModelConfig& config = m.model->config();
   GQA_ASSIGN_OR_RETURN(const KvMemoryPlan plan, PlanNow(config, o));
   int64_t most_blocks = 0;  // the largest shape that fits sets the pool size
   for (int b : o.batches)
@@ -129,14 +131,17 @@ absl::Status RunDecodeBench(Backend& backend, const ModelConfig& config, const M
       const int64_t need = int64_t{b} * ((ctx + o.block_size - 1) / o.block_size);
       if (need <= plan.num_blocks) most_blocks = std::max(most_blocks, need);
     }
-  GQA_RETURN_IF_ERROR(AllocateKv(backend, config, o.block_size, std::max<int64_t>(most_blocks, 1), m.kv));
+  GQA_RETURN_IF_ERROR(
+      AllocateKv(backend, config, o.block_size, std::max<int64_t>(most_blocks, 1), m.kv));
   const double kv_per_token = double(config.KvBytesPerToken(kDt));
   std::printf("%s: %.2f GB of weights (load %.0f s); KV pool %lld blocks of %d tokens\n\n",
               config.name.c_str(), m.model->weight_bytes() / 1e9, m.load_seconds,
               static_cast<long long>(plan.num_blocks), o.block_size);
-  std::fprintf(csv, "model,batch,context,gpu_ms,tokens_per_s,bytes_GB,GBs,mbu,wall_ms,host_gap_pct\n");
-  std::printf("| batch | context | step (ms) | tokens/s | GB read | MBU | wall (ms) | host gap |\n"
-              "|---|---|---|---|---|---|---|---|\n");
+  std::fprintf(csv,
+               "model,batch,context,gpu_ms,tokens_per_s,bytes_GB,GBs,mbu,wall_ms,host_gap_pct\n");
+  std::printf(
+      "| batch | context | step (ms) | tokens/s | GB read | MBU | wall (ms) | host gap |\n"
+      "|---|---|---|---|---|---|---|---|\n");
   for (int ctx : o.contexts) {
     for (int batch : o.batches) {
       const int64_t need = int64_t{batch} * ((ctx + o.block_size - 1) / o.block_size);
@@ -146,15 +151,17 @@ absl::Status RunDecodeBench(Backend& backend, const ModelConfig& config, const M
                     batch * ctx * kv_per_token / 1e9);
         continue;
       }
-      GQA_ASSIGN_OR_RETURN(const DecodeTiming t, TimeDecode(backend, m, batch, ctx, o.block_size, o.reps));
+      GQA_ASSIGN_OR_RETURN(const DecodeTiming t,
+                           TimeDecode(backend, m, batch, ctx, o.block_size, o.reps));
       const double bytes = WeightBytesRead(*m.model) + double(batch) * ctx * kv_per_token;
       const double gbs = bytes / (t.gpu_ms * 1e-3) / 1e9;
       const double gap = 100.0 * (t.wall_ms - t.gpu_ms) / t.gpu_ms;
       std::fprintf(csv, "%s,%d,%d,%.3f,%.1f,%.3f,%.1f,%.3f,%.3f,%.1f\n", config.name.c_str(), batch,
-                   ctx, t.gpu_ms, batch / (t.gpu_ms * 1e-3), bytes / 1e9, gbs, gbs / ceilings.copy_gbs,
-                   t.wall_ms, gap);
-      std::printf("| %d | %d | %.2f | %.0f | %.2f | %.0f%% | %.2f | %.0f%% |\n", batch, ctx, t.gpu_ms,
-                  batch / (t.gpu_ms * 1e-3), bytes / 1e9, 100 * gbs / ceilings.copy_gbs, t.wall_ms, gap);
+                   ctx, t.gpu_ms, batch / (t.gpu_ms * 1e-3), bytes / 1e9, gbs,
+                   gbs / ceilings.copy_gbs, t.wall_ms, gap);
+      std::printf("| %d | %d | %.2f | %.0f | %.2f | %.0f%% | %.2f | %.0f%% |\n", batch, ctx,
+                  t.gpu_ms, batch / (t.gpu_ms * 1e-3), bytes / 1e9, 100 * gbs / ceilings.copy_gbs,
+                  t.wall_ms, gap);
       std::fflush(csv);
       std::fflush(stdout);
     }
@@ -163,44 +170,62 @@ absl::Status RunDecodeBench(Backend& backend, const ModelConfig& config, const M
   return backend.status();
 }
 
-absl::Status RunPrefillBench(Backend& backend, const ModelConfig& c, const ModelBenchOptions& o,
-                             const Ceilings& ceilings, std::FILE* csv) {
+absl::Status Prefill(Backend& backend, LoadedModel& m, const ModelBenchOptions& o,
+                     const Ceilings& ceilings, std::FILE* csv) {
+  const ModelConfig& c = m.model->config();
   const int t = o.prompt_len;
-  GQA_ASSIGN_OR_RETURN(LoadedModel m, Load(backend, c, t, 1));
+  m.kv = KvCacheStorage();  // the decode pool goes first
   const int64_t blocks = (t + o.block_size - 1) / o.block_size;
   GQA_RETURN_IF_ERROR(AllocateKv(backend, c, o.block_size, blocks, m.kv));
   const std::vector<int32_t> ids = ShuffledBlocks(blocks, blocks, 3);
-  GQA_ASSIGN_OR_RETURN(DeviceBatch db,
-                       UploadBatch(backend, MakeBatchLayout(1, t, t, o.block_size, ids, c.vocab_size)));
+  GQA_ASSIGN_OR_RETURN(DeviceBatch db, UploadBatch(backend, MakeBatchLayout(1, t, t, o.block_size,
+                                                                            ids, c.vocab_size)));
   GQA_ASSIGN_OR_RETURN(
       const double ms,
-      TimeOnDeviceMs(backend, [&] { m.model->Logits(m.model->Forward(db.forward, m.kv.layers())); }, 1,
-                     std::max(3, o.reps / 2)));
+      TimeOnDeviceMs(
+          backend, [&] { m.model->Logits(m.model->Forward(db.forward, m.kv.layers())); }, 1,
+          std::max(3, o.reps / 2)));
   // FLOPs: every layer's matrices for t rows, causal attention (QK^T and PV
   // over t^2 / 2 pairs), and the classifier for the one sampled row.
-  const double layer_params = double(c.dim) * (c.q_dim() + 2 * c.kv_dim()) + double(c.q_dim()) * c.dim +
-                              3.0 * c.dim * c.hidden_dim;
+  const double layer_params = double(c.dim) * (c.q_dim() + 2 * c.kv_dim()) +
+                              double(c.q_dim()) * c.dim + 3.0 * c.dim * c.hidden_dim;
   const double flops = 2.0 * t * layer_params * c.n_layers +
                        2.0 * 2.0 * (double(t) * t / 2) * c.head_dim * c.n_heads * c.n_layers +
                        2.0 * c.dim * c.vocab_size;
   const double tflops = flops / (ms * 1e-3) / 1e12;
   std::fprintf(csv, "model,prompt,ms,tokens_per_s,TFLOPs,mfu\n%s,%d,%.3f,%.0f,%.1f,%.3f\n",
                c.name.c_str(), t, ms, t / (ms * 1e-3), tflops, tflops / ceilings.gemm_tflops);
-  std::printf("| model | prompt | time (ms) | tokens/s | TFLOP/s | MFU (of measured GEMM) |\n"
-              "|---|---|---|---|---|---|\n| %s | %d | %.1f | %.0f | %.0f | %.0f%% |\n\n",
-              c.name.c_str(), t, ms, t / (ms * 1e-3), tflops, 100 * tflops / ceilings.gemm_tflops);
+  std::printf(
+      "| model | prompt | time (ms) | tokens/s | TFLOP/s | MFU (of measured GEMM) |\n"
+      "|---|---|---|---|---|---|\n| %s | %d | %.1f | %.0f | %.0f | %.0f%% |\n\n",
+      c.name.c_str(), t, ms, t / (ms * 1e-3), tflops, 100 * tflops / ceilings.gemm_tflops);
   return backend.status();
+}
+
+}  // namespace
+
+absl::Status RunModelBench(Backend& backend, const ModelConfig& config, const ModelBenchOptions& o,
+                           const Ceilings& ceilings, std::FILE* decode_csv,
+                           std::FILE* prefill_csv) {
+  const int max_batch = *std::max_element(o.batches.begin(), o.batches.end());
+  GQA_ASSIGN_OR_RETURN(LoadedModel m,
+                       Load(backend, config, std::max(max_batch, o.prompt_len), max_batch));
+  GQA_RETURN_IF_ERROR(DecodeSteps(backend, m, o, ceilings, decode_csv));
+  return Prefill(backend, m, o, ceilings, prefill_csv);
 }
 
 absl::Status RunGqaBench(Backend& backend, const ModelConfig& base, const ModelBenchOptions& o,
                          const Ceilings& ceilings, std::FILE* csv) {
   const int ctx = o.gqa_context;
   const int64_t blocks_per_seq = (ctx + o.block_size - 1) / o.block_size;
-  std::fprintf(csv, "kv_heads,kv_bytes_per_token,max_batch,batch,step_ms,tokens_per_s,ms_per_token_per_seq\n");
-  std::printf("%s shape, context %d: largest batch that fits and decode speed\n\n"
-              "| KV heads | KV/token | max batch | batch | step (ms) | tokens/s | ms/token/seq |\n"
-              "|---|---|---|---|---|---|---|\n",
-              base.name.c_str(), ctx);
+  std::fprintf(
+      csv,
+      "kv_heads,kv_bytes_per_token,max_batch,batch,step_ms,tokens_per_s,ms_per_token_per_seq\n");
+  std::printf(
+      "%s shape, context %d: largest batch that fits and decode speed\n\n"
+      "| KV heads | KV/token | max batch | batch | step (ms) | tokens/s | ms/token/seq |\n"
+      "|---|---|---|---|---|---|---|\n",
+      base.name.c_str(), ctx);
   for (int kv_heads : o.gqa_kv_heads) {
     ModelConfig c = base;
     c.n_kv_heads = kv_heads;
@@ -215,8 +240,8 @@ absl::Status RunGqaBench(Backend& backend, const ModelConfig& base, const ModelB
     }
     GQA_RETURN_IF_ERROR(AllocateKv(backend, c, o.block_size, run_batch * blocks_per_seq, m.kv));
     for (int64_t batch : {std::min<int64_t>(16, run_batch), run_batch}) {
-      GQA_ASSIGN_OR_RETURN(const DecodeTiming t,
-                           TimeDecode(backend, m, static_cast<int>(batch), ctx, o.block_size, o.reps));
+      GQA_ASSIGN_OR_RETURN(const DecodeTiming t, TimeDecode(backend, m, static_cast<int>(batch),
+                                                            ctx, o.block_size, o.reps));
       const double tps = batch / (t.gpu_ms * 1e-3);
       std::fprintf(csv, "%d,%zu,%lld,%lld,%.3f,%.1f,%.4f\n", kv_heads, c.KvBytesPerToken(kDt),
                    static_cast<long long>(max_batch), static_cast<long long>(batch), t.gpu_ms, tps,

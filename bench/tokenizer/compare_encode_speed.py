@@ -92,7 +92,8 @@ def main():
         "",
         f"- Date: {datetime.date.today().isoformat()}",
         f"- Machine: {cpu_name()}, {os.cpu_count()} logical CPUs (shared with other jobs), "
-        f"{platform.system()} {platform.release()}",
+        f"{platform.system()} {platform.release()}; load average at the end "
+        f"{os.getloadavg()[0]:.1f} (other builds running: absolute times are noisy, the ratio less so)",
         f"- Reference: HF tokenizers {tokenizers.__version__} (PyPI wheel), Python {platform.python_version()}",
         f"- Text: {args.bytes:,} bytes of English prose from make_corpus.make_prose (seed 1234), "
         "encoded without special tokens, one call per encode; both single-threaded",

@@ -11,11 +11,11 @@
 namespace gqa {
 
 struct StepObservation {
-  double duration_seconds = 0;  // one Step(): schedule, forward pass, sample, update
-  int num_batch_tokens = 0;     // tokens computed in the step
-  int num_prompt_tokens = 0;    // prompt lengths of the requests that got their first token
+  double duration_seconds = 0;    // one Step(): schedule, forward pass, sample, update
+  int num_batch_tokens = 0;       // tokens computed in the step
+  int num_prompt_tokens = 0;      // prompt lengths of the requests that got their first token
   int num_generation_tokens = 0;  // tokens generated (sampled) in the step
-  int num_preemptions = 0;      // preemptions during the step
+  int num_preemptions = 0;        // preemptions during the step
 };
 
 // Gauges, reported after every loop iteration (a step, or aborts applied).

@@ -203,9 +203,9 @@ void EngineService::PublishStats() {
   s.num_steps = num_steps_;
   s.num_preemptions = engine_->scheduler().num_preemptions_total();
   if (observer_) {
-    observer_->OnEngineState(EngineStateObservation{
-        s.num_running, s.num_waiting, s.num_kv_blocks_total,
-        s.num_kv_blocks_total - s.num_kv_blocks_free});
+    observer_->OnEngineState(EngineStateObservation{s.num_running, s.num_waiting,
+                                                    s.num_kv_blocks_total,
+                                                    s.num_kv_blocks_total - s.num_kv_blocks_free});
   }
   queue_.Publish(s, num_left_queue_, tokens_left_queue_, finished_ids_);
   finished_ids_.clear();

@@ -29,8 +29,8 @@ namespace gqa {
 // What happened to a request since the consumer last looked. Deltas merge:
 // tokens and prompt logprobs append, the rest keeps the newest value.
 struct RequestDelta {
-  std::vector<TokenOutput> tokens;          // new output tokens, in order
-  std::vector<float> prompt_logprobs;       // continues the earlier ones
+  std::vector<TokenOutput> tokens;     // new output tokens, in order
+  std::vector<float> prompt_logprobs;  // continues the earlier ones
   bool finished = false;
   FinishReason finish_reason = FinishReason::kNone;
   // Not OK when the request failed or was cut off by the server (e.g. the

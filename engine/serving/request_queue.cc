@@ -12,7 +12,8 @@ absl::Status RequestQueue::Submit(PendingRequest pending) {
       return absl::UnavailableError("the server is shutting down; send the request elsewhere");
     }
     const bool alone = stats_.num_queued_requests == 0;
-    if (limits_.max_queued_requests > 0 && stats_.num_queued_requests >= limits_.max_queued_requests) {
+    if (limits_.max_queued_requests > 0 &&
+        stats_.num_queued_requests >= limits_.max_queued_requests) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "the waiting queue is full: ", stats_.num_queued_requests, " requests wait to start (",
           "--max-queued-requests ", limits_.max_queued_requests, "); retry later or elsewhere"));
@@ -91,9 +92,8 @@ RequestQueue::Work RequestQueue::Take(bool engine_idle) {
   Work work;
   std::unique_lock<std::mutex> lock(mu_);
   if (engine_idle) {
-    work_cv_.wait(lock, [&] {
-      return stop_ || abort_all_ || !submissions_.empty() || !aborts_.empty();
-    });
+    work_cv_.wait(lock,
+                  [&] { return stop_ || abort_all_ || !submissions_.empty() || !aborts_.empty(); });
   }
   work.submissions.swap(submissions_);
   work.aborts.swap(aborts_);
@@ -105,7 +105,8 @@ RequestQueue::Work RequestQueue::Take(bool engine_idle) {
 }
 
 void RequestQueue::Publish(const ServiceStats& engine, int num_left_queue,
-                           int64_t tokens_left_queue, const std::vector<std::string>& finished_ids) {
+                           int64_t tokens_left_queue,
+                           const std::vector<std::string>& finished_ids) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const std::string& id : finished_ids) active_ids_.erase(id);

@@ -44,9 +44,9 @@ struct QueueLimits {
 struct ServiceStats {
   int num_queued_requests = 0;  // submitted, not yet scheduled
   int64_t num_queued_tokens = 0;
-  int num_active = 0;           // submitted, final delta not yet pushed
-  int num_running = 0;          // scheduler's running sequences
-  int num_waiting = 0;          // scheduler's waiting sequences
+  int num_active = 0;   // submitted, final delta not yet pushed
+  int num_running = 0;  // scheduler's running sequences
+  int num_waiting = 0;  // scheduler's waiting sequences
   int num_kv_blocks_total = 0;
   int num_kv_blocks_free = 0;
   int64_t num_steps = 0;

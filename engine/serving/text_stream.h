@@ -39,8 +39,8 @@ class TextStream {
              TextStreamOptions options);
 
   struct Piece {
-    std::string text;    // safe to send now
-    int num_tokens = 0;  // tokens of the pushed span accepted (all, unless a stop string hit)
+    std::string text;      // safe to send now
+    int num_tokens = 0;    // tokens of the pushed span accepted (all, unless a stop string hit)
     bool stopped = false;  // a stop string completed in this piece
   };
   // Appends output tokens, in order. After a stop string nothing is accepted.

@@ -19,10 +19,31 @@ absl::StatusOr<ClientOptions> Parse(std::vector<const char*> args) {
 }
 
 TEST(ClientArgsTest, FlagsFillTheRequest) {
-  absl::StatusOr<ClientOptions> o =
-      Parse({"--server", "h:1", "--deadline", "2.5", "stream", "--prompt", "Hi", "--max-tokens",
-             "7", "--temperature", "0", "--top-k", "5", "--seed", "9", "--stop", "a", "--stop=b",
-             "--stop-token-ids", "3,4", "--ignore-eos", "--top-logprobs", "2", "--priority", "-1"});
+  absl::StatusOr<ClientOptions> o = Parse({"--server",
+                                           "h:1",
+                                           "--deadline",
+                                           "2.5",
+                                           "stream",
+                                           "--prompt",
+                                           "Hi",
+                                           "--max-tokens",
+                                           "7",
+                                           "--temperature",
+                                           "0",
+                                           "--top-k",
+                                           "5",
+                                           "--seed",
+                                           "9",
+                                           "--stop",
+                                           "a",
+                                           "--stop=b",
+                                           "--stop-token-ids",
+                                           "3,4",
+                                           "--ignore-eos",
+                                           "--top-logprobs",
+                                           "2",
+                                           "--priority",
+                                           "-1"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->server, "h:1");
   EXPECT_EQ(o->deadline_seconds, 2.5);
@@ -103,7 +124,8 @@ TEST(ClientUnreachableTest, DeadlineEndsTheCall) {
   o.deadline_seconds = 0.5;
   std::ostringstream out, err;
   EXPECT_EQ(RunClientCommand(o, *client, out, err), 1);
-  EXPECT_THAT(err.str(), ::testing::AnyOf(HasSubstr("UNAVAILABLE"), HasSubstr("DEADLINE_EXCEEDED")));
+  EXPECT_THAT(err.str(),
+              ::testing::AnyOf(HasSubstr("UNAVAILABLE"), HasSubstr("DEADLINE_EXCEEDED")));
 }
 
 }  // namespace

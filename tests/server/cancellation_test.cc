@@ -41,7 +41,8 @@ TEST_F(CancellationTest, CancelMidStreamAbortsWithinOneStepAndFreesEveryBlock) {
   ASSERT_TRUE(reader->Read(&first));  // sent while the engine is held
   EXPECT_EQ(first.token_ids_size(), 1);
   ASSERT_TRUE(gate_.WaitUntilHeld());
-  EXPECT_LT(app_->engine()->Stats().num_kv_blocks_free, app_->engine()->Stats().num_kv_blocks_total);
+  EXPECT_LT(app_->engine()->Stats().num_kv_blocks_free,
+            app_->engine()->Stats().num_kv_blocks_total);
 
   ctx.TryCancel();
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
@@ -66,13 +67,12 @@ TEST_F(CancellationTest, UnaryCancelAbortsToo) {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
-  stub_->async()->Generate(&ctx, &request, &response,
-                           [&](grpc::Status s) {
-                             std::lock_guard<std::mutex> lock(mu);
-                             status = s;
-                             done = true;
-                             cv.notify_all();
-                           });
+  stub_->async()->Generate(&ctx, &request, &response, [&](grpc::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = s;
+    done = true;
+    cv.notify_all();
+  });
   ASSERT_TRUE(gate_.WaitUntilHeld());
   ctx.TryCancel();
   {
@@ -100,8 +100,7 @@ TEST_F(CancellationTest, DeadlineExpiryAbortsAndFreesEveryBlock) {
   // The server's deadline fires too (OnCancel): the abort is queued, unless
   // the deadline passed before the request even started.
   ASSERT_TRUE(app_->engine()->WaitFor(
-      [](const ServiceStats& s) { return s.num_aborts_pending == 1 || s.num_active == 0; },
-      kWait));
+      [](const ServiceStats& s) { return s.num_aborts_pending == 1 || s.num_active == 0; }, kWait));
   gate_.Open();
   ASSERT_TRUE(app_->engine()->WaitFor(AllFree, kWait));
   ASSERT_EQ(gate_.finished().size(), 1u);

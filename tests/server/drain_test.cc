@@ -2,13 +2,12 @@
 // running ones finish (or, past the timeout, end with UNAVAILABLE); and the
 // real binary does it on SIGTERM and exits 0.
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <regex>
@@ -75,8 +74,8 @@ TEST(DrainTest, TheTimeoutCutsOffWhatIsStillRunning) {
   ASSERT_TRUE(gate.WaitUntilHeld());
   bool drained_in_time = true;
   std::thread drain([&] { drained_in_time = app->Drain(std::chrono::nanoseconds(0)); });
-  ASSERT_TRUE(app->engine()->WaitFor(
-      [](const ServiceStats& s) { return s.abort_all_pending; }, kWait));
+  ASSERT_TRUE(
+      app->engine()->WaitFor([](const ServiceStats& s) { return s.abort_all_pending; }, kWait));
   gate.Open();
   drain.join();
   running.join();
@@ -141,8 +140,8 @@ class ServerProcess {
 };
 
 TEST(DrainBinaryTest, SigtermDrainsAndExitsZero) {
-  ServerProcess server({"--host", "127.0.0.1", "--port", "0", "--metrics-port", "-1",
-                        "--threads", "2"});
+  ServerProcess server(
+      {"--host", "127.0.0.1", "--port", "0", "--metrics-port", "-1", "--threads", "2"});
   const std::string listening = server.ReadUntil("listening on");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(listening, m, std::regex(R"(127\.0\.0\.1:(\d+))"))) << listening;

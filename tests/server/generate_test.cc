@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "engine/serving/text_stream.h"
 #include "engine/tokenizer/utf8.h"
 #include "tests/server/server_test_util.h"
 
@@ -97,9 +98,8 @@ TEST_F(GenerateTest, StreamedTextEqualsUnaryTextForTheSameSeed) {
 TEST_F(GenerateTest, ConcurrentRequestsMatchTheirSoloRuns) {
   constexpr int kThreads = 6, kPerThread = 3;
   auto request_for = [](int i) {
-    v1::GenerateRequest r = GreedyTextRequest("prompt number " + std::to_string(i) +
-                                                  std::string(i % 4 * 7, 'x'),
-                                              10 + i % 5 * 6);
+    v1::GenerateRequest r = GreedyTextRequest(
+        "prompt number " + std::to_string(i) + std::string(i % 4 * 7, 'x'), 10 + i % 5 * 6);
     if (i % 3 == 0) {  // some seeded sampling too
       r.mutable_sampling()->set_temperature(1.0f);
       r.mutable_sampling()->set_seed(i);
@@ -138,49 +138,49 @@ TEST_F(GenerateTest, ConcurrentRequestsMatchTheirSoloRuns) {
 }
 
 TEST_F(GenerateTest, StopStringCutsTheTextAndFinishesWithStop) {
-  // Find what greedy decoding says, then stop on a piece of it.
+  // Find what greedy decoding says, then stop on a piece of it: two UTF-8
+  // characters from the fourth on (the random model's text is mostly
+  // non-ASCII bytes and U+FFFD; any valid UTF-8 piece will do).
   v1::GenerateResponse full;
   ASSERT_TRUE(Generate(*stub_, GreedyTextRequest("Hello", 30), &full).ok());
+  const std::string& text = full.text();
+  auto next_char = [&](size_t i) {
+    do ++i;
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80);
+    return i;
+  };
+  size_t begin = 0;
+  for (int c = 0; c < 3; ++c) begin = next_char(begin);
+  const size_t stop_end = next_char(next_char(begin));
+  ASSERT_LE(stop_end, text.size());
+  const std::string stop = text.substr(begin, stop_end - begin);
+  const size_t cut = text.find(stop);
+  // The token that completes the stop string's first occurrence is the last one
+  // returned: replay the text as the server streams it.
   ByteTokenizer tok;
-  // A stop string made of output bytes 5..6 (byte tokens are 1:1 with bytes
-  // when they are ASCII; use the ids to build it).
-  std::string stop;
-  int stop_at = -1;
-  for (int i = 3; i + 1 < full.token_ids_size(); ++i) {
-    const int a = full.token_ids(i) - ByteTokenizer::kFirstByteId;
-    const int b = full.token_ids(i + 1) - ByteTokenizer::kFirstByteId;
-    if (a >= 0x20 && a < 0x7f && b >= 0x20 && b < 0x7f) {
-      stop = {static_cast<char>(a), static_cast<char>(b)};
-      stop_at = i;
-      break;
-    }
+  const std::vector<int> encoded = tok.Encode("Hello");
+  const std::vector<int32_t> prompt(encoded.begin(), encoded.end());
+  TextStream replay(&tok, prompt, {});
+  std::string streamed;
+  int n = 0;
+  while (streamed.find(stop) == std::string::npos) {
+    const TokenOutput t{full.token_ids(n++), 0.0f, {}};
+    streamed += replay.Push(std::span<const TokenOutput>(&t, 1)).text;
   }
-  if (stop_at < 0) GTEST_SKIP() << "no two ASCII bytes in a row in this random output";
-  const size_t cut = full.text().find(stop);
-  ASSERT_NE(cut, std::string::npos);
 
   v1::GenerateRequest request = GreedyTextRequest("Hello", 30);
   request.mutable_stopping()->add_stop(stop);
   v1::GenerateResponse r;
   ASSERT_TRUE(Generate(*stub_, request, &r).ok());
   EXPECT_EQ(r.finish_reason(), v1::FINISH_REASON_STOP);
-  EXPECT_EQ(r.text(), full.text().substr(0, cut));
-  // Tokens up to and including the one that completed the stop string.
-  const std::string through_stop = full.text().substr(0, cut + stop.size());
-  int n = 0;
-  while (n < full.token_ids_size() &&
-         Utf8ReplaceInvalid(tok.Decode(std::vector<int>(full.token_ids().begin(),
-                                                        full.token_ids().begin() + n))) !=
-             through_stop) {
-    ++n;
-  }
+  EXPECT_EQ(r.text(), text.substr(0, cut));
   EXPECT_EQ(r.token_ids_size(), n);
   EXPECT_EQ(r.usage().completion_tokens(), n);
 
   request.mutable_stopping()->set_include_stop_str_in_output(true);
   std::vector<v1::GenerateResponse> messages;
   ASSERT_TRUE(Stream(*stub_, request, &messages).ok());
-  EXPECT_EQ(Join(messages).text(), through_stop);
+  EXPECT_EQ(Join(messages).text(), text.substr(0, cut + stop.size()));
   EXPECT_EQ(messages.back().finish_reason(), v1::FINISH_REASON_STOP);
   ExpectAllBlocksFree();
 }

@@ -24,7 +24,8 @@ TEST(PreemptionTest, OutputsUnderPreemptionEqualSoloRuns) {
   constexpr int kRequests = 6;
   auto request_for = [](int i) {
     // 1 + 19 prompt tokens, 60 generated: 5 blocks each, so one fits alone.
-    v1::GenerateRequest r = GreedyTextRequest("request " + std::to_string(i) + std::string(9, 'a' + i), 60);
+    v1::GenerateRequest r =
+        GreedyTextRequest("request " + std::to_string(i) + std::string(9, 'a' + i), 60);
     if (i % 2) {
       r.mutable_sampling()->set_temperature(0.8f);
       r.mutable_sampling()->set_seed(100 + i);

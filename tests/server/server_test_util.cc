@@ -34,7 +34,8 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::strin
   std::vector<grpc::Slice> slices;
   if (!response.Dump(&slices).ok()) return -1;
   std::string bytes;
-  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   // HealthCheckResponse { ServingStatus status = 1; }: "" (0) or 08 xx.
   if (bytes.empty()) return 0;
   if (bytes.size() == 2 && bytes[0] == '\x08') return bytes[1];

@@ -7,6 +7,9 @@
 // it, and EngineService::WaitFor re-checks a predicate after every change.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -14,9 +17,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 
 #include "engine/model/dummy_weights.h"
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -46,7 +46,8 @@ inline ModelConfig TinyByteModelConfig(int max_seq_len = 256) {
 
 inline LoadedModel TinyByteModel(int max_seq_len = 256, uint64_t seed = 11) {
   LoadedModel m;
-  absl::StatusOr<ModelWeights> w = MakeDummyWeights(TinyByteModelConfig(max_seq_len), DType::kF32, seed);
+  absl::StatusOr<ModelWeights> w =
+      MakeDummyWeights(TinyByteModelConfig(max_seq_len), DType::kF32, seed);
   EXPECT_TRUE(w.ok()) << w.status();
   m.weights = *std::move(w);
   m.tokenizer = std::make_unique<ByteTokenizer>();
@@ -126,9 +127,9 @@ class StepGate : public EngineObserver {
 };
 
 // A started, serving ServerApp over TinyByteModel.
-inline std::unique_ptr<ServerApp> StartTestServer(const ServerOptions& options = TestServerOptions(),
-                                                  EngineObserver* observer = nullptr,
-                                                  int max_seq_len = 256) {
+inline std::unique_ptr<ServerApp> StartTestServer(
+    const ServerOptions& options = TestServerOptions(), EngineObserver* observer = nullptr,
+    int max_seq_len = 256) {
   std::ostringstream log;
   absl::StatusOr<std::unique_ptr<ServerApp>> app = ServerApp::Start(options, log);
   EXPECT_TRUE(app.ok()) << app.status();

@@ -19,6 +19,8 @@ struct BadRequest {
   const char* field;  // the error message must name it
 };
 
+void PrintTo(const BadRequest& r, std::ostream* os) { *os << r.name; }
+
 class ValidationTest : public ::testing::TestWithParam<BadRequest> {
  protected:
   static void SetUpTestSuite() { app_ = StartTestServer().release(); }
@@ -100,7 +102,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadRequest{"TopLogprobs", [](auto& r) { r.set_top_logprobs(21); }, "top_logprobs"},
         BadRequest{"TooManyStopStrings",
                    [](auto& r) {
-                     for (int i = 0; i < 17; ++i) r.mutable_stopping()->add_stop("s" + std::to_string(i));
+                     for (int i = 0; i < 17; ++i)
+                       r.mutable_stopping()->add_stop("s" + std::to_string(i));
                    },
                    "stopping.stop"},
         BadRequest{"EmptyStopString", [](auto& r) { r.mutable_stopping()->add_stop(""); },

@@ -37,8 +37,8 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = 32 * kWarps;
-constexpr int kChunk = 16;          // keys per warp iteration (one k-step of P V)
-constexpr int kHeadsPerTile = 16;   // M of the mma
+constexpr int kChunk = 16;         // keys per warp iteration (one k-step of P V)
+constexpr int kHeadsPerTile = 16;  // M of the mma
 constexpr float kLog2e = 1.4426950408889634f;
 
 int NumHeadTiles(const AttentionArgs& a) {
@@ -47,12 +47,12 @@ int NumHeadTiles(const AttentionArgs& a) {
 }
 
 template <typename T, int D>
-__global__ void __launch_bounds__(kThreads) DecodeKernel(AttentionArgs a, int chunks_per_split,
-                                                         float* partial_out, float* partial_lse) {
-  constexpr int KP = D / 32;   // 16-byte loads per key row per lane (S = Q K^T)
-  constexpr int KS = D / 16;   // k-steps of S
-  constexpr int NC = D / 64;   // 64-dim chunks of the output
-  constexpr int NT = D / 8;    // n-tiles of O
+__global__ void __launch_bounds__(kThreads)
+    DecodeKernel(AttentionArgs a, int chunks_per_split, float* partial_out, float* partial_lse) {
+  constexpr int KP = D / 32;  // 16-byte loads per key row per lane (S = Q K^T)
+  constexpr int KS = D / 16;  // k-steps of S
+  constexpr int NC = D / 64;  // 64-dim chunks of the output
+  constexpr int NT = D / 8;   // n-tiles of O
   __shared__ float s_m[kWarps][kHeadsPerTile];
   __shared__ float s_l[kWarps][kHeadsPerTile];
   __shared__ float s_o[kWarps][kHeadsPerTile][D];
@@ -104,8 +104,8 @@ __global__ void __launch_bounds__(kThreads) DecodeKernel(AttentionArgs a, int ch
   const int chunk_begin = split * chunks_per_split;
   // The last split takes whatever is left, so a context longer than the
   // launch's max_context_len promised is still attended in full.
-  const int chunk_end = split == num_splits - 1 ? num_chunks
-                                                : min(num_chunks, chunk_begin + chunks_per_split);
+  const int chunk_end =
+      split == num_splits - 1 ? num_chunks : min(num_chunks, chunk_begin + chunks_per_split);
   const T* k_cache = static_cast<const T*>(a.k_cache);
   const T* v_cache = static_cast<const T*>(a.v_cache);
   const int32_t* table = a.block_tables + int64_t{seq} * a.max_blocks_per_seq;
@@ -114,7 +114,8 @@ __global__ void __launch_bounds__(kThreads) DecodeKernel(AttentionArgs a, int ch
     const int key0 = c * kChunk;
     const int64_t base =
         ((int64_t{table[key0 / a.block_size]} * a.n_kv_heads + kv_head) * a.block_size +
-         key0 % a.block_size) * D;
+         key0 % a.block_size) *
+        D;
     const T* kb = k_cache + base;  // [16 keys, D] of this chunk, contiguous
     const T* vb = v_cache + base;
     // Keys at or past ctx are unwritten slots of the last block: load zeros,
@@ -297,8 +298,8 @@ __global__ void CombineKernel(AttentionArgs a, int num_splits, const float* part
 }
 
 template <typename T, int D>
-cudaError_t Launch(const AttentionArgs& a, int num_splits, int chunks_per_split,
-                   float* partial_out, float* partial_lse, cudaStream_t stream) {
+cudaError_t Launch(const AttentionArgs& a, int num_splits, int chunks_per_split, float* partial_out,
+                   float* partial_lse, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>(NumHeadTiles(a) * a.n_kv_heads),
                   static_cast<unsigned>(a.num_seqs), static_cast<unsigned>(num_splits));
   DecodeKernel<T, D><<<grid, kThreads, 0, stream>>>(a, chunks_per_split, partial_out, partial_lse);
@@ -328,11 +329,13 @@ int ChooseDecodeSplits(const AttentionArgs& a, int num_sms) {
   if (a.max_query_len > 1) return 1;  // a batch with prefill rows has work enough
   const int max_chunks = (a.max_context_len + kChunk - 1) / kChunk;
   const int ctas = a.num_seqs * a.n_kv_heads * NumHeadTiles(a);
-  // About four CTAs per SM (two resident, two waves), at least 8 chunks
-  // (two per warp) per split, at most 64 splits.
-  int splits = (4 * num_sms + ctas - 1) / ctas;
+  // About eight CTAs per SM: with three resident per SM (168 registers a
+  // thread) that is close to three waves, so the last, partial wave costs
+  // little. At least 8 chunks (two per warp) per split, at most 128 splits.
+  // A first guess from the resource report; tune with decode_num_splits.
+  int splits = (8 * num_sms + ctas - 1) / ctas;
   splits = std::min(splits, std::max(1, max_chunks / 8));
-  return std::clamp(splits, 1, 64);
+  return std::clamp(splits, 1, 128);
 }
 
 cudaError_t LaunchAttentionDecode(const AttentionArgs& a, int num_splits, float* partial_out,
@@ -349,8 +352,8 @@ cudaError_t LaunchAttentionDecode(const AttentionArgs& a, int num_splits, float*
                 : Launch<__half, 128>(a, num_splits, chunks_per_split, partial_out, partial_lse,
                                       stream);
   }
-  return bf16 ? Launch<__nv_bfloat16, 64>(a, num_splits, chunks_per_split, partial_out,
-                                          partial_lse, stream)
+  return bf16 ? Launch<__nv_bfloat16, 64>(a, num_splits, chunks_per_split, partial_out, partial_lse,
+                                          stream)
               : Launch<__half, 64>(a, num_splits, chunks_per_split, partial_out, partial_lse,
                                    stream);
 }

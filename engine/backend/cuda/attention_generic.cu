@@ -29,7 +29,10 @@ __device__ __forceinline__ int FindSeq(const int32_t* query_start, int num_seqs,
   int lo = 0, hi = num_seqs - 1;
   while (lo < hi) {
     const int mid = (lo + hi + 1) / 2;
-    if (query_start[mid] <= row) lo = mid; else hi = mid - 1;
+    if (query_start[mid] <= row)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   return lo;
 }
@@ -44,17 +47,18 @@ __global__ void __launch_bounds__(kThreads) GenericAttentionKernel(AttentionArgs
   const int pos = a.context_lens[s] - q_len + (row - a.query_start[s]);
   const int num_keys = pos + 1;
 
-  float* q_s = smem;                   // [G, D]
-  float* acc_s = q_s + group * d;      // [G, D]
-  float* k_s = acc_s + group * d;      // [bs, D + 1]
-  float* v_s = k_s + bs * (d + 1);     // [bs, D]
-  float* sc = v_s + bs * d;            // [G, bs]
-  float* m_s = sc + group * bs;        // [G]
-  float* l_s = m_s + group;            // [G]
-  float* corr_s = l_s + group;         // [G]
+  float* q_s = smem;                // [G, D]
+  float* acc_s = q_s + group * d;   // [G, D]
+  float* k_s = acc_s + group * d;   // [bs, D + 1]
+  float* v_s = k_s + bs * (d + 1);  // [bs, D]
+  float* sc = v_s + bs * d;         // [G, bs]
+  float* m_s = sc + group * bs;     // [G]
+  float* l_s = m_s + group;         // [G]
+  float* corr_s = l_s + group;      // [G]
 
   // The G query heads of this KV head are contiguous in the row.
-  const T* q_row = static_cast<const T*>(a.q) + int64_t{row} * a.q_stride + int64_t{kv_head} * group * d;
+  const T* q_row =
+      static_cast<const T*>(a.q) + int64_t{row} * a.q_stride + int64_t{kv_head} * group * d;
   for (int i = threadIdx.x; i < group * d; i += blockDim.x) {
     q_s[i] = ToF32(q_row[i]);
     acc_s[i] = 0.0f;

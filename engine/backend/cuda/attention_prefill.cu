@@ -50,8 +50,8 @@ __global__ void __launch_bounds__(kThreads) PrefillKernel(AttentionArgs a) {
   constexpr int NT = D / 8;
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* q_s = reinterpret_cast<T*>(smem_raw);  // [kM, D]
-  T* k_s = q_s + kM * D;                     // [2][kBK, D]
-  T* v_s = k_s + 2 * kBK * D;                // [2][kBK, D]
+  T* k_s = q_s + kM * D;                    // [2][kBK, D]
+  T* v_s = k_s + 2 * kBK * D;               // [2][kBK, D]
 
   const int kv_head = blockIdx.y, tile = blockIdx.x;
   const int group = a.n_heads / a.n_kv_heads;
@@ -61,7 +61,10 @@ __global__ void __launch_bounds__(kThreads) PrefillKernel(AttentionArgs a) {
   int lo = 0, hi = a.num_seqs - 1;
   while (lo < hi) {
     const int mid = (lo + hi + 1) / 2;
-    if (tile_start(mid) <= tile) lo = mid; else hi = mid - 1;
+    if (tile_start(mid) <= tile)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   const int seq = lo;
   const int q_begin = a.query_start[seq], q_len = a.query_start[seq + 1] - q_begin;
@@ -84,8 +87,8 @@ __global__ void __launch_bounds__(kThreads) PrefillKernel(AttentionArgs a) {
     const bool valid = f < flat_total;
     const T* src = q;
     if (valid) {
-      src = q + int64_t(q_begin + f / group) * a.q_stride + int64_t(kv_head * group + f % group) * D +
-            8 * c;
+      src = q + int64_t(q_begin + f / group) * a.q_stride +
+            int64_t(kv_head * group + f % group) * D + 8 * c;
     }
     CpAsync16(q_s + Swz<D>(r, c), src, valid);
   }
@@ -99,7 +102,9 @@ __global__ void __launch_bounds__(kThreads) PrefillKernel(AttentionArgs a) {
       int64_t off = 0;
       if (valid) {
         off = ((int64_t{table[key / a.block_size]} * a.n_kv_heads + kv_head) * a.block_size +
-               key % a.block_size) * D + 8 * c;
+               key % a.block_size) *
+                  D +
+              8 * c;
       }
       CpAsync16(kd + Swz<D>(r, c), k_cache + off, valid);
       CpAsync16(vd + Swz<D>(r, c), v_cache + off, valid);

@@ -11,17 +11,23 @@ namespace {
 
 KernelDType ToKernel(DType t) {
   switch (t) {
-    case DType::kF32: return KernelDType::kF32;
-    case DType::kF16: return KernelDType::kF16;
-    default: return KernelDType::kBF16;
+    case DType::kF32:
+      return KernelDType::kF32;
+    case DType::kF16:
+      return KernelDType::kF16;
+    default:
+      return KernelDType::kBF16;
   }
 }
 
 cudaDataType_t ToCuda(DType t) {
   switch (t) {
-    case DType::kF32: return CUDA_R_32F;
-    case DType::kF16: return CUDA_R_16F;
-    default: return CUDA_R_16BF;
+    case DType::kF32:
+      return CUDA_R_32F;
+    case DType::kF16:
+      return CUDA_R_16F;
+    default:
+      return CUDA_R_16BF;
   }
 }
 
@@ -43,9 +49,9 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> CudaBackend::Create(const CudaBacke
   cudaDeviceProp prop{};
   GQA_CUDA_RETURN_IF_ERROR(cudaGetDeviceProperties(&prop, o.device));
   if (prop.major < 8) {
-    return absl::UnimplementedError(absl::StrCat(
-        "cuda backend: ", prop.name, " has compute capability ", prop.major, ".", prop.minor,
-        "; the kernels need 8.0 (Ampere) or newer"));
+    return absl::UnimplementedError(
+        absl::StrCat("cuda backend: ", prop.name, " has compute capability ", prop.major, ".",
+                     prop.minor, "; the kernels need 8.0 (Ampere) or newer"));
   }
   b->num_sms_ = prop.multiProcessorCount;
   b->max_smem_per_block_ = prop.sharedMemPerBlockOptin;
@@ -119,8 +125,7 @@ absl::StatusOr<DeviceBuffer> CudaBackend::Allocate(size_t bytes) {
 
 void CudaBackend::CopyToDevice(void* dst, const void* src, size_t bytes) {
   if (bytes == 0 || !Ready()) return;
-  if (!GQA_CUDA_LATCH(errors_,
-                      cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_))) {
+  if (!GQA_CUDA_LATCH(errors_, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_))) {
     return;
   }
   // From pinned memory the copy is truly asynchronous: wait, so the caller
@@ -150,7 +155,8 @@ void CudaBackend::EmbeddingLookup(const Tensor& table, const int32_t* ids, Tenso
   constexpr std::string_view kOp = "EmbeddingLookup";
   if (!Ready() || !CheckActivation(kOp, out)) return;
   if (table.ndim != 2 || table.cols() != out.cols()) {
-    Reject(kOp, absl::StrCat("table ", table.ShapeString(), " does not match out ", out.ShapeString()));
+    Reject(kOp,
+           absl::StrCat("table ", table.ShapeString(), " does not match out ", out.ShapeString()));
     return;
   }
   GQA_CUDA_LATCH(errors_, LaunchEmbedding(table.data, ToKernel(table.dtype), table.rows(),
@@ -167,9 +173,9 @@ void CudaBackend::RmsNorm(const Tensor& x, const Tensor& weight, float eps, Tens
                              out.ShapeString()));
     return;
   }
-  GQA_CUDA_LATCH(errors_, LaunchRmsNorm(nullptr, 0, x.data, RowStride(x), weight.data, eps,
-                                        out.data, RowStride(out), x.rows(), x.cols(),
-                                        kernel_dtype_, stream_));
+  GQA_CUDA_LATCH(errors_,
+                 LaunchRmsNorm(nullptr, 0, x.data, RowStride(x), weight.data, eps, out.data,
+                               RowStride(out), x.rows(), x.cols(), kernel_dtype_, stream_));
 }
 
 void CudaBackend::AddRmsNorm(Tensor residual, const Tensor& x, const Tensor& weight, float eps,
@@ -271,12 +277,11 @@ void CudaBackend::PagedAttention(const Tensor& q, const KvCacheLayer& kv,
   constexpr std::string_view kOp = "PagedAttention";
   if (!Ready() || !CheckActivation(kOp, q) || !CheckActivation(kOp, out)) return;
   const int64_t q_cols = int64_t{shape.n_heads} * shape.head_dim;
-  const bool ok = shape.n_kv_heads > 0 && shape.n_heads % shape.n_kv_heads == 0 &&
-                  q.cols() == q_cols && out.cols() == q_cols && q.rows() >= meta.num_tokens &&
-                  out.rows() >= meta.num_tokens && kv.k.ndim == 4 &&
-                  kv.k.dtype == options_.activation_dtype && kv.k.dtype == kv.v.dtype &&
-                  kv.k.shape == kv.v.shape && kv.k.dim(1) == shape.n_kv_heads &&
-                  kv.k.dim(3) == shape.head_dim;
+  const bool ok =
+      shape.n_kv_heads > 0 && shape.n_heads % shape.n_kv_heads == 0 && q.cols() == q_cols &&
+      out.cols() == q_cols && q.rows() >= meta.num_tokens && out.rows() >= meta.num_tokens &&
+      kv.k.ndim == 4 && kv.k.dtype == options_.activation_dtype && kv.k.dtype == kv.v.dtype &&
+      kv.k.shape == kv.v.shape && kv.k.dim(1) == shape.n_kv_heads && kv.k.dim(3) == shape.head_dim;
   if (!ok) {
     Reject(kOp, absl::StrCat("q ", q.ShapeString(), ", out ", out.ShapeString(), ", k ",
                              kv.k.ShapeString(), ", heads ", shape.n_heads, "/", shape.n_kv_heads,
@@ -307,8 +312,8 @@ void CudaBackend::PagedAttention(const Tensor& q, const KvCacheLayer& kv,
   a.dtype = kernel_dtype_;
 
   if (!options_.force_generic_attention && TensorCoreAttentionSupports(a)) {
-    const int splits =
-        options_.decode_num_splits > 0 ? options_.decode_num_splits : ChooseDecodeSplits(a, num_sms_);
+    const int splits = options_.decode_num_splits > 0 ? options_.decode_num_splits
+                                                      : ChooseDecodeSplits(a, num_sms_);
     float* partial_out = nullptr;
     float* partial_lse = nullptr;
     if (splits > 1) {
@@ -316,7 +321,8 @@ void CudaBackend::PagedAttention(const Tensor& q, const KvCacheLayer& kv,
       if (partial_out == nullptr) return;
       partial_lse = partial_out + size_t(a.num_seqs) * a.n_heads * splits * a.head_dim;
     }
-    if (!GQA_CUDA_LATCH(errors_, LaunchAttentionDecode(a, splits, partial_out, partial_lse, stream_))) {
+    if (!GQA_CUDA_LATCH(errors_,
+                        LaunchAttentionDecode(a, splits, partial_out, partial_lse, stream_))) {
       return;
     }
     if (a.max_query_len > 1) GQA_CUDA_LATCH(errors_, LaunchAttentionPrefill(a, stream_));

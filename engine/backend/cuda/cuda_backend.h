@@ -30,7 +30,7 @@ namespace gqa {
 
 struct CudaBackendOptions {
   int device = 0;
-  DType activation_dtype = DType::kBF16;  // kBF16, kF16 or kF32
+  DType activation_dtype = DType::kBF16;           // kBF16, kF16 or kF32
   size_t gemm_workspace_bytes = size_t{32} << 20;  // cuBLASLt scratch
   // Debugging and tuning: run every attention through the portable
   // CUDA-core kernel instead of the tensor-core decode/prefill kernels.

@@ -32,18 +32,18 @@ class ErrorLatch {
 }  // namespace gqa::cuda
 
 // In a function returning absl::Status.
-#define GQA_CUDA_RETURN_IF_ERROR(expr)                                                  \
-  do {                                                                                  \
-    const cudaError_t gqa_cuda_err_ = (expr);                                           \
-    if (gqa_cuda_err_ != cudaSuccess)                                                   \
-      return ::gqa::cuda::CudaError(gqa_cuda_err_, #expr, __FILE__, __LINE__);          \
+#define GQA_CUDA_RETURN_IF_ERROR(expr)                                         \
+  do {                                                                         \
+    const cudaError_t gqa_cuda_err_ = (expr);                                  \
+    if (gqa_cuda_err_ != cudaSuccess)                                          \
+      return ::gqa::cuda::CudaError(gqa_cuda_err_, #expr, __FILE__, __LINE__); \
   } while (0)
 
-#define GQA_CUBLAS_RETURN_IF_ERROR(expr)                                                \
-  do {                                                                                  \
-    const cublasStatus_t gqa_cublas_err_ = (expr);                                      \
-    if (gqa_cublas_err_ != CUBLAS_STATUS_SUCCESS)                                       \
-      return ::gqa::cuda::CublasError(gqa_cublas_err_, #expr, __FILE__, __LINE__);      \
+#define GQA_CUBLAS_RETURN_IF_ERROR(expr)                                           \
+  do {                                                                             \
+    const cublasStatus_t gqa_cublas_err_ = (expr);                                 \
+    if (gqa_cublas_err_ != CUBLAS_STATUS_SUCCESS)                                  \
+      return ::gqa::cuda::CublasError(gqa_cublas_err_, #expr, __FILE__, __LINE__); \
   } while (0)
 
 // Records a failure of `expr` in `latch` (an ErrorLatch) and evaluates to

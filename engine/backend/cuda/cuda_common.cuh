@@ -15,9 +15,13 @@ namespace gqa::cuda {
 template <typename T>
 __device__ __forceinline__ float ToF32(T x);
 template <>
-__device__ __forceinline__ float ToF32<float>(float x) { return x; }
+__device__ __forceinline__ float ToF32<float>(float x) {
+  return x;
+}
 template <>
-__device__ __forceinline__ float ToF32<__half>(__half x) { return __half2float(x); }
+__device__ __forceinline__ float ToF32<__half>(__half x) {
+  return __half2float(x);
+}
 template <>
 __device__ __forceinline__ float ToF32<__nv_bfloat16>(__nv_bfloat16 x) {
   return __bfloat162float(x);
@@ -26,9 +30,13 @@ __device__ __forceinline__ float ToF32<__nv_bfloat16>(__nv_bfloat16 x) {
 template <typename T>
 __device__ __forceinline__ T FromF32(float x);
 template <>
-__device__ __forceinline__ float FromF32<float>(float x) { return x; }
+__device__ __forceinline__ float FromF32<float>(float x) {
+  return x;
+}
 template <>
-__device__ __forceinline__ __half FromF32<__half>(float x) { return __float2half_rn(x); }
+__device__ __forceinline__ __half FromF32<__half>(float x) {
+  return __float2half_rn(x);
+}
 template <>
 __device__ __forceinline__ __nv_bfloat16 FromF32<__nv_bfloat16>(float x) {
   return __float2bfloat16_rn(x);
@@ -101,21 +109,21 @@ __host__ __device__ __forceinline__ bool Aligned16(const void* p) {
 }  // namespace gqa::cuda
 
 // Runs the statement with `T` bound to the element type of `dt`.
-#define GQA_DISPATCH_DTYPE(dt, ...)              \
-  switch (dt) {                                  \
-    case ::gqa::cuda::KernelDType::kF32: {       \
-      using T = float;                           \
-      __VA_ARGS__;                               \
-      break;                                     \
-    }                                            \
-    case ::gqa::cuda::KernelDType::kF16: {       \
-      using T = __half;                          \
-      __VA_ARGS__;                               \
-      break;                                     \
-    }                                            \
-    case ::gqa::cuda::KernelDType::kBF16: {      \
-      using T = __nv_bfloat16;                   \
-      __VA_ARGS__;                               \
-      break;                                     \
-    }                                            \
+#define GQA_DISPATCH_DTYPE(dt, ...)         \
+  switch (dt) {                             \
+    case ::gqa::cuda::KernelDType::kF32: {  \
+      using T = float;                      \
+      __VA_ARGS__;                          \
+      break;                                \
+    }                                       \
+    case ::gqa::cuda::KernelDType::kF16: {  \
+      using T = __half;                     \
+      __VA_ARGS__;                          \
+      break;                                \
+    }                                       \
+    case ::gqa::cuda::KernelDType::kBF16: { \
+      using T = __nv_bfloat16;              \
+      __VA_ARGS__;                          \
+      break;                                \
+    }                                       \
   }

@@ -51,8 +51,8 @@ namespace {
 absl::StatusOr<CudaBackend*> AsCuda(Backend& backend) {
   auto* cuda = dynamic_cast<CudaBackend*>(&backend);
   if (cuda == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "expected the cuda backend, got '", std::string(backend.name()), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected the cuda backend, got '", std::string(backend.name()), "'"));
   }
   if (!cuda->Ready()) return cuda->status();
   return cuda;
@@ -97,7 +97,8 @@ absl::Status FillRandomOnDevice(Backend& backend, void* data, size_t count, DTyp
   const cuda::KernelDType kd = dtype == DType::kF32   ? cuda::KernelDType::kF32
                                : dtype == DType::kF16 ? cuda::KernelDType::kF16
                                                       : cuda::KernelDType::kBF16;
-  GQA_CUDA_RETURN_IF_ERROR(cuda::LaunchFillRandom(data, count, kd, seed, lo, hi, (*cuda)->stream()));
+  GQA_CUDA_RETURN_IF_ERROR(
+      cuda::LaunchFillRandom(data, count, kd, seed, lo, hi, (*cuda)->stream()));
   return backend.status();
 }
 

@@ -73,6 +73,15 @@ __global__ void GatherRowsKernel(const U* x, int64_t x_stride, int64_t x_rows, c
   }
 }
 
+template <typename U>
+__global__ void BroadcastRowKernel(const U* row, U* y, int64_t ldy, int64_t m, int64_t n) {
+  const int64_t items = m * n;
+  for (int64_t it = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; it < items;
+       it += int64_t{gridDim.x} * blockDim.x) {
+    y[(it / n) * ldy + it % n] = row[it % n];
+  }
+}
+
 __device__ __forceinline__ uint64_t SplitMix64(uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -97,9 +106,10 @@ cudaError_t LaunchEmbedding(const void* table, KernelDType table_dtype, int64_t 
                             KernelDType out_dtype, int64_t out_stride, int64_t n, int64_t dim,
                             cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  GQA_DISPATCH_DTYPE(out_dtype, EmbeddingKernel<T><<<static_cast<unsigned>(n), kThreads, 0, stream>>>(
-                                    table, table_dtype, vocab, table_stride, ids,
-                                    static_cast<T*>(out), out_stride, dim));
+  GQA_DISPATCH_DTYPE(
+      out_dtype,
+      EmbeddingKernel<T><<<static_cast<unsigned>(n), kThreads, 0, stream>>>(
+          table, table_dtype, vocab, table_stride, ids, static_cast<T*>(out), out_stride, dim));
   return cudaGetLastError();
 }
 
@@ -117,9 +127,9 @@ cudaError_t LaunchSiluMul(const void* gate_up, int64_t gate_up_stride, void* out
   return cudaGetLastError();
 }
 
-cudaError_t LaunchGatherRows(const void* x, int64_t x_stride, int64_t x_rows,
-                             const int32_t* rows, void* out, int64_t out_stride, int64_t m,
-                             int64_t cols, int elem_size, cudaStream_t stream) {
+cudaError_t LaunchGatherRows(const void* x, int64_t x_stride, int64_t x_rows, const int32_t* rows,
+                             void* out, int64_t out_stride, int64_t m, int64_t cols, int elem_size,
+                             cudaStream_t stream) {
   if (m == 0 || cols == 0) return cudaSuccess;
   const int64_t row_bytes = cols * elem_size;
   const int64_t xs = x_stride * elem_size, os = out_stride * elem_size;
@@ -144,12 +154,25 @@ cudaError_t LaunchGatherRows(const void* x, int64_t x_stride, int64_t x_rows,
   return cudaGetLastError();
 }
 
-cudaError_t LaunchFillRandom(void* data, size_t count, KernelDType dtype, uint64_t seed,
-                             float lo, float hi, cudaStream_t stream) {
+cudaError_t LaunchBroadcastRow(const void* row, void* y, int64_t ldy, int64_t m, int64_t n,
+                               int elem_size, cudaStream_t stream) {
+  if (m == 0 || n == 0) return cudaSuccess;
+  if (elem_size == 4) {
+    BroadcastRowKernel<uint32_t><<<GridFor(m * n), kThreads, 0, stream>>>(
+        static_cast<const uint32_t*>(row), static_cast<uint32_t*>(y), ldy, m, n);
+  } else {
+    BroadcastRowKernel<uint16_t><<<GridFor(m * n), kThreads, 0, stream>>>(
+        static_cast<const uint16_t*>(row), static_cast<uint16_t*>(y), ldy, m, n);
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchFillRandom(void* data, size_t count, KernelDType dtype, uint64_t seed, float lo,
+                             float hi, cudaStream_t stream) {
   if (count == 0) return cudaSuccess;
-  GQA_DISPATCH_DTYPE(dtype, FillRandomKernel<T><<<GridFor(static_cast<int64_t>(count)), kThreads,
-                                                  0, stream>>>(static_cast<T*>(data), count, seed,
-                                                               lo, hi));
+  GQA_DISPATCH_DTYPE(
+      dtype, FillRandomKernel<T><<<GridFor(static_cast<int64_t>(count)), kThreads, 0, stream>>>(
+                 static_cast<T*>(data), count, seed, lo, hi));
   return cudaGetLastError();
 }
 

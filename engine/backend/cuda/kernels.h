@@ -33,23 +33,27 @@ cudaError_t LaunchSiluMul(const void* gate_up, int64_t gate_up_stride, void* out
 
 // out[i, :] = x[rows[i], :] byte for byte (a zero row for a row outside
 // [0, x_rows)). elem_size 2 or 4.
-cudaError_t LaunchGatherRows(const void* x, int64_t x_stride, int64_t x_rows,
-                             const int32_t* rows, void* out, int64_t out_stride, int64_t m,
-                             int64_t cols, int elem_size, cudaStream_t stream);
+cudaError_t LaunchGatherRows(const void* x, int64_t x_stride, int64_t x_rows, const int32_t* rows,
+                             void* out, int64_t out_stride, int64_t m, int64_t cols, int elem_size,
+                             cudaStream_t stream);
+
+// y[i, :] = row for every i < m (row [n], y [m, n] with row stride ldy);
+// byte copies of elem_size-byte elements.
+cudaError_t LaunchBroadcastRow(const void* row, void* y, int64_t ldy, int64_t m, int64_t n,
+                               int elem_size, cudaStream_t stream);
 
 // data[0, count) = uniform [lo, hi) from a counter-based hash of (seed, i).
-cudaError_t LaunchFillRandom(void* data, size_t count, KernelDType dtype, uint64_t seed,
-                             float lo, float hi, cudaStream_t stream);
+cudaError_t LaunchFillRandom(void* data, size_t count, KernelDType dtype, uint64_t seed, float lo,
+                             float hi, cudaStream_t stream);
 
 // ---- norm_rope.cu ----
 
 // With residual == nullptr: out = x / rms(x) * weight.
 // Otherwise: residual += x (rounded to dtype), out = residual / rms(residual) * weight.
 // x, residual, out [n, dim]; weight [dim]; all `dtype`; fp32 sums.
-cudaError_t LaunchRmsNorm(void* residual, int64_t residual_stride, const void* x,
-                          int64_t x_stride, const void* weight, float eps, void* out,
-                          int64_t out_stride, int64_t n, int64_t dim, KernelDType dtype,
-                          cudaStream_t stream);
+cudaError_t LaunchRmsNorm(void* residual, int64_t residual_stride, const void* x, int64_t x_stride,
+                          const void* weight, float eps, void* out, int64_t out_stride, int64_t n,
+                          int64_t dim, KernelDType dtype, cudaStream_t stream);
 
 struct RopeCacheArgs {
   void* qkv;  // [num_tokens, (n_heads + 2 * n_kv_heads) * head_dim], Q | K | V
@@ -57,10 +61,10 @@ struct RopeCacheArgs {
   const float* cos;  // [max_pos, head_dim / 2]
   const float* sin;
   int64_t max_pos;
-  bool interleaved;         // RopeStyle::kInterleaved (pairs 2i, 2i+1), else halves
+  bool interleaved;             // RopeStyle::kInterleaved (pairs 2i, 2i+1), else halves
   const int32_t* positions;     // [num_tokens]
   const int64_t* slot_mapping;  // [num_tokens]; < 0: no cache write
-  void* k_cache;  // [num_blocks, n_kv_heads, block_size, head_dim]
+  void* k_cache;                // [num_blocks, n_kv_heads, block_size, head_dim]
   void* v_cache;
   int64_t num_blocks;
   int num_tokens, n_heads, n_kv_heads, head_dim, block_size;

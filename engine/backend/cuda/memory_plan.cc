@@ -11,8 +11,8 @@ double GiB(size_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0 
 
 absl::StatusOr<KvMemoryPlan> PlanKvCache(const KvMemoryPlanInputs& in) {
   if (!(in.gpu_memory_utilization > 0.0 && in.gpu_memory_utilization <= 1.0)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "gpu_memory_utilization: %g is not in (0, 1]", in.gpu_memory_utilization));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("gpu_memory_utilization: %g is not in (0, 1]", in.gpu_memory_utilization));
   }
   if (in.block_size <= 0 || in.kv_bytes_per_block == 0) {
     return absl::InvalidArgumentError("block_size and kv_bytes_per_block must be positive");
@@ -21,7 +21,8 @@ absl::StatusOr<KvMemoryPlan> PlanKvCache(const KvMemoryPlanInputs& in) {
     return absl::InvalidArgumentError("free_bytes exceeds total_bytes");
   }
   KvMemoryPlan plan;
-  plan.budget_bytes = static_cast<size_t>(static_cast<double>(in.total_bytes) * in.gpu_memory_utilization);
+  plan.budget_bytes =
+      static_cast<size_t>(static_cast<double>(in.total_bytes) * in.gpu_memory_utilization);
   plan.used_before_bytes = in.total_bytes - in.free_bytes;
   const size_t claimed = plan.used_before_bytes + in.weight_bytes + in.workspace_bytes;
   const size_t left = plan.budget_bytes > claimed ? plan.budget_bytes - claimed : 0;

@@ -19,20 +19,20 @@
 namespace gqa {
 
 struct KvMemoryPlanInputs {
-  size_t total_bytes = 0;            // device memory
-  size_t free_bytes = 0;             // free when measured (others' use is total - free)
+  size_t total_bytes = 0;               // device memory
+  size_t free_bytes = 0;                // free when measured (others' use is total - free)
   double gpu_memory_utilization = 0.9;  // share of total_bytes this engine may end up using, (0, 1]
-  size_t weight_bytes = 0;           // still to be allocated
-  size_t workspace_bytes = 0;        // activations, GEMM and attention scratch, still to be allocated
-  size_t kv_bytes_per_block = 0;     // all layers, K and V (KvCacheStorage::BytesPerBlock)
-  int block_size = 16;               // tokens per block
+  size_t weight_bytes = 0;              // still to be allocated
+  size_t workspace_bytes = 0;     // activations, GEMM and attention scratch, still to be allocated
+  size_t kv_bytes_per_block = 0;  // all layers, K and V (KvCacheStorage::BytesPerBlock)
+  int block_size = 16;            // tokens per block
 };
 
 struct KvMemoryPlan {
   int64_t num_blocks = 0;
-  int64_t num_tokens = 0;      // num_blocks * block_size
-  size_t kv_bytes = 0;         // num_blocks * kv_bytes_per_block
-  size_t budget_bytes = 0;     // total * utilization
+  int64_t num_tokens = 0;        // num_blocks * block_size
+  size_t kv_bytes = 0;           // num_blocks * kv_bytes_per_block
+  size_t budget_bytes = 0;       // total * utilization
   size_t used_before_bytes = 0;  // total - free at measurement
 };
 

@@ -98,7 +98,9 @@ __device__ __forceinline__ void CpAsync16(void* smem, const void* gmem, bool pre
                : "memory");
 }
 
-__device__ __forceinline__ void CpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+__device__ __forceinline__ void CpAsyncCommit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
 
 template <int N>
 __device__ __forceinline__ void CpAsyncWait() {

@@ -51,7 +51,8 @@ __global__ void RmsNormKernel(T* residual, int64_t residual_stride, const T* x, 
       const Vec16<T> v = Load16(src + c * V), w = Load16(weight + c * V);
       Vec16<T> o;
 #pragma unroll
-      for (int e = 0; e < V; ++e) o.elem[e] = FromF32<T>(ToF32(v.elem[e]) * inv_rms * ToF32(w.elem[e]));
+      for (int e = 0; e < V; ++e)
+        o.elem[e] = FromF32<T>(ToF32(v.elem[e]) * inv_rms * ToF32(w.elem[e]));
       Store16(orow + c * V, o);
     }
   } else {
@@ -112,10 +113,9 @@ __global__ void RopeCacheWriteKernel(RopeCacheArgs a) {
 
 }  // namespace
 
-cudaError_t LaunchRmsNorm(void* residual, int64_t residual_stride, const void* x,
-                          int64_t x_stride, const void* weight, float eps, void* out,
-                          int64_t out_stride, int64_t n, int64_t dim, KernelDType dtype,
-                          cudaStream_t stream) {
+cudaError_t LaunchRmsNorm(void* residual, int64_t residual_stride, const void* x, int64_t x_stride,
+                          const void* weight, float eps, void* out, int64_t out_stride, int64_t n,
+                          int64_t dim, KernelDType dtype, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   const int64_t v = 16 / KernelDTypeSize(dtype);
   const bool vec = Aligned16(x) && Aligned16(weight) && Aligned16(out) &&
@@ -126,17 +126,17 @@ cudaError_t LaunchRmsNorm(void* residual, int64_t residual_stride, const void* x
   const int64_t per_pass = vec ? dim / v : dim;
   int threads = static_cast<int>(((per_pass + 31) / 32) * 32);
   threads = threads < 64 ? 64 : (threads > 1024 ? 1024 : threads);
-  GQA_DISPATCH_DTYPE(dtype, RmsNormKernel<T><<<static_cast<unsigned>(n), threads, 0, stream>>>(
-                                static_cast<T*>(residual), residual_stride,
-                                static_cast<const T*>(x), x_stride, static_cast<const T*>(weight),
-                                eps, static_cast<T*>(out), out_stride, dim, vec));
+  GQA_DISPATCH_DTYPE(
+      dtype, RmsNormKernel<T><<<static_cast<unsigned>(n), threads, 0, stream>>>(
+                 static_cast<T*>(residual), residual_stride, static_cast<const T*>(x), x_stride,
+                 static_cast<const T*>(weight), eps, static_cast<T*>(out), out_stride, dim, vec));
   return cudaGetLastError();
 }
 
 cudaError_t LaunchRopeCacheWrite(const RopeCacheArgs& args, cudaStream_t stream) {
   if (args.num_tokens == 0) return cudaSuccess;
-  GQA_DISPATCH_DTYPE(args.dtype, RopeCacheWriteKernel<T><<<static_cast<unsigned>(args.num_tokens),
-                                                           256, 0, stream>>>(args));
+  GQA_DISPATCH_DTYPE(args.dtype, RopeCacheWriteKernel<T>
+                     <<<static_cast<unsigned>(args.num_tokens), 256, 0, stream>>>(args));
   return cudaGetLastError();
 }
 

@@ -248,6 +248,8 @@ std::string HfTokenizer::Decode(std::span<const int> ids, bool skip_special_toke
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadHfTokenizer(const std::string& model_dir) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(model_dir, ec)) return LoadHfTokenizerFile(model_dir);
   return LoadHfTokenizerFile((std::filesystem::path(model_dir) / "tokenizer.json").string());
 }
 

@@ -74,7 +74,8 @@ class HfTokenizer final : public Tokenizer {
 };
 
 // Reads tokenizer.json, and tokenizer_config.json / generation_config.json
-// when present, from `model_dir`.
+// when present, from `model_dir`. A path to a file is taken as the
+// tokenizer.json itself (LoadHfTokenizerFile).
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadHfTokenizer(const std::string& model_dir);
 
 // Reads the tokenizer.json at `path`, plus tokenizer_config.json and

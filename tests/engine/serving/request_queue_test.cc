@@ -83,8 +83,8 @@ TEST(RequestQueueTest, WaitForSeesChanges) {
   EXPECT_FALSE(q.WaitFor([](const ServiceStats& s) { return s.num_active == 1; },
                          std::chrono::milliseconds(1)));
   EXPECT_TRUE(q.Submit(Request("a", 1)).ok());
-  EXPECT_TRUE(q.WaitFor([](const ServiceStats& s) { return s.num_active == 1; },
-                        std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      q.WaitFor([](const ServiceStats& s) { return s.num_active == 1; }, std::chrono::seconds(10)));
 }
 
 }  // namespace

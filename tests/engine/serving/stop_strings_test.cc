@@ -36,7 +36,7 @@ TEST(StopStringsTest, HoldsBackTheLongestPossibleStart) {
 }
 
 TEST(StopStringsTest, MultiByteStopStrings) {
-  StopStrings stops({"é!"});  // c3 a9 21
+  StopStrings stops({"é!"});                     // c3 a9 21
   EXPECT_EQ(stops.HoldBack("caf\xc3\xa9"), 2u);  // the whole é, never half of it
   EXPECT_EQ(stops.HoldBack("caf"), 0u);
   auto m = stops.FindNew("caf\xc3\xa9!", 5);

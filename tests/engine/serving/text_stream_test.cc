@@ -16,7 +16,8 @@ std::vector<TokenOutput> Bytes(const std::string& s) {
 const std::vector<int32_t> kPrompt = {ByteTokenizer::kBosId, 3 + 'h', 3 + 'i'};
 
 // Pushes one token at a time; returns the pieces' concatenation plus Finish.
-std::string StreamAll(TextStream& stream, const std::string& bytes, std::vector<std::string>* pieces = nullptr) {
+std::string StreamAll(TextStream& stream, const std::string& bytes,
+                      std::vector<std::string>* pieces = nullptr) {
   std::string text;
   for (const TokenOutput& t : Bytes(bytes)) {
     TextStream::Piece p = stream.Push(std::span<const TokenOutput>(&t, 1));
@@ -31,7 +32,7 @@ TEST(TextStreamTest, WithoutStopsTheTextIsTheDecodedOutput) {
   TextStream stream(&tok, kPrompt, {});
   std::vector<std::string> pieces;
   EXPECT_EQ(StreamAll(stream, "caf\xc3\xa9 ok", &pieces), "caf\xc3\xa9 ok");
-  EXPECT_EQ(pieces[3], "");            // half of é is held back
+  EXPECT_EQ(pieces[3], "");          // half of é is held back
   EXPECT_EQ(pieces[4], "\xc3\xa9");  // and sent whole
   EXPECT_EQ(stream.num_tokens(), 8);
   EXPECT_FALSE(stream.stopped());

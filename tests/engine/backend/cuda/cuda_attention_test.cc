@@ -40,8 +40,8 @@ struct Run {
 };
 
 void CheckAttention(const Case& c, const Run& run, uint32_t seed) {
-  SCOPED_TRACE(absl::StrCat(std::string(DTypeName(run.dtype)), " heads ", c.n_heads, "/", c.n_kv_heads,
-                            " d ", c.head_dim, " block ", c.block_size,
+  SCOPED_TRACE(absl::StrCat(std::string(DTypeName(run.dtype)), " heads ", c.n_heads, "/",
+                            c.n_kv_heads, " d ", c.head_dim, " block ", c.block_size,
                             run.generic ? " generic" : "", " splits ", run.splits));
   const int d = c.head_dim, bs = c.block_size;
   const int num_seqs = static_cast<int>(c.seqs.size());
@@ -63,13 +63,14 @@ void CheckAttention(const Case& c, const Run& run, uint32_t seed) {
   const size_t slab = size_t(bs) * d;
   std::vector<float> k_cache(size_t(num_blocks) * c.n_kv_heads * slab, kNaN), v_cache = k_cache;
   std::vector<int32_t> block_tables(size_t(num_seqs) * max_blocks, -1), query_start = {0},
-      context_lens, positions;
+                                                                        context_lens, positions;
   int next_block = 0;
   for (int s = 0; s < num_seqs; ++s) {
     const SeqSpec& spec = c.seqs[s];
     const int blocks = (spec.context_len + bs - 1) / bs;
     for (int j = 0; j < blocks; ++j) block_tables[s * max_blocks + j] = pool[next_block++];
-    const std::vector<float> k = RandomFloats(size_t(spec.context_len) * c.n_kv_heads * d, seed + 100 + s);
+    const std::vector<float> k =
+        RandomFloats(size_t(spec.context_len) * c.n_kv_heads * d, seed + 100 + s);
     const std::vector<float> v = RandomFloats(k.size(), seed + 200 + s);
     for (int t = 0; t < spec.context_len; ++t) {
       const int block = block_tables[s * max_blocks + t / bs];
@@ -81,14 +82,15 @@ void CheckAttention(const Case& c, const Run& run, uint32_t seed) {
     }
     query_start.push_back(query_start.back() + spec.query_len);
     context_lens.push_back(spec.context_len);
-    for (int i = 0; i < spec.query_len; ++i) positions.push_back(spec.context_len - spec.query_len + i);
+    for (int i = 0; i < spec.query_len; ++i)
+      positions.push_back(spec.context_len - spec.query_len + i);
   }
   k_cache = RoundTo(k_cache, run.dtype);
   v_cache = RoundTo(v_cache, run.dtype);
   // q is the Q part of a fused QKV activation: a column view with a wider stride.
   const int q_cols = c.n_heads * d, q_stride = (c.n_heads + 2 * c.n_kv_heads) * d;
-  std::vector<float> q = RoundTo(RandomFloats(size_t(num_tokens) * q_stride, seed + 1, -2.0f, 2.0f),
-                                 run.dtype);
+  std::vector<float> q =
+      RoundTo(RandomFloats(size_t(num_tokens) * q_stride, seed + 1, -2.0f, 2.0f), run.dtype);
   const AttentionShape shape{c.n_heads, c.n_kv_heads, d};
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
 
@@ -112,7 +114,8 @@ void CheckAttention(const Case& c, const Run& run, uint32_t seed) {
     kv.k = Tensor::Make(k_cache.data(), DType::kF32, {num_blocks, c.n_kv_heads, bs, d});
     kv.v = Tensor::Make(v_cache.data(), DType::kF32, {num_blocks, c.n_kv_heads, bs, d});
     cpu->PagedAttention(Tensor::Make(q.data(), DType::kF32, {num_tokens, q_stride}).Cols(0, q_cols),
-                        kv, m, shape, scale, Tensor::Make(ref.data(), DType::kF32, {num_tokens, q_cols}));
+                        kv, m, shape, scale,
+                        Tensor::Make(ref.data(), DType::kF32, {num_tokens, q_cols}));
   }
 
   std::unique_ptr<Backend> cuda = MakeTestCudaBackend(run.dtype, run.generic, run.splits);
@@ -131,7 +134,8 @@ void CheckAttention(const Case& c, const Run& run, uint32_t seed) {
   meta.context_lens = d_ctx.as<int32_t>();
   meta.block_tables = d_tables.as<int32_t>();
   meta.positions = d_pos.as<int32_t>();
-  KvCacheLayer kv{d_k.View4(num_blocks, c.n_kv_heads, bs, d), d_v.View4(num_blocks, c.n_kv_heads, bs, d)};
+  KvCacheLayer kv{d_k.View4(num_blocks, c.n_kv_heads, bs, d),
+                  d_v.View4(num_blocks, c.n_kv_heads, bs, d)};
   cuda->PagedAttention(d_q.View(num_tokens, q_cols, q_stride), kv, meta, shape, scale,
                        d_out.View2(num_tokens, q_cols));
   const std::vector<float> got = d_out.Download();
@@ -148,13 +152,13 @@ std::vector<SeqSpec> MixedSeqs() {
 std::vector<SeqSpec> DecodeSeqs() { return {{5, 1}, {16, 1}, {17, 1}, {64, 1}, {99, 1}, {700, 1}}; }
 
 using HeadsParam = std::pair<int, int>;  // (n_heads, n_kv_heads)
-const HeadsParam kHeads[] = {{4, 4},    // MHA
-                             {8, 4},    // GQA-2
-                             {8, 2},    // GQA-4
-                             {16, 2},   // GQA-8
-                             {6, 1},    // MQA, G = 6
-                             {32, 1},   // MQA, G = 32: two 16-head tiles
-                             {40, 2}};  // G = 20: a partial second tile
+const HeadsParam kHeads[] = {{4, 4},     // MHA
+                             {8, 4},     // GQA-2
+                             {8, 2},     // GQA-4
+                             {16, 2},    // GQA-8
+                             {6, 1},     // MQA, G = 6
+                             {32, 1},    // MQA, G = 32: two 16-head tiles
+                             {40, 2}};   // G = 20: a partial second tile
 
 using TcParam = std::tuple<DType, HeadsParam, int, int>;  // dtype, heads, block, head_dim
 
@@ -173,11 +177,11 @@ TEST_P(CudaTensorCoreAttentionTest, MixedAndDecodeBatchesMatchCpu) {
   CheckAttention({heads.first, heads.second, d, block, DecodeSeqs()}, {dtype}, 8);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, CudaTensorCoreAttentionTest,
-    ::testing::Combine(::testing::Values(DType::kBF16, DType::kF16), ::testing::ValuesIn(kHeads),
-                       ::testing::Values(16, 32), ::testing::Values(64, 128)),
-    TcParamName);
+INSTANTIATE_TEST_SUITE_P(All, CudaTensorCoreAttentionTest,
+                         ::testing::Combine(::testing::Values(DType::kBF16, DType::kF16),
+                                            ::testing::ValuesIn(kHeads), ::testing::Values(16, 32),
+                                            ::testing::Values(64, 128)),
+                         TcParamName);
 
 using GenericParam = std::tuple<DType, HeadsParam, int>;  // dtype, heads, block
 
@@ -197,11 +201,11 @@ TEST_P(CudaGenericAttentionTest, MixedAndDecodeBatchesMatchCpu) {
   CheckAttention({heads.first, heads.second, 64, block, DecodeSeqs()}, {dtype, true}, 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, CudaGenericAttentionTest,
-    ::testing::Combine(::testing::Values(DType::kF32, DType::kBF16, DType::kF16),
-                       ::testing::ValuesIn(kHeads), ::testing::Values(16, 32)),
-    GenericParamName);
+INSTANTIATE_TEST_SUITE_P(All, CudaGenericAttentionTest,
+                         ::testing::Combine(::testing::Values(DType::kF32, DType::kBF16,
+                                                              DType::kF16),
+                                            ::testing::ValuesIn(kHeads), ::testing::Values(16, 32)),
+                         GenericParamName);
 
 class CudaAttentionDtypeTest : public ::testing::TestWithParam<DType> {};
 
@@ -209,7 +213,8 @@ TEST_P(CudaAttentionDtypeTest, OddShapesFallBackToThePortableKernel) {
   GQA_REQUIRE_CUDA_DEVICE();
   CheckAttention({12, 4, 40, 16, {{150, 150}, {151, 3}}}, {GetParam()}, 11);
   CheckAttention({3, 1, 8, 5, {{23, 23}, {9, 1}}}, {GetParam()}, 12);
-  CheckAttention({8, 2, 128, 8, {{40, 1}, {19, 19}}}, {GetParam()}, 13);  // block 8: not a multiple of 16
+  CheckAttention({8, 2, 128, 8, {{40, 1}, {19, 19}}}, {GetParam()},
+                 13);  // block 8: not a multiple of 16
 }
 
 TEST_P(CudaAttentionDtypeTest, LongPrefillsSpanManyTiles) {

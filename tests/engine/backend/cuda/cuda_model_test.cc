@@ -30,7 +30,8 @@ std::map<std::string, Completion> Generate(const ModelWeights& w, std::unique_pt
   EngineConfig config;
   config.max_num_seqs = 4;
   config.max_num_batched_tokens = 24;  // prompts arrive in chunks over cached prefixes
-  absl::StatusOr<std::unique_ptr<LlmEngine>> engine = LlmEngine::Create(w, std::move(backend), config);
+  absl::StatusOr<std::unique_ptr<LlmEngine>> engine =
+      LlmEngine::Create(w, std::move(backend), config);
   EXPECT_TRUE(engine.ok()) << engine.status();
   if (!engine.ok()) return {};
   std::map<std::string, Completion> out = RunToCompletion(**engine, requests);
@@ -93,7 +94,8 @@ void AddSeq(Step& s, const std::vector<int32_t>& prompt, int start, int end, int
 
 class ModelHarness {
  public:
-  ModelHarness(const ModelWeights& w, std::unique_ptr<Backend> backend) : backend_(std::move(backend)) {
+  ModelHarness(const ModelWeights& w, std::unique_ptr<Backend> backend)
+      : backend_(std::move(backend)) {
     absl::StatusOr<std::unique_ptr<LlamaModel>> m = LlamaModel::Create(w, backend_.get(), 128, 128);
     EXPECT_TRUE(m.ok()) << m.status();
     model_ = std::move(*m);
@@ -155,12 +157,13 @@ TEST_P(CudaModelLogitsTest, LogitsCloseToCpuThroughChunkedPrefillAndDecode) {
   c.vocab_size = 301;
   // Weights stored in the tested dtype, so both backends hold the same numbers.
   const ModelWeights w = *MakeDummyWeights(c, dtype, 41);
-  const std::vector<int32_t> a = MakePrompt(40, 1, c.vocab_size), b = MakePrompt(25, 2, c.vocab_size);
+  const std::vector<int32_t> a = MakePrompt(40, 1, c.vocab_size),
+                             b = MakePrompt(25, 2, c.vocab_size);
   Step s1, s2;
-  AddSeq(s1, a, 0, 40, 0);                // A: whole prompt
-  AddSeq(s1, b, 0, 16, kMaxBlocks);       // B: first chunk
-  AddSeq(s2, a, 40 - 1, 40, 0);           // A: decode row (re-feeds its last token at pos 39)
-  AddSeq(s2, b, 16, 25, kMaxBlocks);      // B: second chunk over its cached prefix
+  AddSeq(s1, a, 0, 40, 0);            // A: whole prompt
+  AddSeq(s1, b, 0, 16, kMaxBlocks);   // B: first chunk
+  AddSeq(s2, a, 40 - 1, 40, 0);       // A: decode row (re-feeds its last token at pos 39)
+  AddSeq(s2, b, 16, 25, kMaxBlocks);  // B: second chunk over its cached prefix
   ModelHarness cpu(w, MakeCpuBackend(2));
   ModelHarness cuda(w, MakeTestCudaBackend(dtype));
   const double tolerance = dtype == DType::kF32 ? 1e-4 : 3e-2;

@@ -143,8 +143,9 @@ struct GemmCase {
 };
 
 TEST_P(CudaOpsTest, GemmMatchesCpu) {
-  const GemmCase cases[] = {{1, 1, 1, false, 0},     {1, 4096, 512, true, 0}, {3, 37, 19, true, 5},
-                            {17, 300, 129, false, 8}, {64, 256, 512, true, 0}, {130, 96, 1000, false, 3},
+  const GemmCase cases[] = {{1, 1, 1, false, 0},       {1, 4096, 512, true, 0},
+                            {3, 37, 19, true, 5},      {17, 300, 129, false, 8},
+                            {64, 256, 512, true, 0},   {130, 96, 1000, false, 3},
                             {512, 1024, 256, false, 0}};
   for (const GemmCase& c : cases) {
     const int ldx = c.k + c.x_pad;

@@ -23,8 +23,9 @@ struct RopeCase {
 };
 
 void CheckRope(const RopeCase& c, DType dtype, RopeStyle style) {
-  SCOPED_TRACE(absl::StrCat(std::string(DTypeName(dtype)), style == RopeStyle::kHalves ? " halves" : " interleaved",
-                            " heads ", c.n_heads, "/", c.n_kv_heads, " d ", c.head_dim));
+  SCOPED_TRACE(absl::StrCat(std::string(DTypeName(dtype)),
+                            style == RopeStyle::kHalves ? " halves" : " interleaved", " heads ",
+                            c.n_heads, "/", c.n_kv_heads, " d ", c.head_dim));
   const int n = static_cast<int>(c.positions.size()), d = c.head_dim, half = d / 2;
   const int cols = (c.n_heads + 2 * c.n_kv_heads) * d, stride = cols + 8;
   const int max_pos = 4096;
@@ -51,10 +52,11 @@ void CheckRope(const RopeCase& c, DType dtype, RopeStyle style) {
     AttentionMetadata m = meta;
     m.positions = c.positions.data();
     m.slot_mapping = c.slots.data();
-    KvCacheLayer kv{Tensor::Make(ref_k.data(), DType::kF32, {c.num_blocks, c.n_kv_heads, c.block_size, d}),
-                    Tensor::Make(ref_v.data(), DType::kF32, {c.num_blocks, c.n_kv_heads, c.block_size, d})};
-    cpu->RopeAndCacheWrite(Tensor::Make(ref_qkv.data(), DType::kF32, {n, stride}).Cols(0, cols), rope,
-                           shape, m, kv);
+    KvCacheLayer kv{
+        Tensor::Make(ref_k.data(), DType::kF32, {c.num_blocks, c.n_kv_heads, c.block_size, d}),
+        Tensor::Make(ref_v.data(), DType::kF32, {c.num_blocks, c.n_kv_heads, c.block_size, d})};
+    cpu->RopeAndCacheWrite(Tensor::Make(ref_qkv.data(), DType::kF32, {n, stride}).Cols(0, cols),
+                           rope, shape, m, kv);
   }
 
   std::unique_ptr<Backend> cuda = MakeTestCudaBackend(dtype);
@@ -75,14 +77,17 @@ void CheckRope(const RopeCase& c, DType dtype, RopeStyle style) {
   KvCacheLayer kv{d_k.View4(c.num_blocks, c.n_kv_heads, c.block_size, d),
                   d_v.View4(c.num_blocks, c.n_kv_heads, c.block_size, d)};
   cuda->RopeAndCacheWrite(d_qkv.View(n, cols, stride), rope, shape, meta, kv);
-  const std::vector<float> got_qkv = d_qkv.Download(), got_k = d_k.Download(), got_v = d_v.Download();
+  const std::vector<float> got_qkv = d_qkv.Download(), got_k = d_k.Download(),
+                           got_v = d_v.Download();
   ASSERT_TRUE(cuda->status().ok()) << cuda->status();
 
-  EXPECT_LT(RelativeError(Dense(got_qkv, n, cols, stride), ToDouble(Dense(ref_qkv, n, cols, stride))),
-            Tolerance(dtype));
+  EXPECT_LT(
+      RelativeError(Dense(got_qkv, n, cols, stride), ToDouble(Dense(ref_qkv, n, cols, stride))),
+      Tolerance(dtype));
   // Columns past the view are untouched.
   for (int r = 0; r < n; ++r)
-    for (int j = cols; j < stride; ++j) ASSERT_EQ(got_qkv[size_t(r) * stride + j], qkv[size_t(r) * stride + j]);
+    for (int j = cols; j < stride; ++j)
+      ASSERT_EQ(got_qkv[size_t(r) * stride + j], qkv[size_t(r) * stride + j]);
   // Same slots written; V copied exactly; K within the dtype's rounding.
   for (size_t i = 0; i < cache_elems; ++i) {
     ASSERT_EQ(got_k[i] == kSentinel, ref_k[i] == kSentinel) << i;

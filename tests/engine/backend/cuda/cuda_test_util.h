@@ -16,11 +16,11 @@
 namespace gqa::testing {
 
 // Skips the test when the CUDA runtime sees no device (no driver, no GPU).
-#define GQA_REQUIRE_CUDA_DEVICE()                                                  \
-  do {                                                                             \
-    if (::gqa::CudaDeviceCount() == 0) {                                           \
-      GTEST_SKIP() << "no CUDA device";                                            \
-    }                                                                              \
+#define GQA_REQUIRE_CUDA_DEVICE()        \
+  do {                                   \
+    if (::gqa::CudaDeviceCount() == 0) { \
+      GTEST_SKIP() << "no CUDA device";  \
+    }                                    \
   } while (0)
 
 // ||out - ref|| / ||ref|| bound for outputs computed in `dtype`.
@@ -89,7 +89,9 @@ class DeviceArray {
 
   void* data() const { return buffer_.data(); }
   template <typename I>
-  const I* as() const { return static_cast<const I*>(buffer_.data()); }
+  const I* as() const {
+    return static_cast<const I*>(buffer_.data());
+  }
   // A [rows, cols] view with row stride `stride` (>= cols).
   Tensor View(int64_t rows, int64_t cols, int64_t stride) const {
     return Tensor::Make(buffer_.data(), dtype_, {rows, stride}).Cols(0, cols);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/tokenizer/hf/bpe_model.h"
 #include "engine/tokenizer/hf/normalizers.h"
 #include "gtest/gtest.h"
@@ -23,7 +24,7 @@ std::vector<std::string> Splits(const AddedVocabulary& vocab, const std::string&
   std::vector<std::string> out;
   for (const AddedSplit& s : splits) {
     const std::string piece = text.substr(s.begin, s.end - s.begin);
-    out.push_back(s.id < 0 ? piece : "[" + std::to_string(s.id) + ":" + piece + "]");
+    out.push_back(s.id < 0 ? piece : absl::StrCat("[", s.id, ":", piece, "]"));
   }
   return out;
 }
@@ -33,7 +34,7 @@ std::vector<std::string> Splits(const AddedVocabulary& vocab, const std::string&
 const BpeModel& Model() {
   static const BpeModel* const model = [] {
     std::map<std::string, int> vocab = {{"in", 10}};
-    for (int i = 0; i < 10; ++i) vocab["t" + std::to_string(i)] = i;
+    for (int i = 0; i < 10; ++i) vocab[absl::StrCat("t", i)] = i;
     return BpeModel::FromJson(gqa::testing::BpeModelJson(vocab, {}), "model")->release();
   }();
   return *model;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -34,13 +35,13 @@ TEST(DecodersTest, ByteFallbackRuns) {
   EXPECT_EQ(Decode(kByteFallback, {"a", "<0xE4>", "<0xB8>", "<0xAD>", "b"}), "a中b");
   // A run that is not UTF-8: one U+FFFD per byte, valid bytes in it included.
   EXPECT_EQ(Decode(kByteFallback, {"<0x41>", "<0xE4>", "<0xB8>", "b"}),
-            std::string(kReplacement) + kReplacement + kReplacement + "b");
-  EXPECT_EQ(Decode(kByteFallback, {"<0xFF>", "b"}), std::string(kReplacement) + "b");
+            absl::StrCat(kReplacement, kReplacement, kReplacement, "b"));
+  EXPECT_EQ(Decode(kByteFallback, {"<0xFF>", "b"}), absl::StrCat(kReplacement, "b"));
   // At the very end, a run still waiting for the rest of a character stays raw...
   EXPECT_EQ(Decode(kByteFallback, {"x", "<0x41>", "<0xE4>", "<0xB8>"}), "xA\xE4\xB8");
   // ...but not one that can no longer become valid.
   EXPECT_EQ(Decode(kByteFallback, {"x", "<0xE4>", "<0x41>"}),
-            "x" + std::string(kReplacement) + kReplacement);
+            absl::StrCat("x", kReplacement, kReplacement));
   // At the very start, continuation bytes (a window cut inside a character)
   // pass through raw; the rest of the run is judged on its own.
   EXPECT_EQ(
@@ -49,7 +50,7 @@ TEST(DecodersTest, ByteFallbackRuns) {
       "b");
   EXPECT_EQ(Decode(kByteFallback, {"<0xB8>", "<0xE4>"}), "\xB8\xE4");
   EXPECT_EQ(Decode(kByteFallback, {"<0x80>", "<0xFF>", "b"}),
-            "\x80" + std::string(kReplacement) + "b");
+            absl::StrCat("\x80", kReplacement, "b"));
   // Not byte tokens: wrong length or not hex.
   EXPECT_EQ(Decode(kByteFallback, {"<0x4>", "<0xZZ>", "<0x41"}), "<0x4><0xZZ><0x41");
 }

@@ -2,9 +2,11 @@
 // directory, special tokens from tokenizer_config.json / generation_config.json,
 // and a few ids checked against HF tokenizers 0.23.3 (the full comparison is
 // compare_with_hf.py). Skips when the folder is absent.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/tokenizer/hf/hf_tokenizer.h"
@@ -78,6 +80,31 @@ TEST(HfSharedTokenizersTest, Spm32k) {
   EXPECT_EQ(tok->Decode(Ids{1, 22557, 1526, 28705, 243, 162, 148, 142, 2}, true), "Hello world 👋");
 }
 
+TEST(HfSharedTokenizersTest, EncodeAndDecodeFromManyThreads) {
+  for (const char* name : {"llama3", "gemma3"}) {
+    const HfTokenizer* tok = SharedHfTokenizer(name);
+    SKIP_WITHOUT(tok);
+    const std::vector<std::string> texts = {"Hello world, again and again.", "東京 👋 e\u0301",
+                                            "<|eot_id|><bos> x  y\n\n z", std::string(3000, 'a')};
+    std::vector<Ids> expected;
+    for (const std::string& t : texts) expected.push_back(tok->Encode(t));
+    std::vector<std::thread> threads;
+    std::atomic<int> mismatches{0};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int round = 0; round < 20; ++round) {
+          for (std::size_t i = 0; i < texts.size(); ++i) {
+            const Ids ids = tok->Encode(texts[i]);
+            if (ids != expected[i] || tok->Decode(ids).empty()) ++mismatches;
+          }
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(mismatches.load(), 0) << name;
+  }
+}
+
 TEST(HfSharedTokenizersTest, LoadFromModelDirectoryWithGenerationConfig) {
   const auto models = testing::SharedModelsDir();
   if (!models) GTEST_SKIP() << "../shared/models absent";
@@ -97,6 +124,9 @@ TEST(HfSharedTokenizersTest, LoadFromModelDirectoryWithGenerationConfig) {
   auto from_file = LoadHfTokenizerFile(dir.File("tokenizer.json"));
   ASSERT_TRUE(from_file.ok()) << from_file.status();
   EXPECT_EQ((*from_file)->eos_ids(), (Ids{128001, 128008, 128009}));
+  auto file_as_dir = LoadHfTokenizer(dir.File("tokenizer.json"));  // a file path works too
+  ASSERT_TRUE(file_as_dir.ok()) << file_as_dir.status();
+  EXPECT_EQ((*file_as_dir)->bos_id(), 128000);
   // Only tokenizer.json: no special tokens known.
   HfTokenizerFiles files;
   files.tokenizer_json = dir.File("tokenizer.json");
