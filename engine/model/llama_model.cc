@@ -40,25 +40,27 @@ absl::Status LlamaModel::AllocateWorkspace() {
   struct Slot {
     Tensor* tensor;
     int64_t rows, cols;
+    DType dtype;
   };
   const Slot slots[] = {
-      {&residual_, t, c.dim},           {&normed_, t, c.dim},
-      {&qkv_, t, qkv_cols},             {&attn_out_, t, c.q_dim()},
-      {&proj_out_, t, c.dim},           {&gate_up_, t, 2 * int64_t{c.hidden_dim}},
-      {&ffn_act_, t, c.hidden_dim},     {&selected_, t, c.dim},
-      {&logits_, max_logit_rows_, c.vocab_size},
+      {&residual_, t, c.dim, dt},        {&normed_, t, c.dim, dt},
+      {&qkv_, t, qkv_cols, dt},          {&attn_out_, t, c.q_dim(), dt},
+      {&proj_out_, t, c.dim, dt},        {&gate_up_, t, 2 * int64_t{c.hidden_dim}, dt},
+      {&ffn_act_, t, c.hidden_dim, dt},  {&selected_, t, c.dim, dt},
+      // Logits stay fp32 whatever the activations: the sampler reads them as floats.
+      {&logits_, max_logit_rows_, c.vocab_size, DType::kF32},
   };
   constexpr size_t kAlign = 256;
   size_t bytes = 0;
   for (const Slot& s : slots) {
-    bytes += (s.rows * s.cols * DTypeSize(dt) + kAlign - 1) / kAlign * kAlign;
+    bytes += (s.rows * s.cols * DTypeSize(s.dtype) + kAlign - 1) / kAlign * kAlign;
   }
   GQA_ASSIGN_OR_RETURN(workspace_, backend_->Allocate(bytes));
   workspace_bytes_ = bytes;
   char* p = static_cast<char*>(workspace_.data());
   for (const Slot& s : slots) {
-    *s.tensor = Tensor::Make(p, dt, {s.rows, s.cols});
-    p += (s.rows * s.cols * DTypeSize(dt) + kAlign - 1) / kAlign * kAlign;
+    *s.tensor = Tensor::Make(p, s.dtype, {s.rows, s.cols});
+    p += (s.rows * s.cols * DTypeSize(s.dtype) + kAlign - 1) / kAlign * kAlign;
   }
   return absl::OkStatus();
 }
