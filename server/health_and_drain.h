@@ -3,6 +3,7 @@
 //
 //   constructed   health NOT_SERVING (the model is loading)
 //   MarkServing   health SERVING
+//   MarkNotServing  health NOT_SERVING for good (the backend failed)
 //   Drain         the engine refuses new requests (UNAVAILABLE); health
 //                 NOT_SERVING; running ones finish, up to `timeout`, the rest
 //                 are aborted (UNAVAILABLE); once every Generate call has sent
@@ -11,7 +12,9 @@
 // Health is gRPC's default service (grpc::EnableDefaultHealthCheckService),
 // reporting for "" (the whole server) and for "gqa.v1.Generation".
 //
-// Thread ownership: any one thread at a time (main, or a test).
+// Thread ownership: any one thread at a time (main, or a test), except
+// MarkNotServing, which the engine thread may call at any time (gRPC's health
+// service locks its own state).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -32,6 +35,7 @@ class HealthAndDrain {
   explicit HealthAndDrain(grpc::Server* server);
 
   void MarkServing();
+  void MarkNotServing() { SetServing(false); }
   // Returns true when every running request finished within `timeout`.
   // `engine` and `calls` are null when the model never loaded.
   bool Drain(EngineService* engine, CallTracker* calls, std::chrono::nanoseconds timeout);

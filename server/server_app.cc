@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
+#include <iostream>
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
@@ -16,10 +17,12 @@ std::string JoinHostPort(const std::string& host, int port) {
   return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
 }
 
-// Feeds the metrics and, in tests, a second observer.
+// Feeds the metrics and, in tests, a second observer; a failed backend turns
+// health NOT_SERVING, so orchestrators stop routing here and restart the pod.
 class AppObserver final : public EngineObserver {
  public:
-  AppObserver(ServingMetrics* metrics, EngineObserver* extra) : metrics_(metrics), extra_(extra) {}
+  AppObserver(ServingMetrics* metrics, HealthAndDrain* health, EngineObserver* extra)
+      : metrics_(metrics), health_(health), extra_(extra) {}
   void OnStep(const StepObservation& s) override {
     metrics_.OnStep(s);
     if (extra_) extra_->OnStep(s);
@@ -44,9 +47,15 @@ class AppObserver final : public EngineObserver {
     metrics_.OnRequestFinished(e2e, prompt, generated, r);
     if (extra_) extra_->OnRequestFinished(e2e, prompt, generated, r);
   }
+  void OnEngineFailed(const absl::Status& status) override {
+    std::cerr << "gqa-server: the backend failed, serving nothing more: " << status << "\n";
+    health_->MarkNotServing();
+    if (extra_) extra_->OnEngineFailed(status);
+  }
 
  private:
   MetricsObserver metrics_;
+  HealthAndDrain* const health_;
   EngineObserver* const extra_;
 };
 
@@ -88,10 +97,16 @@ std::string ServerApp::address() const {
 absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
                               EngineObserver* observer_for_tests) {
   model_ = std::move(model);
-  std::unique_ptr<Backend> backend = MakeCpuBackend(options_.threads);
+  EngineConfig engine_config = options_.engine;
+  GQA_ASSIGN_OR_RETURN(const std::string resolved, ResolveBackend(options_.backend.backend));
+  // On a GPU the KV pool is sized from --gpu-memory-utilization unless
+  // --kv-cache-memory says otherwise (SetUpBackend plans when the budget is 0).
+  if (resolved == "cuda" && !options_.kv_cache_memory_set) engine_config.kv_cache_bytes = 0;
+  GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
+                       SetUpBackend(options_.backend, model_.weights.config, &engine_config, log));
   const std::string backend_name(backend->name());
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlmEngine> engine,
-                       LlmEngine::Create(model_.weights, std::move(backend), options_.engine));
+                       LlmEngine::Create(model_.weights, std::move(backend), engine_config));
   const ModelConfig& mc = model_.weights.config;
   ModelInfoLabels labels;
   labels.model = mc.name;
@@ -101,7 +116,7 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   labels.n_kv_heads = mc.n_kv_heads;
   labels.block_size = engine->config().block_size;
   metrics_ = std::make_unique<ServingMetrics>(labels);
-  observer_ = std::make_unique<AppObserver>(metrics_.get(), observer_for_tests);
+  observer_ = std::make_unique<AppObserver>(metrics_.get(), health_.get(), observer_for_tests);
   engine_ = std::make_unique<EngineService>(std::move(engine), options_.queue, observer_.get());
   const EngineInfo& info = engine_->info();
   metrics_->SetMemoryBytes(static_cast<double>(info.weight_bytes),

@@ -52,6 +52,15 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
+  // Resolved before loading: dummy weights are made in the backend's dtype.
+  absl::StatusOr<std::string> backend = gqa::ResolveBackend(options->backend.backend);
+  if (!backend.ok()) {
+    std::cerr << "gqa-server: " << backend.status().message() << "\n";
+    return 1;
+  }
+  options->backend.backend = *backend;
+  options->model.dtype = gqa::ResolveDType(options->backend.dtype, *backend);
+
   absl::StatusOr<std::unique_ptr<gqa::ServerApp>> app = gqa::ServerApp::Start(*options, std::cerr);
   if (!app.ok()) {
     std::cerr << "gqa-server: " << app.status().message() << "\n";

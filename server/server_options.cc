@@ -17,6 +17,8 @@ constexpr char kUsage[] =
     "                  [--metrics-port 9400] [--max-num-batched-tokens N] [--max-num-seqs N]\n"
     "                  [--block-size N] [--kv-cache-memory BYTES] [--max-queued-requests N]\n"
     "                  [--max-queued-tokens N] [--drain-timeout SECONDS] [--threads N]\n"
+    "                  [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
+    "                  [--gpu-memory-utilization 0.9]\n"
     "                  [--load-format dummy --preset NAME]\n"
     "Serves gqa.v1.Generation over gRPC (plus grpc.health.v1 and reflection) and\n"
     "Prometheus metrics at http://HOST:METRICS_PORT/metrics. Without --model it serves\n"
@@ -51,12 +53,20 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   std::string kv_memory;
   float drain_timeout = static_cast<float>(o.drain_timeout_seconds);
   int max_queued_tokens = 0;
+  float gpu_memory_utilization = static_cast<float>(o.backend.gpu_memory_utilization);
   FlagParser p(kUsage);
   p.AddString("model", &o.model.model, "HF model directory or llama2.c .bin (default: demo model)");
   p.AddString("tokenizer", &o.model.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF dir");
   p.AddString("load-format", &o.model.load_format, "auto (default) or dummy (random weights)");
   p.AddString("preset", &o.model.preset, "dummy weights' shape: " + PresetList());
-  p.AddString("dtype", &o.model.dtype, "dummy weights' dtype: f32 (default), f16, bf16");
+  p.AddString("backend", &o.backend.backend,
+              "auto (default: cuda when built with it and a GPU is visible), cpu, cuda");
+  p.AddString("dtype", &o.backend.dtype,
+              "compute dtype on CUDA and dummy weights' dtype: auto (default: f32 on the CPU, "
+              "bf16 on CUDA), f32, f16, bf16");
+  p.AddInt("device", &o.backend.device, "CUDA device ordinal (default 0)");
+  p.AddFloat("gpu-memory-utilization", &gpu_memory_utilization,
+             "CUDA: share of GPU memory for weights, workspace and KV cache (default 0.9)");
   p.AddString("host", &o.host, "address to listen on (default 0.0.0.0)");
   p.AddInt("port", &o.port, "gRPC port (default 50051; 0 = any free port)");
   p.AddInt("metrics-port", &o.metrics_port,
@@ -76,7 +86,7 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
            "prompt tokens waiting to start before RESOURCE_EXHAUSTED (default 0 = no limit)");
   p.AddFloat("drain-timeout", &drain_timeout,
              "seconds running requests get to finish after SIGTERM (default 30)");
-  p.AddInt("threads", &o.threads, "CPU threads (default: every core)");
+  p.AddInt("threads", &o.backend.threads, "CPU threads (default: every core)");
   std::optional<uint64_t> seed;
   p.AddUint64("seed", &seed, "base seed of requests that set none (default 0)");
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
@@ -92,7 +102,12 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
                                         std::string(bytes.status().message()));
     }
     o.engine.kv_cache_bytes = *bytes;
+    o.kv_cache_memory_set = true;
   }
+  if (!(gpu_memory_utilization > 0 && gpu_memory_utilization <= 1)) {
+    return absl::InvalidArgumentError("--gpu-memory-utilization must be in (0, 1]");
+  }
+  o.backend.gpu_memory_utilization = gpu_memory_utilization;
   o.queue.max_queued_tokens = max_queued_tokens;
   o.engine.seed = seed.value_or(0);
   o.drain_timeout_seconds = drain_timeout;
@@ -112,7 +127,8 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   }
   if (max_queued_tokens < 0) return absl::InvalidArgumentError("--max-queued-tokens must be >= 0");
   if (!(drain_timeout >= 0)) return absl::InvalidArgumentError("--drain-timeout must be >= 0");
-  if (o.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (o.backend.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (o.backend.device < 0) return absl::InvalidArgumentError("--device must be >= 0");
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "engine/runner/backend_setup.h"
 #include "engine/runner/llm_engine.h"
 #include "engine/runner/model_setup.h"
 #include "engine/serving/request_queue.h"
@@ -24,13 +25,18 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   int port = 50051;         // 0: pick a free port
   int metrics_port = 9400;  // 0: pick a free port; -1: no metrics endpoint
-  // Block size, token budget, sequence cap, KV budget. The KV pool holds
-  // max_num_seqs full contexts, capped by kv_cache_bytes (default 2 GiB, so
+  // Block size, token budget, sequence cap, KV budget. On the CPU the KV pool
+  // holds max_num_seqs full contexts, capped by kv_cache_bytes (default 2 GiB, so
   // a big model with the defaults still starts on a small machine).
   EngineConfig engine = DefaultEngineConfig();
   QueueLimits queue;
   double drain_timeout_seconds = 30;
-  int threads = 0;  // CPU backend threads; 0: every core
+  // --backend, --dtype (also the dummy weights' dtype), --threads, --device,
+  // --gpu-memory-utilization.
+  BackendSetupOptions backend;
+  // --kv-cache-memory was given. Without it a CUDA backend sizes the KV pool
+  // from --gpu-memory-utilization instead of the 2 GiB CPU default.
+  bool kv_cache_memory_set = false;
   bool help = false;
   std::string help_text;
 };

@@ -19,7 +19,7 @@ constexpr char kUsage[] =
     "usage: gqa-generate [--model PATH] [--tokenizer FILE] (--prompt TEXT | --prompt-ids 1,2,3)\n"
     "                    [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
     "                    [--ignore-eos] [--print-ids] [--load-format dummy --preset NAME]\n"
-    "                    [--threads N]\n"
+    "                    [--threads N] [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
     "Without --model, runs the built-in demo model (random weights, byte vocabulary).";
 
 absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
@@ -58,8 +58,13 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
   p.AddBool("print-ids", &o.print_ids, "print generated token ids instead of text");
   p.AddString("load-format", &o.load_format, "auto (default) or dummy (random weights)");
   p.AddString("preset", &o.preset, "dummy weights' shape: " + PresetList());
-  p.AddString("dtype", &o.dtype, "dummy weights' dtype: f32 (default), f16, bf16");
-  p.AddInt("threads", &o.threads, "CPU threads (default: every core)");
+  p.AddString("backend", &o.backend.backend,
+              "auto (default: cuda when built with it and a GPU is visible), cpu, cuda");
+  p.AddString("dtype", &o.backend.dtype,
+              "compute dtype on CUDA and dummy weights' dtype: auto (default: f32 on the CPU, "
+              "bf16 on CUDA), f32, f16, bf16");
+  p.AddInt("device", &o.backend.device, "CUDA device ordinal (default 0)");
+  p.AddInt("threads", &o.backend.threads, "CPU threads (default: every core)");
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
   o.help = p.help_requested();
   o.help_text = p.Help();
@@ -72,7 +77,7 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
     return absl::InvalidArgumentError("give --prompt or --prompt-ids, not both");
   }
   if (o.max_tokens < 1) return absl::InvalidArgumentError("--max-tokens must be >= 1");
-  if (o.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (o.backend.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
   return o;
 }
 
@@ -81,7 +86,11 @@ int RunGenerate(const GenerateOptions& o, std::ostream& out, std::ostream& err) 
     err << "gqa-generate: " << s.message() << "\n";
     return 1;
   };
-  ModelSetupOptions setup{o.model, o.tokenizer, o.load_format, o.preset, o.dtype, o.weight_seed};
+  // The backend is resolved first: dummy weights are made in its dtype.
+  absl::StatusOr<std::string> backend_name = ResolveBackend(o.backend.backend);
+  if (!backend_name.ok()) return fail(backend_name.status());
+  const std::string dtype = ResolveDType(o.backend.dtype, *backend_name);
+  ModelSetupOptions setup{o.model, o.tokenizer, o.load_format, o.preset, dtype, o.weight_seed};
   absl::StatusOr<LoadedModel> loaded = SetUpModel(setup, err);
   if (!loaded.ok()) return fail(loaded.status());
   const Tokenizer* tokenizer = loaded->tokenizer.get();
@@ -123,8 +132,15 @@ int RunGenerate(const GenerateOptions& o, std::ostream& out, std::ostream& err) 
     for (int id : tokenizer->eos_ids()) request.stopping.stop_token_ids.push_back(id);
   }
 
+  // One sequence: a KV pool of one full context, never a GPU-wide plan.
+  config.num_kv_blocks = (mc.max_seq_len + config.block_size - 1) / config.block_size;
+  BackendSetupOptions backend_options = o.backend;
+  backend_options.backend = *backend_name;
+  absl::StatusOr<std::unique_ptr<Backend>> backend =
+      SetUpBackend(backend_options, mc, &config, err);
+  if (!backend.ok()) return fail(backend.status());
   absl::StatusOr<std::unique_ptr<LlmEngine>> engine =
-      LlmEngine::Create(loaded->weights, MakeCpuBackend(o.threads), config);
+      LlmEngine::Create(loaded->weights, *std::move(backend), config);
   if (!engine.ok()) return fail(engine.status());
   if (absl::Status s = (*engine)->AddRequest(request); !s.ok()) return fail(s);
 

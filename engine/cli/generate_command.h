@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "engine/runner/backend_setup.h"
 #include "engine/sampling/sampling_params.h"
 
 namespace gqa {
@@ -22,8 +23,9 @@ struct GenerateOptions {
   bool print_ids = false;  // print the generated ids, space-separated, on one line
   std::string load_format = "auto";  // "auto" or "dummy"
   std::string preset;                // dummy weights: a preset name (or --model config.json)
-  std::string dtype = "f32";         // dummy weights' dtype
-  int threads = 0;                   // 0: every core
+  // --backend, --dtype (compute dtype on CUDA, and the dummy weights'),
+  // --threads, --device.
+  BackendSetupOptions backend;
   uint64_t weight_seed = 0;          // dummy weights' seed
   bool help = false;
   std::string help_text;

@@ -89,6 +89,7 @@ absl::Status LlmEngine::ValidateRequest(const GenerationRequest& r) const {
 
 absl::Status LlmEngine::AddRequest(GenerationRequest request) {
   GQA_RETURN_IF_ERROR(ValidateRequest(request));
+  GQA_RETURN_IF_ERROR(status());
   if (sequences_.count(request.request_id)) {
     return absl::InvalidArgumentError(
         absl::StrCat("request_id: '", request.request_id, "' is already running"));
@@ -111,6 +112,7 @@ bool LlmEngine::Abort(const std::string& request_id) {
 }
 
 std::vector<RequestOutput> LlmEngine::Step() {
+  if (!status().ok()) return {};
   const ScheduledBatch batch = scheduler_->Schedule();
   last_step_stats_.num_batch_tokens = batch.num_tokens;
   last_step_stats_.num_sampled = 0;
@@ -122,6 +124,7 @@ std::vector<RequestOutput> LlmEngine::Step() {
     }
   }
   const StepOutput out = runner_->Execute(batch);
+  if (!status().ok()) return {};  // sampled from garbage: keep none of it
   const std::vector<Sequence*> finished = scheduler_->Update(batch, out);
   std::vector<RequestOutput> outputs = MakeOutputs(batch, out);
   for (const Sequence* seq : finished) sequences_.erase(seq->request_id());

@@ -81,7 +81,13 @@ class LlmEngine {
   // Finishes a request with kAborted and frees its blocks; false if unknown.
   bool Abort(const std::string& request_id);
 
+  // Runs one step. When the backend fails during it (a CUDA error, say), the
+  // step's results are dropped and nothing is returned: see status().
   std::vector<RequestOutput> Step();
+  // OK until the backend reports a failure; from then on the device's state is
+  // unknown, so every later step does nothing and AddRequest returns this
+  // error. The caller aborts what is running (EngineService does).
+  absl::Status status() const { return runner_->backend_status(); }
   bool HasUnfinished() const { return scheduler_->HasUnfinished(); }
   const StepStats& last_step_stats() const { return last_step_stats_; }
 

@@ -38,6 +38,7 @@ class ModelRunner {
   const KvCacheStorage& kv_cache() const { return kv_cache_; }
   const LlamaModel& model() const { return *model_; }
   Backend& backend() { return *backend_; }
+  absl::Status backend_status() const { return backend_->status(); }
 
  private:
   // What one logits row is for.

@@ -6,6 +6,7 @@
 // implementation must be quick and must not call back into EngineService.
 #pragma once
 
+#include "absl/status/status.h"
 #include "engine/scheduler/request.h"
 
 namespace gqa {
@@ -43,6 +44,9 @@ class EngineObserver {
   // `generation_tokens` counts what the engine generated for it.
   virtual void OnRequestFinished(double e2e_seconds, int prompt_tokens, int generation_tokens,
                                  FinishReason reason) {}
+  // The backend failed (e.g. a CUDA error); the engine serves nothing from
+  // now on. Called once, before the active requests are failed with `status`.
+  virtual void OnEngineFailed(const absl::Status& status) {}
 };
 
 }  // namespace gqa

@@ -67,6 +67,7 @@ void EngineService::Run() {
       const ServingClock::time_point start = ServingClock::now();
       const std::vector<RequestOutput> outputs = engine_->Step();  // Schedule; Execute; Update
       Emit(outputs, start);
+      if (absl::Status s = engine_->status(); !s.ok()) FailAll(s);
     }
     PublishStats();
   }
@@ -94,15 +95,24 @@ bool EngineService::AdmitAndAbort() {
     FinishEarly(it, abort.reason, absl::OkStatus());
   }
   if (work.abort_all || work.stop) {
-    const absl::Status why = work.abort_all.value_or(
-        absl::UnavailableError("the server stopped before this request finished"));
-    while (!active_.empty()) {
-      auto it = active_.begin();
-      engine_->Abort(it->first);
-      FinishEarly(it, FinishReason::kAborted, why);
-    }
+    AbortAllActive(work.abort_all.value_or(
+        absl::UnavailableError("the server stopped before this request finished")));
   }
   return !work.stop;
+}
+
+void EngineService::AbortAllActive(const absl::Status& why) {
+  while (!active_.empty()) {
+    auto it = active_.begin();
+    engine_->Abort(it->first);  // frees its blocks
+    FinishEarly(it, FinishReason::kAborted, why);
+  }
+}
+
+void EngineService::FailAll(const absl::Status& why) {
+  if (!failure_reported_ && observer_) observer_->OnEngineFailed(why);
+  failure_reported_ = true;
+  AbortAllActive(why);
 }
 
 void EngineService::FinishEarly(ActiveMap::iterator it, FinishReason reason,

@@ -109,6 +109,12 @@ class EngineService {
   // Pushes the final delta of an aborted or failed request and forgets it.
   void FinishEarly(ActiveMap::iterator it, FinishReason reason, const absl::Status& status);
   void PublishStats();
+  // Finishes every active request with `why` (kAborted), freeing its blocks.
+  void AbortAllActive(const absl::Status& why);
+  // The backend failed (engine_->status()): reports it once to the observer
+  // and ends everything active with that error; later submissions fail at
+  // admission, since LlmEngine::AddRequest returns it too.
+  void FailAll(const absl::Status& why);
 
   const std::unique_ptr<LlmEngine> engine_;
   EngineObserver* const observer_;
@@ -120,6 +126,7 @@ class EngineService {
   ActiveMap active_;
   int64_t num_steps_ = 0;
   int64_t last_preemptions_ = 0;
+  bool failure_reported_ = false;
   std::optional<StepObservation> step_observation_;  // of the step being published
   // Accumulated between two PublishStats calls.
   std::vector<std::string> finished_ids_;

@@ -33,7 +33,9 @@ TEST(ServerOptionsTest, EveryFlag) {
              "--host", "127.0.0.1", "--max-num-batched-tokens", "1024", "--max-num-seqs", "8",
              "--block-size", "32", "--kv-cache-memory", "512MiB", "--max-queued-requests", "5",
              "--max-queued-tokens", "4096", "--drain-timeout", "2.5", "--threads", "3",
-             "--load-format", "dummy", "--preset", "tiny", "--seed", "7", "--max-model-len", "99"});
+             "--load-format", "dummy", "--preset", "tiny", "--seed", "7", "--max-model-len", "99",
+             "--backend", "cpu", "--dtype", "bf16", "--device", "1", "--gpu-memory-utilization",
+             "0.5"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->model.model, "m.bin");
   EXPECT_EQ(o->model.tokenizer, "t.bin");
@@ -50,11 +52,18 @@ TEST(ServerOptionsTest, EveryFlag) {
   EXPECT_EQ(o->queue.max_queued_requests, 5);
   EXPECT_EQ(o->queue.max_queued_tokens, 4096);
   EXPECT_EQ(o->drain_timeout_seconds, 2.5);
-  EXPECT_EQ(o->threads, 3);
+  EXPECT_EQ(o->backend.threads, 3);
+  EXPECT_EQ(o->backend.backend, "cpu");
+  EXPECT_EQ(o->backend.dtype, "bf16");
+  EXPECT_EQ(o->backend.device, 1);
+  EXPECT_DOUBLE_EQ(o->backend.gpu_memory_utilization, 0.5);
+  EXPECT_TRUE(o->kv_cache_memory_set);
 }
 
 TEST(ServerOptionsTest, BadValuesNameTheFlag) {
   EXPECT_THAT(std::string(Parse({"--port", "70000"}).status().message()), HasSubstr("--port"));
+  EXPECT_THAT(std::string(Parse({"--gpu-memory-utilization", "1.5"}).status().message()),
+              HasSubstr("--gpu-memory-utilization"));
   EXPECT_THAT(std::string(Parse({"--block-size", "0"}).status().message()),
               HasSubstr("--block-size"));
   EXPECT_THAT(std::string(Parse({"--kv-cache-memory", "lots"}).status().message()),

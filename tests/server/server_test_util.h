@@ -61,7 +61,8 @@ inline ServerOptions TestServerOptions() {
   o.host = "127.0.0.1";
   o.port = 0;
   o.metrics_port = -1;
-  o.threads = 2;
+  o.backend.backend = "cpu";
+  o.backend.threads = 2;
   o.engine.max_num_seqs = 16;
   o.engine.max_num_batched_tokens = 256;
   return o;
@@ -186,8 +187,8 @@ inline v1::GenerateResponse Join(const std::vector<v1::GenerateResponse>& messag
   return whole;
 }
 
-// grpc.health.v1.Health/Check for `service`, over a generic stub (Debian
-// ships no health.proto): 1 SERVING, 2 NOT_SERVING, 0 UNKNOWN; -1 on error.
+// grpc.health.v1.Health/Check for `service` (CheckHealth in
+// client/health_check.h): 1 SERVING, 2 NOT_SERVING, 0 UNKNOWN; -1 on error.
 int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service);
 
 }  // namespace gqa::testing

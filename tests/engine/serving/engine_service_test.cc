@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/engine/runner/engine_test_util.h"
+#include "tests/support/fault_injecting_backend.h"
 
 namespace gqa::testing {
 namespace {
@@ -216,6 +217,53 @@ TEST(EngineServiceTest, StopEndsWhatIsLeftWithUnavailable) {
   if (!d.status.ok()) {
     EXPECT_EQ(d.status.code(), absl::StatusCode::kUnavailable);
   }  // else it completed before Stop got in: also one final delta
+}
+
+// A backend failure mid-run (what the CUDA backend latches on a CUDA error):
+// every active request ends with the backend's error, its blocks are freed,
+// the observer hears it once, and later requests fail at admission.
+TEST(EngineServiceTest, BackendFailureFailsEveryRequestAndFreesBlocks) {
+  const ModelWeights w = Weights();
+  // 2 layers: SiluMul call 9 is in the 5th step, after some tokens went out.
+  auto backend = std::make_unique<FaultInjectingBackend>(/*fail_at=*/9);
+  absl::StatusOr<std::unique_ptr<LlmEngine>> engine =
+      LlmEngine::Create(w, std::move(backend), EngineConfig{});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  struct FailureObserver : EngineObserver {
+    void OnEngineFailed(const absl::Status& s) override {
+      ++failures;
+      status = s;
+    }
+    int failures = 0;  // engine thread; read after Stop
+    absl::Status status;
+  } observer;
+  EngineService service(*std::move(engine), QueueLimits{}, &observer);
+  // Submitted before the engine thread starts, so all three share the steps.
+  std::vector<Collector> collectors(3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(service
+                    .Submit(GreedyRequest("r" + std::to_string(i), MakePrompt(6, i), 50),
+                            collectors[i].channel())
+                    .ok());
+  }
+  service.Start();
+  for (Collector& c : collectors) {
+    const RequestDelta d = c.CollectAll();
+    EXPECT_TRUE(d.finished);
+    EXPECT_EQ(d.finish_reason, FinishReason::kAborted);
+    EXPECT_EQ(d.status.code(), absl::StatusCode::kInternal) << d.status;
+    EXPECT_EQ(d.tokens.size(), 4u);  // one per step in steps 1..4; step 5's are dropped
+  }
+  ASSERT_TRUE(service.WaitFor(Idle, kWait));  // every block back in the pool
+
+  Collector late;
+  ASSERT_TRUE(service.Submit(GreedyRequest("late", MakePrompt(4, 9), 5), late.channel()).ok());
+  const RequestDelta d = late.CollectAll();
+  EXPECT_EQ(d.status.code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(d.tokens.empty());
+  service.Stop();
+  EXPECT_EQ(observer.failures, 1);
+  EXPECT_EQ(observer.status.code(), absl::StatusCode::kInternal);
 }
 
 }  // namespace

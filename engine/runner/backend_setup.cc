@@ -1,0 +1,120 @@
+#include "engine/runner/backend_setup.h"
+
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/common/status_macros.h"
+#include "engine/runner/kv_cache_storage.h"
+#if GQA_HAVE_CUDA
+#include "engine/backend/cuda/cuda_backend.h"
+#include "engine/backend/cuda/memory_plan.h"
+#endif
+
+namespace gqa {
+namespace {
+
+#if GQA_HAVE_CUDA
+// Device bytes the model will allocate besides weights and KV cache, an
+// upper estimate made before loading: LlamaModel's workspace (the per-token
+// activations of one step and the fp32 logits chunk), the RoPE tables, the
+// cuBLASLt scratch, and a fixed allowance for the CUDA context, the split-KV
+// partials and allocator slack.
+size_t WorkspaceEstimate(const ModelConfig& c, const EngineConfig& e, DType dt,
+                         size_t gemm_workspace) {
+  const size_t per_token_elems = size_t{5} * c.dim + c.q_dim() + 2 * c.kv_dim() + c.q_dim() +
+                                 size_t{3} * c.hidden_dim;
+  const size_t activations = size_t(e.max_num_batched_tokens) * per_token_elems * DTypeSize(dt);
+  const size_t logits = size_t(e.max_logit_rows) * c.vocab_size * sizeof(float);
+  const size_t rope = size_t{2} * c.max_seq_len * c.head_dim * sizeof(float);
+  constexpr size_t kContextAndSlack = size_t{768} << 20;
+  return activations + logits + rope + gemm_workspace + kContextAndSlack;
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const BackendSetupOptions& o,
+                                                  const ModelConfig& model, EngineConfig* engine,
+                                                  std::ostream& log) {
+  GQA_ASSIGN_OR_RETURN(const DType dt, ParseDType(o.dtype));
+  if (dt != DType::kBF16 && dt != DType::kF16 && dt != DType::kF32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dtype: the CUDA backend computes in bf16, f16 or f32, not ", o.dtype));
+  }
+  GQA_ASSIGN_OR_RETURN(const CudaDeviceInfo info, GetCudaDeviceInfo(o.device));
+  CudaBackendOptions co;
+  co.device = o.device;
+  co.activation_dtype = dt;
+  GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, MakeCudaBackend(co));
+  log << absl::StrFormat("backend: cuda, device %d (%s, sm_%d, %d SMs, %.1f GiB), %s\n", o.device,
+                         info.name, info.compute_capability, info.num_sms,
+                         info.total_bytes / double(1 << 30), DTypeName(dt));
+  if (engine->kv_cache_bytes != 0 || engine->num_kv_blocks != 0) return backend;
+
+  // Planned before loading (memory_plan.h): weights and workspace estimated.
+  KvMemoryPlanInputs in;
+  in.total_bytes = info.total_bytes;
+  in.free_bytes = info.free_bytes;
+  in.gpu_memory_utilization = o.gpu_memory_utilization;
+  in.weight_bytes = model.NumParameters() * DTypeSize(dt);
+  in.workspace_bytes = WorkspaceEstimate(model, *engine, dt, co.gemm_workspace_bytes);
+  in.kv_bytes_per_block = KvCacheStorage::BytesPerBlock(model, engine->block_size, dt);
+  in.block_size = engine->block_size;
+  GQA_ASSIGN_OR_RETURN(const KvMemoryPlan plan, PlanKvCache(in));
+  engine->kv_cache_bytes = plan.kv_bytes;
+  log << DescribeKvMemoryPlan(in, plan) << "\n";
+  return backend;
+}
+#endif
+
+}  // namespace
+
+bool BuiltWithCuda() {
+#if GQA_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+absl::StatusOr<std::string> ResolveBackend(const std::string& backend) {
+  if (backend != "auto" && backend != "cpu" && backend != "cuda") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--backend: '", backend, "' is not one of auto, cpu, cuda"));
+  }
+  if (backend == "cpu") return std::string("cpu");
+#if GQA_HAVE_CUDA
+  const bool gpu = CudaDeviceCount() > 0;
+  if (backend == "cuda" && !gpu) {
+    return absl::FailedPreconditionError("--backend cuda: no CUDA device is visible");
+  }
+  return std::string(gpu ? "cuda" : "cpu");
+#else
+  if (backend == "cuda") {
+    return absl::FailedPreconditionError(
+        "--backend cuda: this build has no CUDA backend (configure with a CUDA toolkit)");
+  }
+  return std::string("cpu");
+#endif
+}
+
+std::string ResolveDType(const std::string& dtype, const std::string& resolved_backend) {
+  if (dtype != "auto") return dtype;
+  return resolved_backend == "cuda" ? "bf16" : "f32";
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions& o,
+                                                      const ModelConfig& model,
+                                                      EngineConfig* engine, std::ostream& log) {
+  GQA_ASSIGN_OR_RETURN(const std::string name, ResolveBackend(o.backend));
+#if GQA_HAVE_CUDA
+  if (name == "cuda") {
+    BackendSetupOptions resolved = o;
+    resolved.dtype = ResolveDType(o.dtype, name);
+    return MakeCuda(resolved, model, engine, log);
+  }
+#endif
+  std::unique_ptr<Backend> backend = MakeCpuBackend(o.threads);
+  log << "backend: cpu (computes in f32)\n";
+  return backend;
+}
+
+}  // namespace gqa

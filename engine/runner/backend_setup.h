@@ -1,0 +1,55 @@
+// SetUpBackend: the backend the tools and the server run on, chosen by
+// --backend, and, on a GPU, the KV cache budget from --gpu-memory-utilization.
+//
+//   auto  CUDA when this build has the CUDA backend and a GPU is visible, else CPU
+//   cpu   the fp32 reference backend (OpenMP threads)
+//   cuda  the GPU backend; an error when the build has none or no GPU is visible
+//
+// Thread ownership: call once at startup, before the engine exists.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/backend/backend.h"
+#include "engine/model/model_config.h"
+#include "engine/runner/llm_engine.h"
+
+namespace gqa {
+
+struct BackendSetupOptions {
+  std::string backend = "auto";  // "auto" | "cpu" | "cuda"
+  int threads = 0;               // cpu: OpenMP threads; 0 = every core
+  int device = 0;                // cuda: device ordinal
+  // cuda: activations and KV cache, "bf16" | "f16" | "f32" (f32: to compare
+  // with the CPU backend exactly); "auto" = bf16. The CPU backend computes in
+  // f32 whatever this says.
+  std::string dtype = "auto";
+  // cuda: share of the device's memory that weights, workspace and KV cache
+  // may use together, (0, 1]; the KV pool gets what is left.
+  double gpu_memory_utilization = 0.9;
+};
+
+// "auto" | "cpu" | "cuda" and the dtype are checked (INVALID_ARGUMENT naming
+// the flag). On CUDA, when `engine` has no explicit KV budget (kv_cache_bytes
+// and num_kv_blocks both 0), kv_cache_bytes is set from the memory plan
+// (RESOURCE_EXHAUSTED when not one block fits). Writes one line per decision
+// to `log`.
+absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions& options,
+                                                      const ModelConfig& model,
+                                                      EngineConfig* engine, std::ostream& log);
+
+// What `backend` ("auto" | "cpu" | "cuda") means on this machine: "cpu" or
+// "cuda"; FAILED_PRECONDITION for "cuda" without a CUDA build or a GPU.
+// Tools resolve it before loading, to make dummy weights in the right dtype.
+absl::StatusOr<std::string> ResolveBackend(const std::string& backend);
+
+// "auto" -> "f32" on the CPU, "bf16" on CUDA; any other name unchanged.
+std::string ResolveDType(const std::string& dtype, const std::string& resolved_backend);
+
+// True when this build includes the CUDA backend.
+bool BuiltWithCuda();
+
+}  // namespace gqa

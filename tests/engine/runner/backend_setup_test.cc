@@ -1,0 +1,59 @@
+// SetUpBackend / ResolveBackend: flag values checked, "auto" falls back to the
+// CPU where there is no GPU, and the CPU path leaves the KV budget alone.
+#include "engine/runner/backend_setup.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "engine/model/dummy_weights.h"
+#include "tests/engine/runner/engine_test_util.h"
+
+namespace gqa::testing {
+namespace {
+
+TEST(BackendSetupTest, UnknownBackendNamesTheFlag) {
+  absl::StatusOr<std::string> r = ResolveBackend("tpu");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("--backend"), std::string_view::npos);
+}
+
+TEST(BackendSetupTest, CpuIsAlwaysCpu) { EXPECT_EQ(*ResolveBackend("cpu"), "cpu"); }
+
+TEST(BackendSetupTest, AutoAndCudaFollowTheBuildAndTheDevice) {
+  absl::StatusOr<std::string> automatic = ResolveBackend("auto");
+  ASSERT_TRUE(automatic.ok());
+  absl::StatusOr<std::string> cuda = ResolveBackend("cuda");
+  if (*automatic == "cuda") {
+    EXPECT_TRUE(BuiltWithCuda());
+    EXPECT_EQ(*cuda, "cuda");
+  } else {
+    EXPECT_EQ(*automatic, "cpu");  // no CUDA build, or no GPU visible
+    EXPECT_EQ(cuda.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(cuda.status().message().find("--backend cuda"), std::string_view::npos);
+  }
+}
+
+TEST(BackendSetupTest, AutoDTypeIsF32OnTheCpuAndBf16OnCuda) {
+  EXPECT_EQ(ResolveDType("auto", "cpu"), "f32");
+  EXPECT_EQ(ResolveDType("auto", "cuda"), "bf16");
+  EXPECT_EQ(ResolveDType("f16", "cuda"), "f16");
+}
+
+TEST(BackendSetupTest, CpuBackendKeepsTheKvBudget) {
+  EngineConfig engine;
+  engine.kv_cache_bytes = 12345;
+  BackendSetupOptions o;
+  o.backend = "cpu";
+  o.threads = 1;
+  std::ostringstream log;
+  absl::StatusOr<std::unique_ptr<Backend>> b = SetUpBackend(o, TinyConfig(2), &engine, log);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ((*b)->name(), "cpu");
+  EXPECT_EQ((*b)->activation_dtype(), DType::kF32);
+  EXPECT_EQ(engine.kv_cache_bytes, 12345u);
+  EXPECT_EQ(log.str(), "backend: cpu (computes in f32)\n");
+}
+
+}  // namespace
+}  // namespace gqa::testing
