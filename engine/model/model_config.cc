@@ -89,18 +89,20 @@ struct JsonReader {
   }
 };
 
-absl::Status ParseRopeScaling(const JsonReader& r, RopeScaling* out) {
-  const Json* v = r.Find("rope_scaling");
+// `field`: "rope_scaling" (transformers 4) or "rope_parameters" (transformers
+// 5, which also moves rope_theta in there); both hold the same keys.
+absl::Status ParseRopeScaling(const JsonReader& r, const char* field, RopeScaling* out) {
+  const Json* v = r.Find(field);
   if (v == nullptr) return absl::OkStatus();
-  if (!v->is_object()) return r.Error("rope_scaling", "must be an object or null");
-  const JsonReader s{*v, absl::StrCat(r.source, ": rope_scaling")};
+  if (!v->is_object()) return r.Error(field, "must be an object or null");
+  const JsonReader s{*v, absl::StrCat(r.source, ": ", field)};
   GQA_ASSIGN_OR_RETURN(std::string type, s.String("rope_type", ""));
   if (type.empty()) {
     GQA_ASSIGN_OR_RETURN(type, s.String("type", ""));
   }
   if (type == "default") return absl::OkStatus();
   if (type != "llama3") {
-    return r.Error("rope_scaling", absl::StrCat("has rope_type '", type,
+    return r.Error(field, absl::StrCat("has rope_type '", type,
                                                 "', which is not supported (only 'llama3')"));
   }
   for (const char* f :
@@ -230,7 +232,12 @@ absl::StatusOr<ModelConfig> ParseHfConfig(std::string_view json_text, std::strin
 
   GQA_ASSIGN_OR_RETURN(c.rms_norm_eps, r.Float("rms_norm_eps", 1e-6f));
   GQA_ASSIGN_OR_RETURN(c.rope_theta, r.Float("rope_theta", 10000.0f));
-  GQA_RETURN_IF_ERROR(ParseRopeScaling(r, &c.rope_scaling));
+  GQA_RETURN_IF_ERROR(ParseRopeScaling(r, "rope_scaling", &c.rope_scaling));
+  if (const Json* p = r.Find("rope_parameters"); p != nullptr && p->is_object()) {
+    const JsonReader params{*p, absl::StrCat(r.source, ": rope_parameters")};
+    GQA_ASSIGN_OR_RETURN(c.rope_theta, params.Float("rope_theta", c.rope_theta));
+  }
+  GQA_RETURN_IF_ERROR(ParseRopeScaling(r, "rope_parameters", &c.rope_scaling));
   c.rope_style = RopeStyle::kHalves;
   GQA_ASSIGN_OR_RETURN(c.tie_word_embeddings, r.Bool("tie_word_embeddings", false));
   // Qwen2 always has q/k/v biases; Llama's attention_bias would also add an o_proj

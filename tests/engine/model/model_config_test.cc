@@ -106,6 +106,24 @@ TEST(ParseHfConfigTest, EosListAndLegacyRopeScalingKey) {
   EXPECT_EQ(c.rope_scaling.factor, 8.0f);
 }
 
+// transformers 5 writes rope_theta and the scaling keys into "rope_parameters".
+TEST(ParseHfConfigTest, Transformers5RopeParameters) {
+  std::string v5 = kLlama32Config;
+  const size_t from = v5.find(R"("rope_scaling")");
+  const size_t to = v5.find(R"("tie_word_embeddings")");
+  v5.replace(from, to - from, R"("rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0,
+      "factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+      "original_max_position_embeddings": 8192}, )");
+  ExpectSameConfig(MustParse(v5), MustParse(kLlama32Config));
+
+  const ModelConfig plain = MustParse(R"({"hidden_size": 64, "intermediate_size": 96,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100,
+      "max_position_embeddings": 128,
+      "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0}})");
+  EXPECT_EQ(plain.rope_theta, 1e6f);
+  EXPECT_FALSE(plain.rope_scaling.active());
+}
+
 TEST(ParseHfConfigTest, Defaults) {
   const ModelConfig c = MustParse(R"({"hidden_size": 64, "intermediate_size": 128,
       "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100})");
