@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "client/health_check.h"
 #include "engine/cli/flag_parser.h"
 
 namespace gqa {
@@ -21,7 +22,13 @@ constexpr char kUsage[] =
     "  stream    like generate; prints the text as it arrives\n"
     "  tokenize  --prompt TEXT [--no-special-tokens]\n"
     "  info      what the server serves\n"
-    "--stop may be given several times.";
+    "  health    [--service NAME] grpc.health.v1 check of the server (or of NAME, e.g.\n"
+    "            gqa.v1.Generation): prints SERVING, NOT_SERVING or UNKNOWN and exits 0\n"
+    "            only when SERVING, 1 otherwise (default deadline 5 s)\n"
+    "--stop may be given several times. Exit codes: 0 OK, 1 the call failed, 2 bad usage.";
+
+// `health` without --deadline: a probe must never hang on a stuck server.
+constexpr double kDefaultHealthDeadlineSeconds = 5;
 
 absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& flag, const std::string& text) {
   std::vector<int32_t> ids;
@@ -134,19 +141,21 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   p.AddBool("prompt-logprobs", &prompt_logprobs, "ask for prompt logprobs");
   p.AddBool("print-ids", &o.print_ids, "print token ids instead of text");
   p.AddBool("no-special-tokens", &no_special, "tokenize: do not add BOS etc.");
+  p.AddString("service", &o.health_service,
+              "health: the service to check (default \"\": the whole server)");
   if (absl::Status s = p.Parse(static_cast<int>(args.size()), args.data()); !s.ok()) return s;
   o.help = p.help_requested();
   o.help_text = p.Help();
   if (o.help) return o;
   if (p.positional().size() != 1) {
     return absl::InvalidArgumentError(
-        "give exactly one command: generate, stream, tokenize or info");
+        "give exactly one command: generate, stream, tokenize, info or health");
   }
   o.command = p.positional()[0];
   if (o.command != "generate" && o.command != "stream" && o.command != "tokenize" &&
-      o.command != "info") {
+      o.command != "info" && o.command != "health") {
     return absl::InvalidArgumentError("unknown command '" + o.command +
-                                      "' (generate, stream, tokenize, info)");
+                                      "' (generate, stream, tokenize, info, health)");
   }
   o.deadline_seconds = deadline;
 
@@ -191,6 +200,18 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
 
 int RunClientCommand(const ClientOptions& o, GenerationClient& client, std::ostream& out,
                      std::ostream& err) {
+  if (o.command == "health") {
+    const double deadline =
+        o.deadline_seconds > 0 ? o.deadline_seconds : kDefaultHealthDeadlineSeconds;
+    absl::StatusOr<HealthState> state = CheckHealth(client.channel(), o.health_service, deadline);
+    if (!state.ok()) {
+      err << "gqa-client: " << absl::StatusCodeToString(state.status().code()) << ": "
+          << state.status().message() << "\n";
+      return 1;
+    }
+    out << HealthStateName(*state) << "\n";
+    return *state == HealthState::kServing ? 0 : 1;
+  }
   if (o.command == "info") {
     v1::ModelInfo info;
     grpc::Status s = client.GetModelInfo(&info, o.deadline_seconds);

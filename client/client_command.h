@@ -1,6 +1,6 @@
 // gqa-client's command line: `gqa-client [--server host:port] [--deadline S]
-// COMMAND [flags]` with COMMAND one of generate, stream, tokenize, info, and
-// the code that runs it over a GenerationClient.
+// COMMAND [flags]` with COMMAND one of generate, stream, tokenize, info,
+// health, and the code that runs it over a GenerationClient.
 #pragma once
 
 #include <iosfwd>
@@ -15,9 +15,10 @@ namespace gqa {
 struct ClientOptions {
   std::string server = "localhost:50051";
   double deadline_seconds = 0;  // <= 0: none
-  std::string command;          // "generate" | "stream" | "tokenize" | "info"
+  std::string command;          // "generate" | "stream" | "tokenize" | "info" | "health"
   v1::GenerateRequest request;  // generate, stream
   v1::TokenizeRequest tokenize;
+  std::string health_service;  // health: "" is the whole server
   bool print_ids = false;  // print token ids instead of text
   bool help = false;
   std::string help_text;
@@ -27,7 +28,8 @@ struct ClientOptions {
 absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv);
 
 // Runs the command: results to `out`, summaries (finish reason, usage,
-// logprobs) and errors to `err`. Returns the exit code: 0 OK, 1 the RPC failed.
+// logprobs) and errors to `err`. Returns the exit code: 0 OK, 1 the RPC failed
+// (health: 0 only when the server reports SERVING, 1 otherwise).
 int RunClientCommand(const ClientOptions& options, GenerationClient& client, std::ostream& out,
                      std::ostream& err);
 

@@ -63,7 +63,7 @@ std::string StatusText(const grpc::Status& status) {
 }
 
 GenerationClient::GenerationClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(v1::Generation::NewStub(std::move(channel))) {}
+    : channel_(std::move(channel)), stub_(v1::Generation::NewStub(channel_)) {}
 
 std::unique_ptr<GenerationClient> GenerationClient::Connect(const std::string& target) {
   return std::make_unique<GenerationClient>(

@@ -32,7 +32,11 @@ class GenerationClient {
                         double deadline_seconds = 0);
   grpc::Status GetModelInfo(v1::ModelInfo* info, double deadline_seconds = 0);
 
+  // The channel the calls go over (grpc.health.v1 checks use it too).
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
  private:
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Generation::Stub> stub_;
 };
 

@@ -79,7 +79,8 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
            "context length per request (default: the model's)");
   p.AddString("kv-cache-memory", &kv_memory,
               "KV cache budget, e.g. 8GiB; the pool never exceeds max-num-seqs full contexts "
-              "(default 2GiB; 0: no cap)");
+              "(default: 2GiB on the CPU, what --gpu-memory-utilization leaves on CUDA; "
+              "0: no cap on the CPU, the CUDA plan on CUDA)");
   p.AddInt("max-queued-requests", &o.queue.max_queued_requests,
            "requests waiting to start before RESOURCE_EXHAUSTED (default 256; 0 = no limit)");
   p.AddInt("max-queued-tokens", &max_queued_tokens,
