@@ -11,7 +11,7 @@
 #include "bench/gpu/bench_layout.h"
 #include "bench/gpu/gpu_benches.h"
 #include "engine/backend/cuda/cuda_backend.h"
-#include "engine/backend/cuda/memory_plan.h"
+#include "engine/kv_cache/kv_memory_plan.h"
 #include "engine/common/status_macros.h"
 #include "engine/model/dummy_weights.h"
 #include "engine/model/llama_model.h"

@@ -6,15 +6,12 @@
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
 #include "engine/runner/kv_cache_storage.h"
-#if GQA_HAVE_CUDA
-#include "engine/backend/cuda/cuda_backend.h"
-#include "engine/backend/cuda/memory_plan.h"
-#endif
+#include "engine/kv_cache/kv_memory_plan.h"
+#include "engine/runner/cuda_plugin_loader.h"
 
 namespace gqa {
 namespace {
 
-#if GQA_HAVE_CUDA
 // Device bytes the model will allocate besides weights and KV cache, an
 // upper estimate made before loading: LlamaModel's workspace (the per-token
 // activations of one step and the fp32 logits chunk), the RoPE tables, the
@@ -31,7 +28,8 @@ size_t WorkspaceEstimate(const ModelConfig& c, const EngineConfig& e, DType dt,
   return activations + logits + rope + gemm_workspace + kContextAndSlack;
 }
 
-absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const BackendSetupOptions& o,
+absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const CudaPlugin& cuda,
+                                                  const BackendSetupOptions& o,
                                                   const ModelConfig& model, EngineConfig* engine,
                                                   std::ostream& log) {
   GQA_ASSIGN_OR_RETURN(const DType dt, ParseDType(o.dtype));
@@ -39,11 +37,11 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const BackendSetupOptions& o,
     return absl::InvalidArgumentError(
         absl::StrCat("--dtype: the CUDA backend computes in bf16, f16 or f32, not ", o.dtype));
   }
-  GQA_ASSIGN_OR_RETURN(const CudaDeviceInfo info, GetCudaDeviceInfo(o.device));
+  GQA_ASSIGN_OR_RETURN(const CudaDeviceInfo info, cuda.DeviceInfo(o.device));
   CudaBackendOptions co;
   co.device = o.device;
   co.activation_dtype = dt;
-  GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, MakeCudaBackend(co));
+  GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, cuda.MakeBackend(co));
   log << absl::StrFormat("backend: cuda, device %d (%s, sm_%d, %d SMs, %.1f GiB), %s\n", o.device,
                          info.name, info.compute_capability, info.num_sms,
                          info.total_bytes / double(1 << 30), DTypeName(dt));
@@ -63,12 +61,11 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const BackendSetupOptions& o,
   log << DescribeKvMemoryPlan(in, plan) << "\n";
   return backend;
 }
-#endif
 
 }  // namespace
 
 bool BuiltWithCuda() {
-#if GQA_HAVE_CUDA
+#ifdef GQA_CUDA_PLUGIN_BUILD_PATH
   return true;
 #else
   return false;
@@ -81,19 +78,17 @@ absl::StatusOr<std::string> ResolveBackend(const std::string& backend) {
         absl::StrCat("--backend: '", backend, "' is not one of auto, cpu, cuda"));
   }
   if (backend == "cpu") return std::string("cpu");
-#if GQA_HAVE_CUDA
-  const bool gpu = CudaDeviceCount() > 0;
+  absl::StatusOr<const CudaPlugin*> cuda = CudaPlugin::Load();
+  if (!cuda.ok()) {
+    if (backend == "auto") return std::string("cpu");
+    return absl::FailedPreconditionError(
+        absl::StrCat("--backend cuda: ", cuda.status().message()));
+  }
+  const bool gpu = (*cuda)->DeviceCount() > 0;
   if (backend == "cuda" && !gpu) {
     return absl::FailedPreconditionError("--backend cuda: no CUDA device is visible");
   }
   return std::string(gpu ? "cuda" : "cpu");
-#else
-  if (backend == "cuda") {
-    return absl::FailedPreconditionError(
-        "--backend cuda: this build has no CUDA backend (configure with a CUDA toolkit)");
-  }
-  return std::string("cpu");
-#endif
 }
 
 std::string ResolveDType(const std::string& dtype, const std::string& resolved_backend) {
@@ -105,13 +100,12 @@ absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions&
                                                       const ModelConfig& model,
                                                       EngineConfig* engine, std::ostream& log) {
   GQA_ASSIGN_OR_RETURN(const std::string name, ResolveBackend(o.backend));
-#if GQA_HAVE_CUDA
   if (name == "cuda") {
+    GQA_ASSIGN_OR_RETURN(const CudaPlugin* cuda, CudaPlugin::Load());
     BackendSetupOptions resolved = o;
     resolved.dtype = ResolveDType(o.dtype, name);
-    return MakeCuda(resolved, model, engine, log);
+    return MakeCuda(*cuda, resolved, model, engine, log);
   }
-#endif
   std::unique_ptr<Backend> backend = MakeCpuBackend(o.threads);
   log << "backend: cpu (computes in f32)\n";
   return backend;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/model/dummy_weights.h"
+#include "engine/runner/cuda_plugin_loader.h"
 #include "tests/engine/runner/engine_test_util.h"
 
 namespace gqa::testing {
@@ -31,6 +32,27 @@ TEST(BackendSetupTest, AutoAndCudaFollowTheBuildAndTheDevice) {
     EXPECT_EQ(*automatic, "cpu");  // no CUDA build, or no GPU visible
     EXPECT_EQ(cuda.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_NE(cuda.status().message().find("--backend cuda"), std::string_view::npos);
+  }
+}
+
+// The plugin loads in every CUDA build, GPU or not: dlopen of the CUDA runtime
+// and cuBLAS works, and its entry points answer.
+TEST(CudaPluginTest, LoadsWhereBuiltAndAnswersWithoutAGpu) {
+  absl::StatusOr<const CudaPlugin*> plugin = CudaPlugin::Load();
+  if (!BuiltWithCuda()) {
+    EXPECT_EQ(plugin.status().code(), absl::StatusCode::kFailedPrecondition);
+    return;
+  }
+  ASSERT_TRUE(plugin.ok()) << plugin.status();
+  const int devices = (*plugin)->DeviceCount();
+  EXPECT_GE(devices, 0);
+  if (devices == 0) {
+    EXPECT_FALSE((*plugin)->DeviceInfo(0).ok());
+    EXPECT_FALSE((*plugin)->MakeBackend(CudaBackendOptions{}).ok());
+  } else {
+    absl::StatusOr<std::unique_ptr<Backend>> b = (*plugin)->MakeBackend(CudaBackendOptions{});
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ((*b)->name(), "cuda");
   }
 }
 

@@ -1,4 +1,4 @@
-#include "engine/backend/cuda/memory_plan.h"
+#include "engine/kv_cache/kv_memory_plan.h"
 
 #include "absl/strings/str_format.h"
 
