@@ -28,7 +28,7 @@ build_packages=(
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-venv python3-pip python3-grpcio python3-protobuf
+  python3 python3-venv python3-pip python3-grpcio python3-protobuf python3-yaml
   prometheus  # a real Prometheus server scrapes /metrics in a test
 )
 # What the binaries load (readelf -d NEEDED, mapped with dpkg -S); apt brings

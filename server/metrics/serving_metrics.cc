@@ -153,6 +153,11 @@ ServingMetrics::Impl::Impl(const ModelInfoLabels& info) {
   }
   rejected = Must(r.AddCounter("gqa_requests_rejected_total",
                                "Requests refused before running, by gRPC status code.", {"code"}));
+  // The codes the server refuses with exist from the start at 0, so the first
+  // rejection is a visible increase to rate() (a new series is not).
+  for (const char* code : {"INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "UNAVAILABLE"}) {
+    Must(rejected->WithLabels({code}));
+  }
 
   // ---- per engine step ----
   step_duration =

@@ -70,7 +70,10 @@ TEST(ServingMetricsTest, FreshRenderHasZeroSeries) {
   EXPECT_EQ(FamilyBlock(text, "gqa_requests_rejected_total"),
             "# HELP gqa_requests_rejected_total Requests refused before running, by gRPC status "
             "code.\n"
-            "# TYPE gqa_requests_rejected_total counter\n");
+            "# TYPE gqa_requests_rejected_total counter\n"
+            "gqa_requests_rejected_total{code=\"INVALID_ARGUMENT\"} 0\n"
+            "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"} 0\n"
+            "gqa_requests_rejected_total{code=\"UNAVAILABLE\"} 0\n");
   EXPECT_EQ(FamilyBlock(text, "gqa_model_info"),
             "# HELP gqa_model_info The served model; the value is always 1.\n"
             "# TYPE gqa_model_info gauge\n"
@@ -138,7 +141,8 @@ TEST(ServingMetricsTest, RendersKnownObservations) {
             "code.\n"
             "# TYPE gqa_requests_rejected_total counter\n"
             "gqa_requests_rejected_total{code=\"INVALID_ARGUMENT\"} 1\n"
-            "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"} 2\n");
+            "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"} 2\n"
+            "gqa_requests_rejected_total{code=\"UNAVAILABLE\"} 0\n");
   // e2e: 0.75, 1, 2 and 700; bounds ... 0.5, 1, 2.5 ... 480, 960 ...
   const std::string e2e = "gqa_e2e_request_latency_seconds";
   EXPECT_EQ(SampleValue(text, e2e + "_bucket{le=\"0.5\"}"), 0);
