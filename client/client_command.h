@@ -19,7 +19,7 @@ struct ClientOptions {
   v1::GenerateRequest request;  // generate, stream
   v1::TokenizeRequest tokenize;
   std::string health_service;  // health: "" is the whole server
-  bool print_ids = false;  // print token ids instead of text
+  bool print_ids = false;      // print token ids instead of text
   bool help = false;
   std::string help_text;
 };
