@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/cli/backend_flags.h"
 #include "engine/cli/flag_parser.h"
 #include "engine/common/status_macros.h"
 
@@ -59,12 +60,7 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   p.AddString("tokenizer", &o.model.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF dir");
   p.AddString("load-format", &o.model.load_format, "auto (default) or dummy (random weights)");
   p.AddString("preset", &o.model.preset, "dummy weights' shape: " + PresetList());
-  p.AddString("backend", &o.backend.backend,
-              "auto (default: cuda when built with it and a GPU is visible), cpu, cuda");
-  p.AddString("dtype", &o.backend.dtype,
-              "compute dtype on CUDA and dummy weights' dtype: auto (default: f32 on the CPU, "
-              "bf16 on CUDA), f32, f16, bf16");
-  p.AddInt("device", &o.backend.device, "CUDA device ordinal (default 0)");
+  AddBackendFlags(p, &o.backend);
   p.AddFloat("gpu-memory-utilization", &gpu_memory_utilization,
              "CUDA: share of GPU memory for weights, workspace and KV cache (default 0.9)");
   p.AddString("host", &o.host, "address to listen on (default 0.0.0.0)");
@@ -87,7 +83,6 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
            "prompt tokens waiting to start before RESOURCE_EXHAUSTED (default 0 = no limit)");
   p.AddFloat("drain-timeout", &drain_timeout,
              "seconds running requests get to finish after SIGTERM (default 30)");
-  p.AddInt("threads", &o.backend.threads, "CPU threads (default: every core)");
   std::optional<uint64_t> seed;
   p.AddUint64("seed", &seed, "base seed of requests that set none (default 0)");
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
@@ -128,8 +123,7 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   }
   if (max_queued_tokens < 0) return absl::InvalidArgumentError("--max-queued-tokens must be >= 0");
   if (!(drain_timeout >= 0)) return absl::InvalidArgumentError("--drain-timeout must be >= 0");
-  if (o.backend.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
-  if (o.backend.device < 0) return absl::InvalidArgumentError("--device must be >= 0");
+  GQA_RETURN_IF_ERROR(ValidateBackendFlags(o.backend));
   return o;
 }
 

@@ -11,12 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${GQA_GPU_BUILD_DIR:-build/cuda}
 pkg=build/gpu
-targets=(cuda_ops_test cuda_attention_test cuda_rope_test cuda_model_test memory_plan_test
-         gqa-bench-gpu gqa-logits-dump)
+targets=(cuda_ops_test cuda_attention_test cuda_rope_test cuda_model_test kv_memory_plan_test
+         cuda_device_query_test gqa-bench-gpu gqa-logits-dump gqa-server gqa-client gqa-bench)
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGQA_NATIVE=OFF -DGQA_ENABLE_CUDA=ON >/dev/null
 grep -q "GQA_HAVE_CUDA_TOOLKIT" "$build/CMakeCache.txt" || true
-ninja -C "$build" "${targets[@]}"
+ninja -C "$build" "${targets[@]}" gqa_cuda_plugin
 
 rm -rf "$pkg"
 mkdir -p "$pkg/bin" "$pkg/lib" "$pkg/lib/fallback"
@@ -26,11 +26,13 @@ for t in "${targets[@]}"; do
   cp "$src" "$pkg/bin/$t"
   strip --strip-unneeded "$pkg/bin/$t"
 done
+# gqa-server loads the CUDA backend from next to itself (cuda_plugin_loader.h).
+cp "$build/lib/libgqa_cuda_plugin.so" "$pkg/bin/"
 
 # Shared libraries: CUDA's (cudart, cublasLt) and glibc's come from the GPU
 # machine; the C++ runtime (libstdc++, libgcc_s, libgomp) only as a fallback
 # that run_all.sh uses if that machine lacks it (a newer system one wins).
-for t in "${targets[@]}"; do
+for t in "${targets[@]}" libgqa_cuda_plugin.so; do
   ldd "$pkg/bin/$t" | awk '$3 ~ /^\// {print $3}'
 done | sort -u | while read -r lib; do
   name=$(basename "$lib")

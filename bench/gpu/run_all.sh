@@ -6,7 +6,7 @@
 # device call must carry build/gpu.
 #
 # usage: bench/gpu/run_all.sh [--quick] [STAGE...]
-#   STAGE: tests hf attention model gqa sanitize   (default: all but sanitize)
+#   STAGE: tests hf attention model gqa serve sanitize   (default: all but sanitize)
 #   --quick: fewer shapes and repetitions (a smoke run)
 # Results: bench/results/gpu-<date>/ (CSV, logs, report.md) and, when $OUT is
 # set, report.md, summary.txt and results.tar.gz in $OUT. A short summary is
@@ -25,11 +25,11 @@ stages=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    tests|hf|attention|model|gqa|sanitize) stages+=("$arg") ;;
+    tests|hf|attention|model|gqa|serve|sanitize) stages+=("$arg") ;;
     *) echo "run_all.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
-((${#stages[@]})) || stages=(tests hf attention model gqa)
+((${#stages[@]})) || stages=(tests hf attention model gqa serve)
 
 # ---- preflight ----
 if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
@@ -167,6 +167,12 @@ if has gqa; then
   ((quick)) && gshapes=(--kv-heads 8,1 --reps 5)
   stage gqa 200 env LD_LIBRARY_PATH="$libpath" "$pkg/bin/gqa-bench-gpu" gqa --preset llama-3-8b \
     --csv "$res/gqa.csv" "${ceil_flags[@]}" "${gshapes[@]}"
+fi
+
+if has serve; then
+  # The whole server on the GPU: --backend cuda through the plugin, the KV pool
+  # from --gpu-memory-utilization, gqa-bench streaming over gRPC.
+  stage serve 150 env LD_LIBRARY_PATH="$libpath" bench/gpu/serve_bench.sh "$pkg" "$res" "$quick"
 fi
 
 if has sanitize; then

@@ -7,7 +7,7 @@ pkg=$1
 res=$2
 rc=0
 rows=()
-for t in memory_plan_test cuda_ops_test cuda_rope_test cuda_attention_test cuda_model_test; do
+for t in kv_memory_plan_test cuda_device_query_test cuda_ops_test cuda_rope_test cuda_attention_test cuda_model_test; do
   "$pkg/bin/$t" --gtest_brief=1 > "$res/test_$t.log" 2>&1
   r=$?
   ((r != 0)) && rc=1

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "engine/cli/backend_flags.h"
 #include "engine/cli/flag_parser.h"
 #include "engine/runner/model_setup.h"
 #include "engine/common/status_macros.h"
@@ -58,13 +59,7 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
   p.AddBool("print-ids", &o.print_ids, "print generated token ids instead of text");
   p.AddString("load-format", &o.load_format, "auto (default) or dummy (random weights)");
   p.AddString("preset", &o.preset, "dummy weights' shape: " + PresetList());
-  p.AddString("backend", &o.backend.backend,
-              "auto (default: cuda when built with it and a GPU is visible), cpu, cuda");
-  p.AddString("dtype", &o.backend.dtype,
-              "compute dtype on CUDA and dummy weights' dtype: auto (default: f32 on the CPU, "
-              "bf16 on CUDA), f32, f16, bf16");
-  p.AddInt("device", &o.backend.device, "CUDA device ordinal (default 0)");
-  p.AddInt("threads", &o.backend.threads, "CPU threads (default: every core)");
+  AddBackendFlags(p, &o.backend);
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
   o.help = p.help_requested();
   o.help_text = p.Help();
@@ -77,7 +72,7 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
     return absl::InvalidArgumentError("give --prompt or --prompt-ids, not both");
   }
   if (o.max_tokens < 1) return absl::InvalidArgumentError("--max-tokens must be >= 1");
-  if (o.backend.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  GQA_RETURN_IF_ERROR(ValidateBackendFlags(o.backend));
   return o;
 }
 

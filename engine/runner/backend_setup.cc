@@ -108,6 +108,14 @@ absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions&
   }
   std::unique_ptr<Backend> backend = MakeCpuBackend(o.threads);
   log << "backend: cpu (computes in f32)\n";
+  if (o.backend == "auto" && BuiltWithCuda()) {
+    // A GPU host whose plugin fails to load must not fall back in silence.
+    absl::StatusOr<const CudaPlugin*> cuda = CudaPlugin::Load();
+    log << "backend: auto chose the CPU: "
+        << (cuda.ok() ? std::string("no CUDA device is visible")
+                      : std::string(cuda.status().message()))
+        << "\n";
+  }
   return backend;
 }
 

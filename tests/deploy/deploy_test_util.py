@@ -109,11 +109,18 @@ def server_defaults(repo):
     }
 
 
+# The sources that register gqa-server's flags: its own, and the backend flags
+# it shares with gqa-generate.
+SERVER_FLAG_SOURCES = ("server/server_options.cc", "engine/cli/backend_flags.cc")
+
+
 def server_flags(repo):
-    """Every --flag gqa-server's parser registers (server/server_options.cc), plus --help."""
-    text = source_text(repo, "server/server_options.cc")
-    flags = set(re.findall(r'p\.Add\w+\(\s*"([a-z0-9-]+)"', text))
-    return flags | {"help"}
+    """Every --flag gqa-server's parsers register (SERVER_FLAG_SOURCES), plus --help."""
+    flags = {"help"}
+    for path in SERVER_FLAG_SOURCES:
+        text = source_text(repo, path)
+        flags |= set(re.findall(r'p\.Add\w+\(\s*"([a-z0-9-]+)"', text))
+    return flags
 
 
 class RunningServer:

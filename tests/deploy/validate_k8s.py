@@ -32,7 +32,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from deploy_test_util import (Checker, RunningServer, reexec_in_venv, server_defaults,  # noqa: E402
-                              server_flags, source_constant, source_text)
+                              SERVER_FLAG_SOURCES, server_flags, source_constant, source_text)
 
 KUBERNETES_VERSION = "1.30.0"
 REQUIREMENTS = ["kubernetes-validate==1.37.0"]
@@ -152,7 +152,7 @@ def check_deployment(c, repo, dep, k, server_binary):
     known = server_flags(repo)
     for flag, _ in flags:
         c.check(flag in known, f"container arg --{flag} is a gqa-server flag "
-                               f"(server/server_options.cc)")
+                               f"({', '.join(SERVER_FLAG_SOURCES)})")
     values = dict(flags)
     c.check("command" not in ctr, "the container keeps the image's ENTRYPOINT (gqa-server)")
     for flag, name in (("port", "grpc"), ("metrics-port", "metrics")):
@@ -170,7 +170,7 @@ def check_deployment(c, repo, dep, k, server_binary):
                 c.check(f"--{flag}" in r.stdout, f"gqa-server --help lists --{flag}")
     else:
         print("note: no --server-binary: the container args are checked against "
-              "server/server_options.cc only")
+              "the flag sources only")
 
     # Probes: the kubelet's gRPC probes, grpc.health.v1 on the gRPC port.
     health_services = {"", source_constant(repo, "server/health_and_drain.h",

@@ -64,6 +64,8 @@ TEST(ServerOptionsTest, BadValuesNameTheFlag) {
   EXPECT_THAT(std::string(Parse({"--port", "70000"}).status().message()), HasSubstr("--port"));
   EXPECT_THAT(std::string(Parse({"--gpu-memory-utilization", "1.5"}).status().message()),
               HasSubstr("--gpu-memory-utilization"));
+  EXPECT_THAT(std::string(Parse({"--device", "-1"}).status().message()), HasSubstr("--device"));
+  EXPECT_THAT(std::string(Parse({"--threads", "-2"}).status().message()), HasSubstr("--threads"));
   EXPECT_THAT(std::string(Parse({"--block-size", "0"}).status().message()),
               HasSubstr("--block-size"));
   EXPECT_THAT(std::string(Parse({"--kv-cache-memory", "lots"}).status().message()),
