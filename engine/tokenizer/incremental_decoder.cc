@@ -25,10 +25,16 @@ std::string IncrementalDecoder::DecodeUnsent() const {
   return text.substr(start);
 }
 
-void IncrementalDecoder::Advance() {
+void IncrementalDecoder::Advance(bool context_has_text) {
   // The new window starts at the old read offset: one or more already-sent
-  // tokens stay as context for the next Push.
-  ids_.erase(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(read_offset_));
+  // tokens stay as context for the next Push. Context that decodes to nothing
+  // (a special token that skip_special_tokens drops) is no context: a
+  // SentencePiece decoder would strip the next piece's leading space as if it
+  // opened the text. Then the window keeps its older tokens too, up to a cap
+  // so that a long run of such tokens stays O(window) per Push.
+  if (context_has_text || ids_.size() > kMaxWindowTokens) {
+    ids_.erase(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(read_offset_));
+  }
   read_offset_ = ids_.size();
   sent_past_read_ = 0;
   held_bytes_ = 0;
@@ -45,7 +51,7 @@ std::string IncrementalDecoder::Push(int token_id) {
   const std::size_t ready = unsent.size() - tail;
   std::string delta = Utf8ReplaceInvalid(std::string_view(unsent).substr(0, ready));
   if (tail == 0) {
-    Advance();
+    Advance(/*context_has_text=*/sent_past_read_ + unsent.size() > 0);
   } else {
     sent_past_read_ += ready;
     held_bytes_ = tail;
@@ -54,8 +60,10 @@ std::string IncrementalDecoder::Push(int token_id) {
 }
 
 std::string IncrementalDecoder::Flush() {
-  std::string rest = Utf8ReplaceInvalid(DecodeUnsent());
-  Advance();
+  const std::string unsent = DecodeUnsent();
+  const bool context_has_text = sent_past_read_ + unsent.size() > 0;
+  std::string rest = Utf8ReplaceInvalid(unsent);
+  Advance(context_has_text);
   return rest;
 }
 

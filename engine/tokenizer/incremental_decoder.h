@@ -21,8 +21,8 @@
 // a short window ids[prefix_offset:] and emits what it adds beyond
 // Decode(ids[prefix_offset:read_offset]), the text already sent. The window
 // starts at least one token before the new ones (initially up to 5 prompt
-// tokens) so context rules such as the strip-after-BOS see the same neighbours
-// as a full decode. Cost per Push: O(window), not O(sequence).
+// tokens, and never only tokens that decode to nothing) so context rules such
+// as the strip-after-BOS see the same neighbours as a full decode. Cost per Push: O(window), not O(sequence).
 // This is exact for tokenizers whose Decode only depends on a bounded number of
 // preceding tokens and only appends bytes as ids are appended (llama2.c, byte,
 // SentencePiece-style and byte-level BPE decoders). A Decode that rewrites
@@ -45,6 +45,9 @@ class IncrementalDecoder {
  public:
   // Prompt tokens of context kept for the first outputs (vLLM uses 5 as well).
   static constexpr std::size_t kPromptContextTokens = 5;
+  // The window grows past its context only over tokens that decode to no
+  // text (skipped special tokens); beyond this many it slides regardless.
+  static constexpr std::size_t kMaxWindowTokens = 64;
 
   IncrementalDecoder(const Tokenizer& tokenizer, std::span<const int> prompt_ids,
                      bool skip_special_tokens = true);
@@ -63,8 +66,9 @@ class IncrementalDecoder {
  private:
   // The window's new text beyond what was sent from read_offset_ on.
   std::string DecodeUnsent() const;
-  // All of ids_ sent: the window slides so read_offset_ = end.
-  void Advance();
+  // All of ids_ sent: read_offset_ = end, and the window slides to start at
+  // the old read offset when the tokens from there on produced text.
+  void Advance(bool context_has_text);
 
   const Tokenizer& tokenizer_;
   const bool skip_special_tokens_;
