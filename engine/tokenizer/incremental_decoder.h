@@ -22,7 +22,8 @@
 // Decode(ids[prefix_offset:read_offset]), the text already sent. The window
 // starts at least one token before the new ones (initially up to 5 prompt
 // tokens, and never only tokens that decode to nothing) so context rules such
-// as the strip-after-BOS see the same neighbours as a full decode. Cost per Push: O(window), not O(sequence).
+// as the strip-after-BOS see the same neighbours as a full decode. Cost per
+// Push: O(window), not O(sequence).
 // This is exact for tokenizers whose Decode only depends on a bounded number of
 // preceding tokens and only appends bytes as ids are appended (llama2.c, byte,
 // SentencePiece-style and byte-level BPE decoders). A Decode that rewrites

@@ -163,8 +163,7 @@ TEST(HfIncrementalDecoderTest, SkippedSpecialTokenInsideTheOutput) {
   const int eos = ids[1];
   const std::vector<int> run = {ids[0], eos, eos, eos, ids[2]};
   EXPECT_EQ(Stream(*tok, {}, run, true), tok->Decode(run, true));
-  EXPECT_EQ(Stream(*tok, std::vector<int>{ids[0], eos}, std::vector<int>{ids[2]}, true),
-            " there");
+  EXPECT_EQ(Stream(*tok, std::vector<int>{ids[0], eos}, std::vector<int>{ids[2]}, true), " there");
 }
 
 TEST(HfIncrementalDecoderTest, LongRunOfSkippedTokensKeepsTheWindowBounded) {
