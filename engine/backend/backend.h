@@ -109,6 +109,21 @@ class Backend {
 
   // out[i, :] = x[rows[i], :].  rows [m] (backend memory), out [m, cols].
   virtual void GatherRows(const Tensor& x, const int32_t* rows, Tensor out) = 0;
+
+  // ---- sampling helpers ----
+  // Greedy decoding of logits [m, vocab] (f32): for each row i
+  //   tokens[i]   = the lowest index of the row's largest value (NaN never
+  //                 wins; an all-NaN row gives 0), the host sampler's argmax;
+  //   logprobs[i] = logits[i, tokens[i]] - log(sum_j exp(logits[i, j])),
+  //                 NaN when the row holds a NaN or its max is infinite.
+  // tokens [m], logprobs [m] in backend memory.
+  virtual void ArgMaxRows(const Tensor& logits, int32_t* tokens, float* logprobs) = 0;
+
+  // Whether greedy rows should be decoded by ArgMaxRows, so that 8 bytes a
+  // row cross to the host instead of the vocab-wide row (a device backend:
+  // 0.5 MB a row for a 128k vocabulary). The CPU backend says no: its logits
+  // are host memory already, and the host sampler is the reference.
+  virtual bool greedy_on_device() const { return false; }
 };
 
 // The CPU backend with `num_threads` worker threads (0: every core).

@@ -28,6 +28,11 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelWeig
   GQA_ASSIGN_OR_RETURN(r->device_slots_,
                        r->backend_->Allocate(limits.max_num_tokens * sizeof(int64_t)));
   r->host_logits_.resize(size_t(limits.max_logit_rows) * weights.config.vocab_size);
+  // Backend::ArgMaxRows' output: tokens [max_logit_rows] i32 | logprobs [max_logit_rows] f32.
+  GQA_ASSIGN_OR_RETURN(r->device_argmax_,
+                       r->backend_->Allocate(size_t(limits.max_logit_rows) * 2 * sizeof(int32_t)));
+  r->host_argmax_tokens_.resize(limits.max_logit_rows);
+  r->host_argmax_logprobs_.resize(limits.max_logit_rows);
   return r;
 }
 
@@ -101,18 +106,48 @@ ForwardBatch ModelRunner::PrepareInputs(const ScheduledBatch& batch, std::vector
 void ModelRunner::ConsumeLogits(const ScheduledBatch& batch, const std::vector<LogitUse>& uses,
                                 const Tensor& hidden, StepOutput& out) {
   const int vocab = config().vocab_size;
+  const bool greedy_on_device = backend_->greedy_on_device();
+  auto* device_tokens = static_cast<int32_t*>(device_argmax_.data());
+  auto* device_logprobs = reinterpret_cast<float*>(device_tokens + limits_.max_logit_rows);
   for (size_t begin = 0; begin < uses.size(); begin += limits_.max_logit_rows) {
     const size_t end = std::min(uses.size(), begin + limits_.max_logit_rows);
+    const size_t n = end - begin;
     const Tensor logits = model_->Logits(hidden.Rows(begin, end));
-    backend_->CopyToHost(host_logits_.data(), logits.data, logits.nbytes());
-    for (size_t i = begin; i < end; ++i) {
-      const std::span<const float> row(host_logits_.data() + (i - begin) * vocab, vocab);
-      const LogitUse& use = uses[i];
+    // Rows the device decodes (greedy, no penalty, no top_logprobs) send back
+    // a token id and a logprob; the others their whole row.
+    on_device_.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const LogitUse& use = uses[begin + i];
+      on_device_[i] = greedy_on_device && use.next_token < 0 &&
+                      batch.seqs[use.seq_index].seq->sampler.IsPlainArgMax();
+    }
+    if (std::find(on_device_.begin(), on_device_.end(), 1) != on_device_.end()) {
+      backend_->ArgMaxRows(logits, device_tokens, device_logprobs);
+      backend_->CopyToHost(host_argmax_tokens_.data(), device_tokens, n * sizeof(int32_t));
+      backend_->CopyToHost(host_argmax_logprobs_.data(), device_logprobs, n * sizeof(float));
+    }
+    for (size_t i = 0; i < n;) {  // each run of host rows in one transfer
+      if (on_device_[i]) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < n && !on_device_[j]) ++j;
+      const Tensor run = logits.Rows(static_cast<int64_t>(i), static_cast<int64_t>(j));
+      backend_->CopyToHost(host_logits_.data() + i * vocab, run.data, run.nbytes());
+      i = j;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const LogitUse& use = uses[begin + i];
       SequenceStepOutput& so = out.seqs[use.seq_index];
-      if (use.next_token >= 0) {
+      SequenceSampler& sampler = batch.seqs[use.seq_index].seq->sampler;
+      const std::span<const float> row(host_logits_.data() + i * vocab, vocab);
+      if (on_device_[i]) {
+        so.sample = sampler.TakeArgMax(host_argmax_tokens_[i], host_argmax_logprobs_[i]);
+      } else if (use.next_token >= 0) {
         so.prompt_logprobs.push_back(LogSoftmaxAt(row, use.next_token));
       } else {
-        so.sample = batch.seqs[use.seq_index].seq->sampler.Sample(row);
+        so.sample = sampler.Sample(row);
       }
     }
   }

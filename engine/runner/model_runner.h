@@ -3,6 +3,9 @@
 // (token ids, positions, KV slots, block tables, which rows need logits) on
 // the host, copies them to the backend in one transfer, runs LlamaModel, and
 // samples each sequence that ends its known tokens with its own sampler.
+// On a device backend, greedy rows are decoded on the device
+// (Backend::ArgMaxRows) and only their token ids and logprobs come back; other
+// rows copy their logits to the host sampler.
 //
 // Thread ownership: the engine thread.
 #pragma once
@@ -66,6 +69,11 @@ class ModelRunner {
   DeviceBuffer device_i32_;
   DeviceBuffer device_slots_;
   std::vector<float> host_logits_;  // [max_logit_rows, vocab]
+  // Greedy rows decoded on the device (Backend::greedy_on_device).
+  DeviceBuffer device_argmax_;               // tokens | logprobs, [max_logit_rows] each
+  std::vector<int32_t> host_argmax_tokens_;  // [max_logit_rows]
+  std::vector<float> host_argmax_logprobs_;  // [max_logit_rows]
+  std::vector<char> on_device_;              // per row of a logits chunk
 };
 
 }  // namespace gqa

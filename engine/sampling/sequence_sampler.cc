@@ -91,6 +91,18 @@ SampleResult SequenceSampler::Sample(std::span<const float> logits) {
   return result;
 }
 
+bool SequenceSampler::IsPlainArgMax() const {
+  return params_.greedy() && params_.top_logprobs == 0 && !penalties_.Changes(params_);
+}
+
+SampleResult SequenceSampler::TakeArgMax(int token_id, float logprob) {
+  rng_.UniformDouble();  // the one draw of this token, unused by greedy
+  SampleResult result;
+  result.token_id = token_id;
+  result.logprob = logprob;
+  return result;
+}
+
 void SequenceSampler::Accept(int token_id) {
   penalties_.Accept(token_id);
   ++num_output_tokens_;

@@ -55,6 +55,16 @@ class SequenceSampler {
   // Does not record the token: call Accept with the token the sequence really appends.
   SampleResult Sample(std::span<const float> logits);
 
+  // Whether Sample(logits) is, right now, just the argmax of the raw logits with
+  // its log-softmax: greedy, no penalty in effect, no top_logprobs. The runner
+  // then lets the backend find it (Backend::ArgMaxRows) and calls TakeArgMax.
+  bool IsPlainArgMax() const;
+
+  // Sample's result for a plain-argmax row whose argmax and logprob were
+  // computed elsewhere (the device). Takes the token's one draw as Sample
+  // does, so the random stream stays in step with a host-sampled run.
+  SampleResult TakeArgMax(int token_id, float logprob);
+
   // Records an output token (the penalties count it from the next Sample on).
   void Accept(int token_id);
 

@@ -46,6 +46,7 @@ class CpuBackend final : public Backend {
                       const AttentionShape& shape, float scale, Tensor out) override;
   void SiluMul(const Tensor& gate_up, Tensor out) override;
   void GatherRows(const Tensor& x, const int32_t* rows, Tensor out) override;
+  void ArgMaxRows(const Tensor& logits, int32_t* tokens, float* logprobs) override;
 
  private:
   int num_threads_;

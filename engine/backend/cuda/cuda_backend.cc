@@ -1,6 +1,7 @@
 // CudaBackend: memory, error latching, and each op's validation and launch.
 // The kernels are in the .cu files, the GEMM in cuda_gemm.cc.
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -359,6 +360,18 @@ void CudaBackend::GatherRows(const Tensor& x, const int32_t* rows, Tensor out) {
   GQA_CUDA_LATCH(errors_, LaunchGatherRows(x.data, RowStride(x), x.rows(), rows, out.data,
                                            RowStride(out), out.rows(), out.cols(),
                                            static_cast<int>(DTypeSize(x.dtype)), stream_));
+}
+
+void CudaBackend::ArgMaxRows(const Tensor& logits, int32_t* tokens, float* logprobs) {
+  constexpr std::string_view kOp = "ArgMaxRows";
+  if (!Ready()) return;
+  if (logits.ndim != 2 || logits.dtype != DType::kF32 || logits.cols() <= 0 ||
+      logits.rows() > std::numeric_limits<int32_t>::max()) {
+    Reject(kOp, absl::StrCat("logits ", logits.ShapeString(), " (want f32 [rows, vocab])"));
+    return;
+  }
+  GQA_CUDA_LATCH(errors_, LaunchArgMaxRows(logits.as<float>(), RowStride(logits), logits.rows(),
+                                           logits.cols(), tokens, logprobs, stream_));
 }
 
 }  // namespace gqa::cuda

@@ -48,6 +48,8 @@ class CudaBackend final : public Backend {
                       const AttentionShape& shape, float scale, Tensor out) override;
   void SiluMul(const Tensor& gate_up, Tensor out) override;
   void GatherRows(const Tensor& x, const int32_t* rows, Tensor out) override;
+  void ArgMaxRows(const Tensor& logits, int32_t* tokens, float* logprobs) override;
+  bool greedy_on_device() const override { return true; }
 
   cudaStream_t stream() const { return stream_; }
   int num_sms() const { return num_sms_; }

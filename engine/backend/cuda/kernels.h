@@ -46,6 +46,15 @@ cudaError_t LaunchBroadcastRow(const void* row, void* y, int64_t ldy, int64_t m,
 cudaError_t LaunchFillRandom(void* data, size_t count, KernelDType dtype, uint64_t seed, float lo,
                              float hi, cudaStream_t stream);
 
+// ---- sampling.cu ----
+
+// Backend::ArgMaxRows: tokens[i] = lowest index of the max of row i (NaN never
+// wins; an all-NaN row gives 0), logprobs[i] = its log-softmax, NaN when the
+// row holds a NaN or its max is infinite. logits [rows, vocab] f32 (row
+// stride `stride`), tokens [rows], logprobs [rows]. rows < 2^31.
+cudaError_t LaunchArgMaxRows(const float* logits, int64_t stride, int64_t rows, int64_t vocab,
+                             int32_t* tokens, float* logprobs, cudaStream_t stream);
+
 // ---- norm_rope.cu ----
 
 // With residual == nullptr: out = x / rms(x) * weight.

@@ -2,19 +2,24 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "engine/backend/backend.h"
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/backend/cpu/cpu_gemm.h"
+#include "engine/sampling/logprobs.h"
+#include "engine/sampling/token_distribution.h"
 #include "gtest/gtest.h"
 #include "tests/engine/backend/op_test_util.h"
 
 namespace gqa {
 namespace {
 
+using testing::ArgMaxTestRows;
 using testing::HasNaN;
 using testing::kNaN;
+using testing::LogprobsAgree;
 using testing::RandomFloats;
 using testing::RelativeError;
 
@@ -172,6 +177,41 @@ TEST_F(CpuOpsTest, GatherRowsCopiesExactly) {
                        Tensor::Make(out.data(), DType::kF32, {m, cols}));
   for (int i = 0; i < m; ++i)
     for (int c = 0; c < cols; ++c) EXPECT_EQ(out[i * cols + c], x[picks[i] * stride + c]);
+}
+
+TEST_F(CpuOpsTest, ArgMaxRowsIsTheHostSamplersGreedyToken) {
+  // The host sampler's greedy rule (engine/sampling) is the definition.
+  for (const int64_t vocab : {12, 1000, 32000}) {
+    int rows = 0;
+    std::vector<float> logits = ArgMaxTestRows(vocab, &rows, 20);
+    const int64_t stride = vocab + 3;  // a column view, as the model's logits may be
+    std::vector<float> storage(rows * stride, -1.0e30f);
+    for (int i = 0; i < rows; ++i)
+      std::copy_n(logits.begin() + i * vocab, vocab, storage.begin() + i * stride);
+    std::vector<int32_t> tokens(rows, -7);
+    std::vector<float> logprobs(rows, 1.0f);
+    backend_->ArgMaxRows(View(storage, rows, vocab, stride), tokens.data(), logprobs.data());
+    for (int i = 0; i < rows; ++i) {
+      const std::span<const float> row(logits.data() + i * vocab, vocab);
+      SCOPED_TRACE(::testing::Message() << "vocab " << vocab << " row " << i);
+      EXPECT_EQ(tokens[i], ArgMax(row));
+      EXPECT_TRUE(LogprobsAgree(logprobs[i], LogSoftmaxAt(row, ArgMax(row)), 1e-6))
+          << logprobs[i] << " vs " << LogSoftmaxAt(row, ArgMax(row));
+    }
+    // The named cases, spelled out.
+    EXPECT_EQ(tokens[3], 3);
+    EXPECT_EQ(tokens[4], 9);
+    EXPECT_TRUE(std::isnan(logprobs[4]));
+    EXPECT_EQ(tokens[5], 0);
+    EXPECT_EQ(tokens[6], 0);
+    EXPECT_EQ(tokens[7], 7);
+    EXPECT_EQ(logprobs[7], 0.0f);
+    EXPECT_EQ(tokens[8], 5);
+    EXPECT_EQ(tokens[10], 0);
+    EXPECT_NEAR(logprobs[10], -std::log(static_cast<double>(vocab)), 1e-5);
+    EXPECT_EQ(tokens[11], vocab - 1);
+    EXPECT_EQ(tokens[12], 1);
+  }
 }
 
 // ---- GEMM ----

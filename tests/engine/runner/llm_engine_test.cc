@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "tests/engine/runner/engine_test_util.h"
+#include "tests/support/forwarding_backend.h"
 #include "tests/support/reference_llama.h"
 
 namespace gqa::testing {
@@ -202,6 +203,46 @@ TEST(LlmEngineTest, SeededSamplingIsReproducibleAndBatchIndependent) {
   EXPECT_THAT(RunToCompletion(*busy, crowd).at("s").tokens, ElementsAreArray(alone));
   r.sampling.seed = 4321;
   EXPECT_THAT(RunToCompletion(*solo, {r}).at("s").tokens, ::testing::Not(ElementsAreArray(alone)));
+}
+
+// A device backend decodes greedy rows itself (Backend::ArgMaxRows) and sends
+// back token ids and logprobs; every other row goes to the host sampler. The
+// result is what host sampling gives: same tokens, same prompt logprobs,
+// logprobs to double-vs-double rounding, seeded streams in step. Small logits
+// chunks (3 rows) mix both kinds of rows in one chunk.
+TEST(LlmEngineTest, GreedyOnDeviceEqualsHostSampling) {
+  const ModelWeights w = Weights(TinyConfig(2));
+  std::vector<GenerationRequest> rs = MixedRequests();  // greedy: on the device
+  rs[1].sampling.presence_penalty = 0.5f;               // device for the first token, then host
+  rs[2].sampling.repetition_penalty = 1.3f;             // host: the prompt is penalized
+  rs[3].sampling.top_logprobs = 3;                      // host
+  rs[4].prompt_logprobs = true;                         // prompt rows host, sampled row device
+  rs[5].sampling.temperature = 0.8f;                    // host, seeded
+  rs[5].sampling.seed = 99;
+  EngineConfig config;
+  config.max_logit_rows = 3;
+  auto host = MakeEngine(w, config);
+  auto device_backend = std::make_unique<DeviceGreedyCpuBackend>();
+  const DeviceGreedyCpuBackend* device_ops = device_backend.get();
+  absl::StatusOr<std::unique_ptr<LlmEngine>> device =
+      LlmEngine::Create(w, std::move(device_backend), config);
+  ASSERT_TRUE(device.ok()) << device.status();
+  const auto want = RunToCompletion(*host, rs);
+  const auto got = RunToCompletion(**device, rs);
+  for (const GenerationRequest& r : rs) {
+    SCOPED_TRACE(r.request_id);
+    const Completion& g = got.at(r.request_id);
+    const Completion& h = want.at(r.request_id);
+    EXPECT_THAT(g.tokens, ElementsAreArray(h.tokens));
+    EXPECT_THAT(g.prompt_logprobs, ElementsAreArray(h.prompt_logprobs));
+    ASSERT_EQ(g.logprobs.size(), h.logprobs.size());
+    for (size_t i = 0; i < g.logprobs.size(); ++i) EXPECT_NEAR(g.logprobs[i], h.logprobs[i], 1e-5);
+  }
+  // Greedy rows really took the device path: at least one row per token of
+  // the three plain-greedy requests.
+  int64_t plain_greedy_tokens = 0;
+  for (int i : {0, 6, 7}) plain_greedy_tokens += rs[i].stopping.max_tokens;
+  EXPECT_GE(device_ops->num_argmax_rows(), plain_greedy_tokens);
 }
 
 TEST(LlmEngineTest, RejectsInvalidRequestsNamingTheField) {

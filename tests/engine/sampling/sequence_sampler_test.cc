@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/sampling/logprobs.h"
 #include "engine/sampling/token_distribution.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -160,6 +161,40 @@ TEST(SequenceSamplerTest, TakesExactlyOneDrawPerToken) {
     const int expected = d.Sample(rng.UniformDouble());
     EXPECT_EQ(sampler.Sample(logits).token_id, expected);
   }
+}
+
+TEST(SequenceSamplerTest, PlainArgMaxOnlyWhileNothingButTheArgmaxMatters) {
+  EXPECT_TRUE(SequenceSampler(Params(0.0f, 1), std::vector<int>{4, 5}, 0).IsPlainArgMax());
+  EXPECT_FALSE(SequenceSampler(Params(0.7f, 1), {}, 0).IsPlainArgMax());
+  SamplingParams top = Params(0.0f, 1);
+  top.top_logprobs = 1;
+  EXPECT_FALSE(SequenceSampler(top, {}, 0).IsPlainArgMax());
+  SamplingParams repetition = Params(0.0f, 1);
+  repetition.repetition_penalty = 1.2f;
+  EXPECT_FALSE(SequenceSampler(repetition, std::vector<int>{4}, 0).IsPlainArgMax());
+  // Presence counts output tokens only: plain until the first one is accepted.
+  SamplingParams presence = Params(0.0f, 1);
+  presence.presence_penalty = 0.5f;
+  SequenceSampler sampler(presence, std::vector<int>{4}, 0);
+  EXPECT_TRUE(sampler.IsPlainArgMax());
+  sampler.Accept(4);
+  EXPECT_FALSE(sampler.IsPlainArgMax());
+}
+
+TEST(SequenceSamplerTest, TakeArgMaxIsSampleOfAPlainArgMaxRow) {
+  const auto steps = RandomSteps(20, 64, 3);
+  SequenceSampler host(Params(0.0f, 5), {}, 0), device(Params(0.0f, 5), {}, 0);
+  for (const auto& logits : steps) {
+    const SampleResult want = host.Sample(logits);
+    const int token = ArgMax(logits);
+    const SampleResult got = device.TakeArgMax(token, LogSoftmaxAt(logits, token));
+    EXPECT_EQ(got.token_id, want.token_id);
+    EXPECT_FLOAT_EQ(got.logprob, want.logprob);
+    EXPECT_TRUE(got.top_logprobs.empty());
+    host.Accept(want.token_id);
+    device.Accept(got.token_id);
+  }
+  EXPECT_EQ(device.num_output_tokens(), 20);
 }
 
 TEST(SequenceSamplerTest, SameSeedSameTokensDifferentSeedDifferentTokens) {

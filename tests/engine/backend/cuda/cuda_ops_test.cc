@@ -2,6 +2,7 @@
 // random inputs (rounded to the tested dtype first, so both backends see the
 // same numbers), with NaN-poisoned outputs, odd sizes and strided views.
 // Skipped where the CUDA runtime sees no device.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -134,6 +135,40 @@ TEST_P(CudaOpsTest, GatherRowsCopiesExactly) {
     for (int i = 0; i < m; ++i)
       for (int c = 0; c < cols; ++c) ASSERT_EQ(got[i * cols + c], x[picks[i] * stride + c]);
   }
+}
+
+TEST_P(CudaOpsTest, ArgMaxRowsMatchesCpu) {
+  // f32 logits whatever the activation dtype; tokens exact (ties to the
+  // lowest index), logprobs to fp32 rounding of a 128k-term sum.
+  for (const int64_t vocab : {12, 1001, 32000, 128256}) {
+    int rows = 0;
+    const std::vector<float> dense = ArgMaxTestRows(vocab, &rows, 30);
+    const int64_t stride = vocab + 5;
+    std::vector<float> logits(rows * stride, 1.0e30f);  // the padding must not be read
+    for (int i = 0; i < rows; ++i)
+      std::copy_n(dense.begin() + i * vocab, vocab, logits.begin() + i * stride);
+    DeviceArray d_logits(*cuda_, DType::kF32, logits.size());
+    d_logits.Upload(logits);
+    const std::vector<int32_t> poison_tokens(rows, -7);
+    DeviceArray d_tokens = DeviceArray::FromInts(*cuda_, poison_tokens);
+    DeviceArray d_logprobs(*cuda_, DType::kF32, rows);
+    d_logprobs.Poison();
+    cuda_->ArgMaxRows(d_logits.View(rows, vocab, stride), static_cast<int32_t*>(d_tokens.data()),
+                      static_cast<float*>(d_logprobs.data()));
+    std::vector<int32_t> got_tokens(rows);
+    cuda_->CopyToHost(got_tokens.data(), d_tokens.data(), rows * sizeof(int32_t));
+    const std::vector<float> got_logprobs = d_logprobs.Download();
+    std::vector<int32_t> ref_tokens(rows);
+    std::vector<float> ref_logprobs(rows);
+    cpu_->ArgMaxRows(Host(logits, rows, vocab, stride), ref_tokens.data(), ref_logprobs.data());
+    for (int i = 0; i < rows; ++i) {
+      SCOPED_TRACE(::testing::Message() << "vocab " << vocab << " row " << i);
+      EXPECT_EQ(got_tokens[i], ref_tokens[i]);
+      EXPECT_TRUE(LogprobsAgree(got_logprobs[i], ref_logprobs[i], 1e-5))
+          << got_logprobs[i] << " vs " << ref_logprobs[i];
+    }
+  }
+  EXPECT_TRUE(cuda_->greedy_on_device());
 }
 
 struct GemmCase {
