@@ -40,38 +40,9 @@ if [[ ! -x "$pkg/bin/gqa-bench-gpu" ]]; then
   echo "run_all.sh: no package at $pkg: run bench/gpu/package_build.sh on the build machine and carry build/gpu" >&2
   exit 4
 fi
-libdir="$pkg/lib"
-if [[ -f "$pkg/libs.tar.xz" ]]; then
-  libdir=$(mktemp -d /tmp/gqa_pkg_libs.XXXXXX)
-  tar -xJf "$pkg/libs.tar.xz" -C "$libdir" || { echo "run_all.sh: cannot unpack $pkg/libs.tar.xz" >&2; exit 4; }
-  libdir="$libdir/lib"
-fi
-libpath="$libdir"
-for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
-  [[ -d "$d" ]] && libpath="$libpath:$d"
-done
-# pip's CUDA wheels (cu13) as a fallback for cudart/cublasLt.
-pipdirs=$(python3 - 2>/dev/null <<'PY'
-import importlib, os
-for m in ("nvidia.cu13", "nvidia.cublas", "nvidia.cuda_runtime"):
-    try:
-        mod = importlib.import_module(m)
-        for p in getattr(mod, "__path__", []):
-            for sub in ("lib", "lib64"):
-                if os.path.isdir(os.path.join(p, sub)):
-                    print(os.path.join(p, sub))
-    except Exception:
-        pass
-PY
-)
-for d in $pipdirs; do libpath="$libpath:$d"; done
-missing() { LD_LIBRARY_PATH="$1" ldd "$pkg"/bin/* 2>/dev/null | grep "not found" | sort -u; }
-if [[ -n "$(missing "$libpath")" ]]; then libpath="$libpath:$libdir/fallback"; fi
-if [[ -n "$(missing "$libpath")" ]]; then
-  echo "run_all.sh: shared libraries not found:" >&2
-  missing "$libpath" >&2
-  exit 4
-fi
+# shellcheck source=bench/gpu/package_env.sh
+source "$root/bench/gpu/package_env.sh"
+package_env || exit 4
 # Only our binaries see the packaged libraries (each stage sets LD_LIBRARY_PATH);
 # Python and PyTorch keep their own.
 
