@@ -44,10 +44,11 @@ struct ModelBenchOptions {
   int gqa_max_batch = 512;
 };
 // One load of `config` (dummy bf16 weights), then:
-//  decode: Forward + Logits of `batch` decode rows at each context: device
-//    time, tokens/s, model-bandwidth utilization ((weights read + KV read) /
-//    time / copy bandwidth), and the wall time of a synchronous host loop
-//    (index arrays built and copied, logits copied back and argmaxed);
+//  decode: Forward + Logits + ArgMaxRows (greedy on the device, as the
+//    engine) of `batch` decode rows at each context: device time, tokens/s,
+//    model-bandwidth utilization ((weights read + KV read) / time / copy
+//    bandwidth), and the wall time of a synchronous host loop (index arrays
+//    built and copied, token ids and logprobs copied back);
 //  prefill: one prompt of prompt_len tokens: time and MFU against the
 //    measured GEMM rate.
 absl::Status RunModelBench(Backend& backend, const ModelConfig& config,

@@ -11,8 +11,8 @@
 #include "bench/gpu/bench_layout.h"
 #include "bench/gpu/gpu_benches.h"
 #include "engine/backend/cuda/cuda_backend.h"
-#include "engine/kv_cache/kv_memory_plan.h"
 #include "engine/common/status_macros.h"
+#include "engine/kv_cache/kv_memory_plan.h"
 #include "engine/model/dummy_weights.h"
 #include "engine/model/llama_model.h"
 #include "engine/runner/kv_cache_storage.h"
@@ -75,9 +75,10 @@ struct DecodeTiming {
   double gpu_ms = 0, wall_ms = 0;
 };
 
-// Device time of Forward + Logits for `batch` decode rows at context `ctx`,
-// and the wall time of a synchronous loop that also builds and uploads the
-// index arrays and downloads and argmaxes the logits each step.
+// Device time of one greedy decode step for `batch` rows at context `ctx`:
+// Forward + Logits + ArgMaxRows (what the engine runs for greedy rows), and
+// the wall time of a synchronous loop that also builds and uploads the index
+// arrays and downloads the token ids and logprobs each step, as ModelRunner.
 absl::StatusOr<DecodeTiming> TimeDecode(Backend& backend, LoadedModel& m, int batch, int ctx,
                                         int block_size, int reps) {
   const int64_t blocks_per_seq = (ctx + block_size - 1) / block_size;
@@ -86,13 +87,19 @@ absl::StatusOr<DecodeTiming> TimeDecode(Backend& backend, LoadedModel& m, int ba
   const int vocab = m.model->config().vocab_size;
   const BatchLayout layout = MakeBatchLayout(batch, 1, ctx, block_size, ids, vocab);
   GQA_ASSIGN_OR_RETURN(DeviceBatch db, UploadBatch(backend, layout));
-  auto step = [&] { return m.model->Logits(m.model->Forward(db.forward, m.kv.layers())); };
+  // Greedy results: tokens [batch] i32 | logprobs [batch] f32.
+  GQA_ASSIGN_OR_RETURN(DeviceBuffer argmax, backend.Allocate(size_t(batch) * 8));
+  auto* d_tokens = static_cast<int32_t*>(argmax.data());
+  auto* d_logprobs = reinterpret_cast<float*>(d_tokens + batch);
+  auto step = [&] {
+    backend.ArgMaxRows(m.model->Logits(m.model->Forward(db.forward, m.kv.layers())), d_tokens,
+                       d_logprobs);
+  };
   DecodeTiming t;
-  GQA_ASSIGN_OR_RETURN(t.gpu_ms, TimeOnDeviceMs(
-                                     backend, [&] { step(); }, 2, reps));
+  GQA_ASSIGN_OR_RETURN(t.gpu_ms, TimeOnDeviceMs(backend, step, 2, reps));
 
-  std::vector<uint16_t> logits(size_t(batch) * vocab);
   std::vector<int32_t> next(batch);
+  std::vector<float> logprobs(batch);
   const auto t0 = std::chrono::steady_clock::now();
   for (int r = 0; r < reps; ++r) {
     const BatchLayout l = MakeBatchLayout(batch, 1, ctx, block_size, ids, vocab);
@@ -103,16 +110,9 @@ absl::StatusOr<DecodeTiming> TimeDecode(Backend& backend, LoadedModel& m, int ba
     }
     backend.CopyToDevice(db.ints.data(), ints.data(), ints.size() * 4);
     backend.CopyToDevice(db.slots.data(), l.slots.data(), l.slots.size() * 8);
-    const Tensor out = step();
-    backend.CopyToHost(logits.data(), out.data, out.nbytes());
-    for (int b = 0; b < batch; ++b) {  // greedy pick, as the host sampler would
-      const uint16_t* row = logits.data() + size_t(b) * vocab;
-      float best = -INFINITY;
-      for (int v = 0; v < vocab; ++v) {
-        const float x = Bf16ToF32(row[v]);
-        if (x > best) best = x, next[b] = v;
-      }
-    }
+    step();
+    backend.CopyToHost(next.data(), d_tokens, next.size() * sizeof(int32_t));
+    backend.CopyToHost(logprobs.data(), d_logprobs, logprobs.size() * sizeof(float));
   }
   t.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
