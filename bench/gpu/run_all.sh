@@ -135,7 +135,7 @@ fi
 
 if has gqa; then
   gshapes=()
-  ((quick)) && gshapes=(--kv-heads 8,1 --reps 5)
+  ((quick)) && gshapes=(--kv-heads 32,8,1 --reps 5)
   stage gqa 200 env LD_LIBRARY_PATH="$libpath" "$pkg/bin/gqa-bench-gpu" gqa --preset llama-3-8b \
     --csv "$res/gqa.csv" "${ceil_flags[@]}" "${gshapes[@]}"
 fi

@@ -35,6 +35,10 @@ def main():
 
     ours = read(os.path.join(d, "attention_ours.csv"))
     torch_rows = {(r["kv_heads"], r["batch"], r["context"]): r for r in read(os.path.join(d, "attention_torch.csv"))}
+    # Shapes only PyTorch has (our stage failed or timed out) still get a row.
+    seen = {(r["kv_heads"], r["batch"], r["context"]) for r in ours}
+    ours += [{"kv_heads": k[0], "batch": k[1], "context": k[2], "time_us": "", "GBs": "", "frac_of_copy": ""}
+             for k in torch_rows if k not in seen]
     if ours:
         md.append("## Decode attention alone (bf16, 32 query heads, head_dim 128, block 16)\n\n"
                   "| KV heads | batch | context | ours (us) | ours GB/s | % of copy | torch (us) | torch backend | speedup |\n"
@@ -91,6 +95,20 @@ def main():
             rel = ", ".join(f"KV {k}: {num(v['ms_per_token_per_seq']) / base:.2f}" for k, v in best.items())
             summary.append(f"time per token per sequence at max batch, relative to MHA: {rel} "
                            f"(paper, T5-XXL: GQA-8 0.19, MQA 0.16)")
+
+    serve = os.path.join(d, "serve_bench.txt")
+    if os.path.exists(serve):  # gqa-bench's own tables, one per request rate
+        text = open(serve).read().strip()
+        md.append("## Serving: gqa-server --backend cuda, gqa-bench over gRPC\n\n```\n" + text + "\n```\n")
+        rate = tps = None
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key.startswith("Request rate configured"):
+                rate = value.strip()
+            elif key.startswith("Output token throughput"):
+                tps = value.strip()
+            elif key.startswith("Median TPOT"):
+                summary.append(f"serve rate {rate}: {tps} output tokens/s, median TPOT {value.strip()} ms")
 
     for name in ("hf_parity.md", "tests.md"):
         p = os.path.join(d, name)
