@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Logits of our engine against HF transformers' LlamaForCausalLM on random
 GQA configs saved with save_pretrained, in fp32 and in bf16 (GPU machine;
---device cpu with a dump tool that runs the CPU backend is only a smoke run).
+`--device cpu --ours-backend cpu` runs it without a GPU, the CPU backend
+then standing in for CUDA in the "ours CUDA" column).
 
 For each config and dtype: build a random LlamaForCausalLM, save it, run
 gqa-logits-dump (one prefill over the same token ids) with the CUDA backend
@@ -66,6 +67,8 @@ def main():
     p.add_argument("--out-md", default="")
     p.add_argument("--tokens", type=int, default=100)
     p.add_argument("--device", default="cuda", help="torch device of the HF forwards (cpu: a smoke run)")
+    p.add_argument("--ours-backend", default="cuda",
+                   help="backend of the 'ours' dump in the model's dtype (cpu: a run without a GPU)")
     a = p.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -95,7 +98,7 @@ def main():
             model.cpu()
             e_native = rel_err(native, ref) if native is not None else None
             try:
-                ours_cuda = run_dump(a.dump_tool, model_dir, ids, "cuda", dname,
+                ours_cuda = run_dump(a.dump_tool, model_dir, ids, a.ours_backend, dname,
                                      os.path.join(model_dir, "cuda.bin"))
                 ours_cpu = run_dump(a.dump_tool, model_dir, ids, "cpu", "f32", os.path.join(model_dir, "cpu.bin"))
             except (RuntimeError, ValueError) as e:
