@@ -95,14 +95,22 @@ void AddSeq(Step& s, const std::vector<int32_t>& prompt, int start, int end, int
 class ModelHarness {
  public:
   ModelHarness(const ModelWeights& w, std::unique_ptr<Backend> backend)
-      : backend_(std::move(backend)) {
+      : backend_(std::move(backend)), vocab_(w.config.vocab_size) {
     absl::StatusOr<std::unique_ptr<LlamaModel>> m = LlamaModel::Create(w, backend_.get(), 128, 128);
+    absl::StatusOr<KvCacheStorage> kv =
+        KvCacheStorage::Allocate(*backend_, w.config, kBlockSize, 4 * kMaxBlocks);
     EXPECT_TRUE(m.ok()) << m.status();
-    model_ = std::move(*m);
-    kv_ = *KvCacheStorage::Allocate(*backend_, w.config, kBlockSize, 4 * kMaxBlocks);
+    EXPECT_TRUE(kv.ok()) << kv.status();
+    if (m.ok() && kv.ok()) {
+      model_ = std::move(*m);
+      kv_ = std::move(*kv);
+    }
   }
-  // Runs one step; returns its logits [rows, vocab] as fp32.
+  // Runs one step; returns its logits [rows, vocab] as fp32 (NaN when the
+  // harness could not be set up, so comparisons fail rather than crash).
   std::vector<float> Run(const Step& s) {
+    std::vector<float> failed(s.logit_rows.size() * vocab_, kNaN);
+    if (model_ == nullptr) return failed;
     std::vector<int32_t> ints;
     std::vector<size_t> at;
     for (const auto* v : {&s.tokens, &s.positions, &s.query_start, &s.context_lens, &s.block_tables,
@@ -110,8 +118,12 @@ class ModelHarness {
       at.push_back(ints.size());
       ints.insert(ints.end(), v->begin(), v->end());
     }
-    ints_ = *backend_->Allocate(ints.size() * 4);
-    slots_ = *backend_->Allocate(s.slots.size() * 8);
+    absl::StatusOr<DeviceBuffer> ints_buffer = backend_->Allocate(ints.size() * 4);
+    absl::StatusOr<DeviceBuffer> slots_buffer = backend_->Allocate(s.slots.size() * 8);
+    EXPECT_TRUE(ints_buffer.ok() && slots_buffer.ok()) << "device allocation failed";
+    if (!ints_buffer.ok() || !slots_buffer.ok()) return failed;
+    ints_ = std::move(*ints_buffer);
+    slots_ = std::move(*slots_buffer);
     backend_->CopyToDevice(ints_.data(), ints.data(), ints.size() * 4);
     backend_->CopyToDevice(slots_.data(), s.slots.data(), s.slots.size() * 8);
     const auto* dev = static_cast<const int32_t*>(ints_.data());
@@ -140,6 +152,7 @@ class ModelHarness {
 
  private:
   std::unique_ptr<Backend> backend_;
+  int64_t vocab_;
   std::unique_ptr<LlamaModel> model_;
   KvCacheStorage kv_;
   DeviceBuffer ints_, slots_;
