@@ -41,7 +41,8 @@ absl::StatusOr<LoadedModel> Load(Backend& backend, const ModelConfig& config, in
   return m;
 }
 
-// KV blocks that fit now (after the model and its workspace), per the plan.
+// KV blocks that fit now (after the model and its workspace), per the plan;
+// num_blocks 0 when not one fits (the caller reports shapes as not fitting).
 absl::StatusOr<KvMemoryPlan> PlanNow(const ModelConfig& c, const ModelBenchOptions& o) {
   GQA_ASSIGN_OR_RETURN(const CudaDeviceInfo info, GetCudaDeviceInfo(0));
   KvMemoryPlanInputs in;
@@ -51,7 +52,9 @@ absl::StatusOr<KvMemoryPlan> PlanNow(const ModelConfig& c, const ModelBenchOptio
   in.workspace_bytes = size_t{1} << 30;  // decode scratch, cuBLASLt, index arrays, slack
   in.kv_bytes_per_block = KvCacheStorage::BytesPerBlock(c, o.block_size, kDt);
   in.block_size = o.block_size;
-  return PlanKvCache(in);
+  absl::StatusOr<KvMemoryPlan> plan = PlanKvCache(in);
+  if (absl::IsResourceExhausted(plan.status())) return KvMemoryPlan{};
+  return plan;
 }
 
 absl::Status AllocateKv(Backend& backend, const ModelConfig& c, int block_size, int64_t blocks,
@@ -134,9 +137,11 @@ absl::Status DecodeSteps(Backend& backend, LoadedModel& m, const ModelBenchOptio
   GQA_RETURN_IF_ERROR(
       AllocateKv(backend, config, o.block_size, std::max<int64_t>(most_blocks, 1), m.kv));
   const double kv_per_token = double(config.KvBytesPerToken(kDt));
-  std::printf("%s: %.2f GB of weights (load %.0f s); KV pool %lld blocks of %d tokens\n\n",
-              config.name.c_str(), m.model->weight_bytes() / 1e9, m.load_seconds,
-              static_cast<long long>(plan.num_blocks), o.block_size);
+  std::printf(
+      "%s: %.2f GB of weights (load %.0f s); KV pool %lld blocks of %d tokens (%lld would fit)\n\n",
+      config.name.c_str(), m.model->weight_bytes() / 1e9, m.load_seconds,
+      static_cast<long long>(m.kv.num_blocks()), o.block_size,
+      static_cast<long long>(plan.num_blocks));
   std::fprintf(csv,
                "model,batch,context,gpu_ms,tokens_per_s,bytes_GB,GBs,mbu,wall_ms,host_gap_pct\n");
   std::printf(
@@ -235,7 +240,9 @@ absl::Status RunGqaBench(Backend& backend, const ModelConfig& base, const ModelB
     const int64_t max_batch = plan.num_blocks / blocks_per_seq;
     const int64_t run_batch = std::min<int64_t>(max_batch, o.gqa_max_batch);
     if (run_batch < 1) {
-      std::printf("| %d | | 0 | | | | |\n", kv_heads);
+      std::fprintf(csv, "%d,%zu,0,0,,,\n", kv_heads, c.KvBytesPerToken(kDt));
+      std::printf("| %d | %zu KiB | 0 (not one sequence fits) | | | | |\n", kv_heads,
+                  c.KvBytesPerToken(kDt) >> 10);
       continue;
     }
     GQA_RETURN_IF_ERROR(AllocateKv(backend, c, o.block_size, run_batch * blocks_per_seq, m.kv));
