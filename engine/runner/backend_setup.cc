@@ -45,6 +45,15 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const CudaPlugin& cuda,
   log << absl::StrFormat("backend: cuda, device %d (%s, sm_%d, %d SMs, %.1f GiB), %s\n", o.device,
                          info.name, info.compute_capability, info.num_sms,
                          info.total_bytes / double(1 << 30), DTypeName(dt));
+  // One logits GEMM per decode step: in chunks, each chunk would read the
+  // whole classifier weight again (1 GB in bf16 for a 128k x 4096 head).
+  // Greedy rows never copy their logits to the host, so the wider buffer
+  // costs device memory (planned below) rather than transfers.
+  if (engine->max_logit_rows < engine->max_num_seqs) {
+    engine->max_logit_rows = engine->max_num_seqs;
+    log << absl::StrFormat("cuda: logits computed for up to %d rows at once (--max-num-seqs)\n",
+                           engine->max_logit_rows);
+  }
   if (engine->kv_cache_bytes != 0 || engine->num_kv_blocks != 0) return backend;
 
   // Planned before loading (memory_plan.h): weights and workspace estimated.
