@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
-#include "engine/runner/kv_cache_storage.h"
 #include "engine/kv_cache/kv_memory_plan.h"
 #include "engine/runner/cuda_plugin_loader.h"
+#include "engine/runner/kv_cache_storage.h"
 
 namespace gqa {
 namespace {
@@ -19,8 +19,8 @@ namespace {
 // partials and allocator slack.
 size_t WorkspaceEstimate(const ModelConfig& c, const EngineConfig& e, DType dt,
                          size_t gemm_workspace) {
-  const size_t per_token_elems = size_t{5} * c.dim + c.q_dim() + 2 * c.kv_dim() + c.q_dim() +
-                                 size_t{3} * c.hidden_dim;
+  const size_t per_token_elems =
+      size_t{5} * c.dim + c.q_dim() + 2 * c.kv_dim() + c.q_dim() + size_t{3} * c.hidden_dim;
   const size_t activations = size_t(e.max_num_batched_tokens) * per_token_elems * DTypeSize(dt);
   const size_t logits = size_t(e.max_logit_rows) * c.vocab_size * sizeof(float);
   const size_t rope = size_t{2} * c.max_seq_len * c.head_dim * sizeof(float);
@@ -90,8 +90,7 @@ absl::StatusOr<std::string> ResolveBackend(const std::string& backend) {
   absl::StatusOr<const CudaPlugin*> cuda = CudaPlugin::Load();
   if (!cuda.ok()) {
     if (backend == "auto") return std::string("cpu");
-    return absl::FailedPreconditionError(
-        absl::StrCat("--backend cuda: ", cuda.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat("--backend cuda: ", cuda.status().message()));
   }
   const bool gpu = (*cuda)->DeviceCount() > 0;
   if (backend == "cuda" && !gpu) {
