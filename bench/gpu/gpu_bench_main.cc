@@ -51,9 +51,11 @@ absl::Status ValidateShapes(const std::string& mode, const gqa::bench::ModelBenc
           absl::StrFormat("--kv-heads %d does not divide %d query heads", kv, n_heads));
     }
   }
-  if (mode == "model" || mode == "gqa") {
-    const int longest = std::max(
-        {o.prompt_len, o.gqa_context, *std::max_element(o.contexts.begin(), o.contexts.end())});
+  if (mode == "model" || mode == "gqa") {  // the lengths each mode runs
+    const int longest =
+        mode == "gqa"
+            ? o.gqa_context
+            : std::max(o.prompt_len, *std::max_element(o.contexts.begin(), o.contexts.end()));
     if (longest > config.max_seq_len) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "context %d exceeds the preset's %d positions", longest, config.max_seq_len));
@@ -140,9 +142,9 @@ int main(int argc, char** argv) {
   if (status.ok()) {
     if (mode == "attention") {
       bench::AttentionBenchOptions ao;
-      if (!batches.empty()) ao.batches = ParseInts(batches);
-      if (!contexts.empty()) ao.contexts = ParseInts(contexts);
-      if (!kv_heads.empty()) ao.kv_heads = ParseInts(kv_heads);
+      if (!batches.empty()) ao.batches = mo.batches;  // parsed and validated above
+      if (!contexts.empty()) ao.contexts = mo.contexts;
+      if (!kv_heads.empty()) ao.kv_heads = mo.gqa_kv_heads;
       if (reps > 0) ao.reps = reps;
       status = bench::RunAttentionBench(**backend, ao, ceilings, csv);
     } else if (mode == "model") {

@@ -66,7 +66,7 @@ def main():
     p.add_argument("--work-dir", required=True)
     p.add_argument("--out-md", default="")
     p.add_argument("--tokens", type=int, default=100)
-    p.add_argument("--device", default="cuda", help="torch device of the HF forwards (cpu: a smoke run)")
+    p.add_argument("--device", default="cuda", help="torch device of the HF forwards (cpu: no GPU needed)")
     p.add_argument("--ours-backend", default="cuda",
                    help="backend of the 'ours' dump in the model's dtype (cpu: a run without a GPU)")
     a = p.parse_args()

@@ -116,12 +116,14 @@ void ModelRunner::ConsumeLogits(const ScheduledBatch& batch, const std::vector<L
     // Rows the device decodes (greedy, no penalty, no top_logprobs) send back
     // a token id and a logprob; the others their whole row.
     on_device_.assign(n, 0);
+    bool any_on_device = false;
     for (size_t i = 0; i < n; ++i) {
       const LogitUse& use = uses[begin + i];
       on_device_[i] = greedy_on_device && use.next_token < 0 &&
                       batch.seqs[use.seq_index].seq->sampler.IsPlainArgMax();
+      any_on_device |= on_device_[i] != 0;
     }
-    if (std::find(on_device_.begin(), on_device_.end(), 1) != on_device_.end()) {
+    if (any_on_device) {
       backend_->ArgMaxRows(logits, device_tokens, device_logprobs);
       backend_->CopyToHost(host_argmax_tokens_.data(), device_tokens, n * sizeof(int32_t));
       backend_->CopyToHost(host_argmax_logprobs_.data(), device_logprobs, n * sizeof(float));

@@ -25,13 +25,14 @@ std::string IncrementalDecoder::DecodeUnsent() const {
   return text.substr(start);
 }
 
-void IncrementalDecoder::Advance(bool context_has_text) {
+void IncrementalDecoder::Advance(std::size_t unsent_bytes) {
   // The new window starts at the old read offset: one or more already-sent
   // tokens stay as context for the next Push. Context that decodes to nothing
   // (a special token that skip_special_tokens drops) is no context: a
   // SentencePiece decoder would strip the next piece's leading space as if it
   // opened the text. Then the window keeps its older tokens too, up to a cap
   // so that a long run of such tokens stays O(window) per Push.
+  const bool context_has_text = sent_past_read_ + unsent_bytes > 0;
   if (context_has_text || ids_.size() > kMaxWindowTokens) {
     ids_.erase(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(read_offset_));
   }
@@ -51,7 +52,7 @@ std::string IncrementalDecoder::Push(int token_id) {
   const std::size_t ready = unsent.size() - tail;
   std::string delta = Utf8ReplaceInvalid(std::string_view(unsent).substr(0, ready));
   if (tail == 0) {
-    Advance(/*context_has_text=*/sent_past_read_ + unsent.size() > 0);
+    Advance(unsent.size());
   } else {
     sent_past_read_ += ready;
     held_bytes_ = tail;
@@ -61,9 +62,8 @@ std::string IncrementalDecoder::Push(int token_id) {
 
 std::string IncrementalDecoder::Flush() {
   const std::string unsent = DecodeUnsent();
-  const bool context_has_text = sent_past_read_ + unsent.size() > 0;
   std::string rest = Utf8ReplaceInvalid(unsent);
-  Advance(context_has_text);
+  Advance(unsent.size());
   return rest;
 }
 

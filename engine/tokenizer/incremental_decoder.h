@@ -63,13 +63,16 @@ class IncrementalDecoder {
 
   // Bytes decoded but not yet emitted (an incomplete UTF-8 tail), for tests.
   std::size_t num_held_bytes() const { return held_bytes_; }
+  // Token ids the next Push decodes besides its own, for tests.
+  std::size_t num_window_tokens() const { return ids_.size(); }
 
  private:
   // The window's new text beyond what was sent from read_offset_ on.
   std::string DecodeUnsent() const;
-  // All of ids_ sent: read_offset_ = end, and the window slides to start at
-  // the old read offset when the tokens from there on produced text.
-  void Advance(bool context_has_text);
+  // All of ids_ sent, the last `unsent_bytes` of them just now: read_offset_
+  // = end, and the window slides to start at the old read offset when the
+  // tokens from there on produced text.
+  void Advance(std::size_t unsent_bytes);
 
   const Tokenizer& tokenizer_;
   const bool skip_special_tokens_;

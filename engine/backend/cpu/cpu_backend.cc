@@ -8,13 +8,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "engine/backend/cpu/cpu_attention.h"
 #include "engine/backend/cpu/cpu_gemm.h"
 #include "engine/backend/cpu/cpu_rope.h"
 #include "engine/backend/cpu/cpu_util.h"
+#include "engine/sampling/logprobs.h"
+#include "engine/sampling/token_distribution.h"
 
 namespace gqa {
 namespace {
@@ -36,30 +38,6 @@ float InverseRms(const float* x, int64_t dim, float eps) {
 void ScaleRow(const float* x, const float* weight, float inv_rms, int64_t dim, float* out) {
 #pragma omp simd
   for (int64_t i = 0; i < dim; ++i) out[i] = x[i] * inv_rms * weight[i];
-}
-
-// Backend::ArgMaxRows for one row of `n` logits: the plain two-pass reference
-// (max and its first index, then the exp sum in double).
-void ArgMaxRow(const float* x, int64_t n, int32_t* token, float* logprob) {
-  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-  int64_t best = -1;
-  bool has_nan = false;
-  for (int64_t j = 0; j < n; ++j) {
-    if (std::isnan(x[j])) {
-      has_nan = true;
-    } else if (best < 0 || x[j] > x[best]) {
-      best = j;
-    }
-  }
-  *token = static_cast<int32_t>(std::max<int64_t>(best, 0));
-  if (has_nan || best < 0 || std::isinf(x[best])) {
-    *logprob = kNaN;
-    return;
-  }
-  const float max = x[best];
-  double sum = 0.0;
-  for (int64_t j = 0; j < n; ++j) sum += std::exp(static_cast<double>(x[j]) - max);
-  *logprob = static_cast<float>(-std::log(sum));  // x[best] - (max + log(sum))
 }
 
 }  // namespace
@@ -178,7 +156,13 @@ void CpuBackend::ArgMaxRows(const Tensor& logits, int32_t* tokens, float* logpro
   assert(logits.dtype == DType::kF32);
   const int64_t m = logits.rows(), vocab = logits.cols();
 #pragma omp parallel for num_threads(num_threads_) if (m * vocab >= kMinParallelElems)
-  for (int64_t i = 0; i < m; ++i) ArgMaxRow(RowF32(logits, i), vocab, &tokens[i], &logprobs[i]);
+  for (int64_t i = 0; i < m; ++i) {
+    // The host sampler's own greedy rule and logprob (engine/sampling), so the
+    // two paths agree exactly on the CPU.
+    const std::span<const float> row(RowF32(logits, i), vocab);
+    tokens[i] = ArgMax(row);
+    logprobs[i] = LogSoftmaxAt(row, tokens[i]);
+  }
 }
 
 std::unique_ptr<Backend> MakeCpuBackend(int num_threads) {

@@ -2,6 +2,7 @@
 // the real HF tokenizers: streamed deltas are whole UTF-8 characters and add
 // up to the full decode, byte-fallback characters spelled over several tokens
 // and SentencePiece's leading-space rule included.
+#include <algorithm>
 #include <span>
 #include <string>
 #include <vector>
@@ -177,6 +178,14 @@ TEST(HfIncrementalDecoderTest, LongRunOfSkippedTokensKeepsTheWindowBounded) {
   // holds both words (the space may go, as with any context-free window).
   const std::string text = Stream(*tok, {}, run, true);
   EXPECT_EQ(text.rfind("Hi", 0), 0u) << text;
+  IncrementalDecoder decoder(*tok, {}, true);
+  std::size_t widest = 0;
+  for (const int id : run) {
+    decoder.Push(id);
+    widest = std::max(widest, decoder.num_window_tokens());
+  }
+  EXPECT_GT(widest, 1u) << "the skipped tokens kept older context";
+  EXPECT_LE(widest, IncrementalDecoder::kMaxWindowTokens + 1);
   EXPECT_NE(text.find("there"), std::string::npos) << text;
 }
 
