@@ -11,6 +11,12 @@ namespace gqa::testing {
 // or nullopt when absent: tests that need it GTEST_SKIP() then.
 std::optional<std::filesystem::path> SharedModelsDir();
 
+// The default model's GGUF (SmolLM2-135M-Instruct, fetched by
+// scripts/fetch_default_model.sh, which scripts/test.sh runs): $GQA_DEFAULT_MODEL_GGUF,
+// else ${XDG_CACHE_HOME:-$HOME/.cache}/gqa-serve/SmolLM2-135M-Instruct.Q4_1.gguf;
+// nullopt when that file is absent: tests that need it GTEST_SKIP() then.
+std::optional<std::string> DefaultModelGguf();
+
 // A fresh, empty directory, removed when the object dies.
 class ScratchDir {
  public:
