@@ -16,13 +16,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 
 namespace gqa::gguf {
@@ -112,7 +113,7 @@ class GgufFile {
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }  // start of the data section
 
-  bool Has(std::string_view key) const { return values_.contains(key); }
+  bool Has(std::string_view key) const { return values_.find(key) != values_.end(); }
   // The raw value of `key`, or null.
   const Value* Find(std::string_view key) const;
   // Every key, in file order.
@@ -144,9 +145,9 @@ class GgufFile {
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;
   std::vector<std::string> keys_;
-  absl::flat_hash_map<std::string, Value> values_;
+  std::map<std::string, Value, std::less<>> values_;
   std::vector<TensorInfo> tensors_;
-  absl::flat_hash_map<std::string, size_t> tensor_index_;  // name -> index in tensors_
+  std::map<std::string, size_t, std::less<>> tensor_index_;  // name -> index in tensors_
   std::shared_ptr<const void> keep_alive_;
 };
 
