@@ -276,8 +276,8 @@ absl::Status GgufParser::PlaceTensors(const std::vector<uint64_t>& offsets) {
   }
   std::vector<size_t> order(tensors.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return offsets[a] < offsets[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return offsets[a] < offsets[b]; });
   for (size_t k = 1; k < order.size(); ++k) {
     const size_t prev = order[k - 1], cur = order[k];
     if (offsets[prev] + tensors[prev].nbytes > offsets[cur]) {

@@ -1,0 +1,233 @@
+#include "tests/support/gguf_builder.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "engine/gguf/ggml_types.h"
+#include "engine/model/host_tensor.h"
+
+namespace gqa::testing {
+namespace {
+
+using gguf::GgmlType;
+using gguf::ValueType;
+
+void Append(std::vector<uint8_t>* out, const void* p, size_t n) {
+  const uint8_t* b = static_cast<const uint8_t*>(p);
+  out->insert(out->end(), b, b + n);
+}
+template <typename T>
+std::vector<uint8_t> Pod(T v) {
+  std::vector<uint8_t> out(sizeof(T));
+  std::memcpy(out.data(), &v, sizeof(T));
+  return out;
+}
+template <typename T>
+std::vector<uint8_t> PodArray(ValueType elem, const std::vector<T>& v) {
+  std::vector<uint8_t> out = Pod(static_cast<uint32_t>(elem));
+  const std::vector<uint8_t> n = Pod<uint64_t>(v.size());
+  out.insert(out.end(), n.begin(), n.end());
+  Append(&out, v.data(), v.size() * sizeof(T));
+  return out;
+}
+uint32_t T(ValueType t) { return static_cast<uint32_t>(t); }
+
+}  // namespace
+
+std::vector<uint8_t> GgufBuilder::U32(uint32_t v) { return Pod(v); }
+std::vector<uint8_t> GgufBuilder::U64(uint64_t v) { return Pod(v); }
+std::vector<uint8_t> GgufBuilder::Str(std::string_view s) {
+  std::vector<uint8_t> out = Pod<uint64_t>(s.size());
+  Append(&out, s.data(), s.size());
+  return out;
+}
+
+void GgufBuilder::AddRaw(std::string_view key, uint32_t type, std::vector<uint8_t> payload) {
+  kvs_.push_back({std::string(key), type, std::move(payload)});
+}
+void GgufBuilder::AddUint8(std::string_view k, uint8_t v) {
+  AddRaw(k, T(ValueType::kUint8), Pod(v));
+}
+void GgufBuilder::AddInt8(std::string_view k, int8_t v) { AddRaw(k, T(ValueType::kInt8), Pod(v)); }
+void GgufBuilder::AddUint16(std::string_view k, uint16_t v) {
+  AddRaw(k, T(ValueType::kUint16), Pod(v));
+}
+void GgufBuilder::AddInt16(std::string_view k, int16_t v) {
+  AddRaw(k, T(ValueType::kInt16), Pod(v));
+}
+void GgufBuilder::AddUint32(std::string_view k, uint32_t v) {
+  AddRaw(k, T(ValueType::kUint32), Pod(v));
+}
+void GgufBuilder::AddInt32(std::string_view k, int32_t v) {
+  AddRaw(k, T(ValueType::kInt32), Pod(v));
+}
+void GgufBuilder::AddUint64(std::string_view k, uint64_t v) {
+  AddRaw(k, T(ValueType::kUint64), Pod(v));
+}
+void GgufBuilder::AddInt64(std::string_view k, int64_t v) {
+  AddRaw(k, T(ValueType::kInt64), Pod(v));
+}
+void GgufBuilder::AddFloat32(std::string_view k, float v) {
+  AddRaw(k, T(ValueType::kFloat32), Pod(v));
+}
+void GgufBuilder::AddFloat64(std::string_view k, double v) {
+  AddRaw(k, T(ValueType::kFloat64), Pod(v));
+}
+void GgufBuilder::AddBool(std::string_view k, bool v) {
+  AddRaw(k, T(ValueType::kBool), Pod<uint8_t>(v ? 1 : 0));
+}
+void GgufBuilder::AddString(std::string_view k, std::string_view v) {
+  AddRaw(k, T(ValueType::kString), Str(v));
+}
+void GgufBuilder::AddStringArray(std::string_view k, const std::vector<std::string>& v) {
+  std::vector<uint8_t> out = Pod(T(ValueType::kString));
+  const std::vector<uint8_t> n = Pod<uint64_t>(v.size());
+  out.insert(out.end(), n.begin(), n.end());
+  for (const std::string& s : v) {
+    const std::vector<uint8_t> e = Str(s);
+    out.insert(out.end(), e.begin(), e.end());
+  }
+  AddRaw(k, T(ValueType::kArray), std::move(out));
+}
+void GgufBuilder::AddFloat32Array(std::string_view k, const std::vector<float>& v) {
+  AddRaw(k, T(ValueType::kArray), PodArray(ValueType::kFloat32, v));
+}
+void GgufBuilder::AddInt32Array(std::string_view k, const std::vector<int32_t>& v) {
+  AddRaw(k, T(ValueType::kArray), PodArray(ValueType::kInt32, v));
+}
+
+void GgufBuilder::AddTensor(std::string_view name, std::vector<int64_t> dims, GgmlType type,
+                            std::vector<uint8_t> data, std::optional<uint64_t> offset) {
+  tensors_.push_back(
+      {std::string(name), std::move(dims), static_cast<uint32_t>(type), std::move(data), offset});
+}
+
+void GgufBuilder::AddTensorF32(std::string_view name, std::vector<int64_t> dims,
+                               const float* values) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  std::vector<uint8_t> data(n * 4);
+  std::memcpy(data.data(), values, n * 4);
+  AddTensor(name, std::move(dims), GgmlType::kF32, std::move(data));
+}
+
+std::vector<uint8_t> GgufBuilder::Build() const {
+  std::vector<uint8_t> out;
+  Append(&out, "GGUF", 4);
+  auto put = [&out](const std::vector<uint8_t>& b) { out.insert(out.end(), b.begin(), b.end()); };
+  put(U32(version_));
+  put(U64(tensor_count.value_or(tensors_.size())));
+  put(U64(kv_count.value_or(kvs_.size())));
+  for (const Kv& kv : kvs_) {
+    put(Str(kv.key));
+    put(U32(kv.type));
+    put(kv.payload);
+  }
+  // Data layout: each tensor at the next aligned offset unless given.
+  std::vector<uint64_t> offsets;
+  uint64_t next = 0;
+  for (const Tensor& t : tensors_) {
+    const uint64_t off = t.offset.value_or((next + alignment - 1) / alignment * alignment);
+    offsets.push_back(off);
+    // A hostile offset far away is written but its data is not.
+    if (off + t.data.size() <= (1u << 24)) next = std::max(next, off + t.data.size());
+  }
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const Tensor& t = tensors_[i];
+    put(Str(t.name));
+    put(U32(static_cast<uint32_t>(t.dims.size())));
+    for (int64_t d : t.dims) put(U64(static_cast<uint64_t>(d)));
+    put(U32(i + 1 == tensors_.size() && raw_type ? *raw_type : t.type));
+    put(U64(offsets[i]));
+  }
+  out.resize((out.size() + alignment - 1) / alignment * alignment, 0);
+  const size_t data_start = out.size();
+  out.resize(data_start + (next + alignment - 1) / alignment * alignment, 0);
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const Tensor& t = tensors_[i];
+    if (offsets[i] + t.data.size() <= next) {
+      std::memcpy(out.data() + data_start + offsets[i], t.data.data(), t.data.size());
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// llama.cpp convert_hf_to_gguf.py LlamaModel.permute: HF's halves rows of
+// each head to interleaved, w.reshape(n_head, 2, rows/n_head/2, in)
+// .swapaxes(1, 2).reshape(w.shape).
+std::vector<float> Permute(const std::vector<float>& w, int64_t rows, int64_t cols, int n_head) {
+  std::vector<float> out(w.size());
+  const int64_t half = rows / n_head / 2;
+  for (int h = 0; h < n_head; ++h) {
+    for (int64_t i = 0; i < half; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        const int64_t dst = (h * half + i) * 2 + j, src = (h * 2 + j) * half + i;
+        std::memcpy(&out[dst * cols], &w[src * cols], cols * sizeof(float));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status WriteLlamaGguf(const ModelWeights& w_in, const std::string& path) {
+  // The converter reads HF checkpoints: start from the halves layout.
+  const ModelWeights& w = w_in;
+  if (w.config.rope_style != RopeStyle::kHalves) {
+    return absl::InvalidArgumentError("WriteLlamaGguf wants halves-RoPE (HF) weights");
+  }
+  const ModelConfig& c = w.config;
+  GgufBuilder b;
+  b.AddString("general.architecture", "llama");
+  b.AddString("general.name", c.name);
+  b.AddUint32("llama.block_count", c.n_layers);
+  b.AddUint32("llama.context_length", c.max_seq_len);
+  b.AddUint32("llama.embedding_length", c.dim);
+  b.AddUint32("llama.feed_forward_length", c.hidden_dim);
+  b.AddUint32("llama.attention.head_count", c.n_heads);
+  b.AddUint32("llama.attention.head_count_kv", c.n_kv_heads);
+  b.AddFloat32("llama.rope.freq_base", c.rope_theta);
+  b.AddFloat32("llama.attention.layer_norm_rms_epsilon", c.rms_norm_eps);
+  if (c.head_dim != c.dim / c.n_heads) {
+    b.AddUint32("llama.attention.key_length", c.head_dim);
+    b.AddUint32("llama.attention.value_length", c.head_dim);
+  }
+  b.AddUint32("llama.vocab_size", c.vocab_size);
+  b.AddUint32("tokenizer.ggml.bos_token_id", c.bos_token_id);
+  b.AddUint32("tokenizer.ggml.eos_token_id", c.eos_token_ids.at(0));
+  auto add = [&b](const std::string& name, const gqa::Tensor& t, int permute_heads) {
+    std::vector<float> v = TensorToF32(t);
+    std::vector<int64_t> dims(t.shape.begin(), t.shape.begin() + t.ndim);
+    if (permute_heads > 0) v = Permute(v, dims[0], dims.size() > 1 ? dims[1] : 1, permute_heads);
+    std::reverse(dims.begin(), dims.end());
+    b.AddTensorF32(name, dims, v.data());
+  };
+  add("token_embd.weight", w.embed, 0);
+  for (int i = 0; i < c.n_layers; ++i) {
+    const LayerWeights& l = w.layers[i];
+    const std::string p = absl::StrCat("blk.", i, ".");
+    add(p + "attn_norm.weight", l.attn_norm, 0);
+    add(p + "attn_q.weight", l.wq, c.n_heads);
+    add(p + "attn_k.weight", l.wk, c.n_kv_heads);
+    add(p + "attn_v.weight", l.wv, 0);
+    add(p + "attn_output.weight", l.wo, 0);
+    add(p + "ffn_norm.weight", l.ffn_norm, 0);
+    add(p + "ffn_gate.weight", l.w_gate, 0);
+    add(p + "ffn_up.weight", l.w_up, 0);
+    add(p + "ffn_down.weight", l.w_down, 0);
+  }
+  add("output_norm.weight", w.final_norm, 0);
+  if (!c.tie_word_embeddings) add("output.weight", w.lm_head, 0);
+  const std::vector<uint8_t> bytes = b.Build();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  return out ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write ", path));
+}
+
+}  // namespace gqa::testing
