@@ -1,9 +1,12 @@
 // gqa-logits-dump: runs a model over given token ids (one sequence, one
 // forward pass) and writes the logits of every position as raw little-endian
-// fp32 [n, vocab] to --out. bench/gpu/hf_parity.py compares them with HF
-// transformers' LlamaForCausalLM.
+// fp32 [n, vocab] to --out, and "n vocab" on stdout. Used by
+// tests/engine/model/compare_with_reference.py (the real model against a NumPy
+// reference) and bench/gpu/hf_parity.py (random models against HF
+// transformers' LlamaForCausalLM). Built with the tests, whatever
+// GQA_BUILD_BENCH is.
 //
-// usage: gqa-logits-dump --model DIR --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype bf16]
+// usage: gqa-logits-dump --model PATH --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype bf16]
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -99,9 +102,9 @@ absl::Status Run(const std::string& model_dir, const std::string& backend_name,
 int main(int argc, char** argv) {
   std::string model, ids_text, out, backend = "cpu", dtype = "bf16";
   gqa::FlagParser flags(
-      "usage: gqa-logits-dump --model DIR --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype "
+      "usage: gqa-logits-dump --model PATH --ids 1,2,3 --out FILE [--backend cpu|cuda] [--dtype "
       "bf16|f16|f32]");
-  flags.AddString("model", &model, "HF model directory");
+  flags.AddString("model", &model, "model: any path --model of gqa-generate takes");
   flags.AddString("ids", &ids_text, "comma-separated token ids");
   flags.AddString("out", &out, "output file: fp32 [n, vocab]");
   flags.AddString("backend", &backend, "cpu or cuda");
