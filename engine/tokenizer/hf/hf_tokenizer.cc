@@ -35,6 +35,8 @@ struct HfTokenizer::Impl {
     if (auto id = parts.added_tokens.FindByContent(token)) return id;
     return parts.model->TokenToId(token);
   }
+  // Sets vocab_size and is_special from parts.
+  void IndexVocabulary();
   // Encodes one stretch of normalized text without added tokens.
   void EncodeWords(std::string text, bool at_text_start, hf::PreTokenized* pt,
                    hf::PreTokenized* scratch, hf::BpeScratch* bpe, std::vector<int>* ids) const;
@@ -77,6 +79,17 @@ void HfTokenizer::Impl::EncodeWords(std::string text, bool at_text_start, hf::Pr
   }
 }
 
+void HfTokenizer::Impl::IndexVocabulary() {
+  const hf::AddedVocabulary& added = parts.added_tokens;
+  vocab_size = parts.model->vocab_size();
+  for (const hf::AddedToken& t : added.tokens()) vocab_size = std::max(vocab_size, t.id + 1);
+  is_special.assign(static_cast<std::size_t>(vocab_size), false);
+  for (int id = 0; id < vocab_size; ++id) {
+    const std::string* token = IdToToken(id);
+    is_special[id] = token != nullptr && added.IsSpecialContent(*token);
+  }
+}
+
 HfTokenizer::HfTokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HfTokenizer::~HfTokenizer() = default;
 
@@ -115,16 +128,7 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Build(
                                                                names.generation_config_json));
   }
 
-  // Vocabulary size and the special flag of every id.
-  const hf::AddedVocabulary& added = impl->parts.added_tokens;
-  impl->vocab_size = impl->parts.model->vocab_size();
-  for (const hf::AddedToken& t : added.tokens())
-    impl->vocab_size = std::max(impl->vocab_size, t.id + 1);
-  impl->is_special.assign(static_cast<std::size_t>(impl->vocab_size), false);
-  for (int id = 0; id < impl->vocab_size; ++id) {
-    const std::string* token = impl->IdToToken(id);
-    impl->is_special[id] = token != nullptr && added.IsSpecialContent(*token);
-  }
+  impl->IndexVocabulary();
 
   // BOS / EOS.
   auto resolve = [&](const std::string& token, const char* field) -> absl::StatusOr<int> {
@@ -163,6 +167,33 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Build(
     std::vector<int> before, after;
     if (add_bos && impl->bos_id >= 0) before.push_back(impl->bos_id);
     if (add_eos && eos_id >= 0) after.push_back(eos_id);
+    impl->post_processor = hf::MakeTemplateProcessor(std::move(before), std::move(after));
+  }
+  return std::unique_ptr<HfTokenizer>(new HfTokenizer(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::FromRawJson(
+    hf::RawTokenizerJson raw, const HfSpecialTokens& specials, const std::string& name) {
+  auto impl = std::make_unique<Impl>();
+  GQA_ASSIGN_OR_RETURN(impl->parts, hf::ParseTokenizerJson(std::move(raw), name));
+  impl->IndexVocabulary();
+  for (const int id : {specials.bos_id, specials.eos_id}) {
+    if (id >= impl->vocab_size) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": special token id ", id,
+                                                     " is past the vocabulary (", impl->vocab_size,
+                                                     " tokens)"));
+    }
+  }
+  impl->bos_id = specials.bos_id;
+  for (const int id : specials.eos_ids) {
+    if (std::find(impl->eos_ids.begin(), impl->eos_ids.end(), id) == impl->eos_ids.end()) {
+      impl->eos_ids.push_back(id);
+    }
+  }
+  std::vector<int> before, after;
+  if (specials.add_bos && specials.bos_id >= 0) before.push_back(specials.bos_id);
+  if (specials.add_eos && specials.eos_id >= 0) after.push_back(specials.eos_id);
+  if (!before.empty() || !after.empty()) {
     impl->post_processor = hf::MakeTemplateProcessor(std::move(before), std::move(after));
   }
   return std::unique_ptr<HfTokenizer>(new HfTokenizer(std::move(impl)));

@@ -34,11 +34,25 @@
 
 namespace gqa {
 
+namespace hf {
+struct RawTokenizerJson;
+}  // namespace hf
+
 // Paths of the files one tokenizer is read from; empty = absent.
 struct HfTokenizerFiles {
   std::string tokenizer_json;          // required
   std::string tokenizer_config_json;   // optional
   std::string generation_config_json;  // optional
+};
+
+// Special tokens given directly, as a GGUF file's metadata gives them,
+// instead of by tokenizer_config.json / generation_config.json.
+struct HfSpecialTokens {
+  int bos_id = -1;
+  int eos_id = -1;           // what add_eos appends
+  std::vector<int> eos_ids;  // eos_ids(): every token that ends generation
+  bool add_bos = false;      // with add_special_tokens: [bos] $A
+  bool add_eos = false;      // with add_special_tokens: $A [eos]
 };
 
 class HfTokenizer final : public Tokenizer {
@@ -48,6 +62,11 @@ class HfTokenizer final : public Tokenizer {
   static absl::StatusOr<std::unique_ptr<HfTokenizer>> FromJsonText(
       std::string_view tokenizer_json, std::string_view tokenizer_config_json = "",
       std::string_view generation_config_json = "");
+  // From a tokenizer.json document built in code (its post_processor is
+  // replaced by the one `specials` asks for); `name` for error messages.
+  static absl::StatusOr<std::unique_ptr<HfTokenizer>> FromRawJson(hf::RawTokenizerJson raw,
+                                                                  const HfSpecialTokens& specials,
+                                                                  const std::string& name);
   ~HfTokenizer() override;
 
   int vocab_size() const override;

@@ -1,6 +1,7 @@
 #include "engine/tokenizer/hf/tokenizer_json.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,10 @@ const nlohmann::json* Component(const nlohmann::json& root, const char* key) {
 absl::StatusOr<TokenizerJson> ParseTokenizerJson(std::string_view json_text,
                                                  const std::string& file) {
   GQA_ASSIGN_OR_RETURN(RawTokenizerJson raw, ReadTokenizerJson(json_text, file));
+  return ParseTokenizerJson(std::move(raw), file);
+}
+
+absl::StatusOr<TokenizerJson> ParseTokenizerJson(RawTokenizerJson raw, const std::string& file) {
   const nlohmann::json& root = raw.root;
   if (!root.is_object())
     return absl::InvalidArgumentError(absl::StrCat(file, ": expected an object"));

@@ -18,6 +18,7 @@
 #include "engine/tokenizer/hf/normalizers.h"
 #include "engine/tokenizer/hf/post_processor.h"
 #include "engine/tokenizer/hf/pre_tokenizers.h"
+#include "engine/tokenizer/hf/tokenizer_json_reader.h"
 
 namespace gqa::hf {
 
@@ -33,5 +34,8 @@ struct TokenizerJson {
 // `file` names the file in error messages.
 absl::StatusOr<TokenizerJson> ParseTokenizerJson(std::string_view json_text,
                                                  const std::string& file);
+// The same from a document already read apart (or built in code, as the GGUF
+// tokenizer does): saves serializing and re-reading a large vocabulary.
+absl::StatusOr<TokenizerJson> ParseTokenizerJson(RawTokenizerJson raw, const std::string& file);
 
 }  // namespace gqa::hf

@@ -1,15 +1,18 @@
-// gqa-tokenize-dump: runs HfTokenizer over a corpus for compare_with_hf.py.
+// gqa-tokenize-dump: runs HfTokenizer over a corpus for compare_with_hf.py
+// (and a GGUF file's tokenizer for compare_gguf_with_hf.py).
 //
-//   gqa-tokenize-dump --tokenizer=DIR_OR_TOKENIZER_JSON --encode=IN.jsonl
-//                     --decode=IN.jsonl --out=OUT.jsonl
+//   gqa-tokenize-dump --tokenizer=DIR_OR_TOKENIZER_JSON_OR_GGUF --encode=IN.jsonl
+//                     --decode=IN.jsonl --out=OUT.jsonl [--info=INFO.json]
 //
 // --encode lines: {"name": ..., "hex": hex of the text's raw bytes}
 //   -> {"name": ..., "ids": Encode(text, false), "ids_special": Encode(text, true)}
 // --decode lines: {"name": ..., "ids": [...]}
 //   -> {"name": ..., "hex": hex(Decode(ids, false)), "hex_skip": hex(Decode(ids, true))}
 // A directory loads tokenizer.json with its tokenizer_config.json; a file path
-// loads that tokenizer.json alone. Bytes travel as hex so that ill-formed
-// UTF-8 survives JSON. Exit status 2 on a load or usage error.
+// loads that tokenizer.json alone; a path ending in .gguf loads that GGUF
+// file's tokenizer (LoadGgufTokenizer). --info writes {"vocab_size",
+// "bos_id", "eos_ids"}. Bytes travel as hex so that ill-formed UTF-8 survives
+// JSON. Exit status 2 on a load or usage error.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/tokenizer/gguf/gguf_tokenizer.h"
 #include "engine/tokenizer/hf/hf_tokenizer.h"
 
 namespace {
@@ -58,19 +62,31 @@ int main(int argc, char** argv) {
         << "usage: gqa-tokenize-dump --tokenizer=PATH [--encode=IN] [--decode=IN] --out=OUT\n";
     return 2;
   }
-  gqa::HfTokenizerFiles files;
-  if (std::filesystem::is_directory(path)) {
-    files.tokenizer_json = path + "/tokenizer.json";
-    if (std::filesystem::exists(path + "/tokenizer_config.json")) {
-      files.tokenizer_config_json = path + "/tokenizer_config.json";
-    }
+  absl::StatusOr<std::unique_ptr<gqa::Tokenizer>> tokenizer;
+  if (path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0) {
+    tokenizer = gqa::LoadGgufTokenizer(path);
   } else {
-    files.tokenizer_json = path;
+    gqa::HfTokenizerFiles files;
+    if (std::filesystem::is_directory(path)) {
+      files.tokenizer_json = path + "/tokenizer.json";
+      if (std::filesystem::exists(path + "/tokenizer_config.json")) {
+        files.tokenizer_config_json = path + "/tokenizer_config.json";
+      }
+    } else {
+      files.tokenizer_json = path;
+    }
+    tokenizer = gqa::HfTokenizer::Load(files);
   }
-  auto tokenizer = gqa::HfTokenizer::Load(files);
   if (!tokenizer.ok()) {
     std::cerr << tokenizer.status() << "\n";
     return 2;
+  }
+  if (const std::string info = Flag(argc, argv, "info"); !info.empty()) {
+    std::ofstream(info) << nlohmann::json{{"vocab_size", (*tokenizer)->vocab_size()},
+                                          {"bos_id", (*tokenizer)->bos_id()},
+                                          {"eos_ids", (*tokenizer)->eos_ids()}}
+                               .dump()
+                        << "\n";
   }
   std::ofstream out(out_path);
   std::string line;
