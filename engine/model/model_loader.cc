@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/model/dummy_weights.h"
+#include "engine/model/gguf_loader.h"
 #include "engine/model/hf_loader.h"
 #include "engine/model/llama2c_loader.h"
 
@@ -15,6 +16,10 @@ namespace fs = std::filesystem;
 
 absl::StatusOr<ModelConfig> ResolveDummyConfig(const std::string& name) {
   std::error_code ec;
+  if (LooksLikeGguf(name)) {
+    GQA_ASSIGN_OR_RETURN(std::unique_ptr<gguf::GgufFile> file, gguf::GgufFile::Open(name));
+    return GgufModelConfig(*file);
+  }
   if (fs::is_regular_file(name, ec)) {
     GQA_ASSIGN_OR_RETURN(std::string text, ReadTextFile(name));
     return ParseHfConfig(text, name);
@@ -44,17 +49,21 @@ absl::StatusOr<ModelWeights> LoadModel(const ModelSource& source) {
     }
     if (fs::is_directory(path, ec)) {
       format = "hf";
+    } else if (LooksLikeGguf(path)) {
+      format = "gguf";
     } else if (absl::EndsWith(path, ".bin")) {
       format = "llama2c";
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model path '", path, "' is neither an HF directory nor a llama2.c .bin file"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("model path '", path,
+                       "' is neither an HF directory, a GGUF file nor a llama2.c .bin file"));
     }
   }
   if (format == "hf") return LoadHfModel(path);
+  if (format == "gguf") return LoadGgufModel(path, source.gguf_dequantize_dtype);
   if (format == "llama2c") return LoadLlama2c(path);
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown load format '", source.load_format, "' (auto, hf, llama2c, dummy)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown load format '", source.load_format,
+                                                 "' (auto, hf, gguf, llama2c, dummy)"));
 }
 
 }  // namespace gqa

@@ -1,5 +1,5 @@
-// One entry point for every way of getting weights: an HF directory, a
-// llama2.c .bin file, or dummy weights for a preset or a config.json.
+// One entry point for every way of getting weights: an HF directory, a GGUF
+// file, a llama2.c .bin file, or dummy weights for a preset or a config.json.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,9 @@
 namespace gqa {
 
 struct ModelSource {
-  // "auto": `path` is an HF directory, or a llama2.c file ending in ".bin".
-  // "hf", "llama2c": that format, whatever the path looks like.
+  // "auto": `path` is an HF directory, a GGUF file (named *.gguf or starting
+  // with "GGUF"), or a llama2.c file ending in ".bin".
+  // "hf", "gguf", "llama2c": that format, whatever the path looks like.
   // "dummy": random weights (see dummy_weights.h) shaped by `dummy_config`.
   std::string load_format = "auto";
   std::string path;
@@ -22,11 +23,14 @@ struct ModelSource {
   std::string dummy_config;
   std::optional<DType> dummy_dtype;  // default: the config's dtype
   uint64_t dummy_seed = 0;
+  // For "gguf": the dtype quantized tensors are dequantized into (the
+  // backend's weight dtype: f32 on the CPU, bf16/f16 on CUDA).
+  DType gguf_dequantize_dtype = DType::kF32;
 };
 
 absl::StatusOr<ModelWeights> LoadModel(const ModelSource& source);
 
-// The config a dummy load would use (a preset or a config.json file).
+// The config a dummy load would use (a preset, a config.json or a GGUF file).
 absl::StatusOr<ModelConfig> ResolveDummyConfig(const std::string& preset_or_config_path);
 
 }  // namespace gqa

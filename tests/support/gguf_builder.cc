@@ -1,6 +1,7 @@
 #include "tests/support/gguf_builder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
@@ -173,39 +174,69 @@ std::vector<float> Permute(const std::vector<float>& w, int64_t rows, int64_t co
   return out;
 }
 
+// Q8_0 blocks of `v` (a multiple of 32 values): d = max|x| / 127 as f16,
+// q = round(x / d).
+std::vector<uint8_t> QuantizeQ8_0(const std::vector<float>& v) {
+  std::vector<uint8_t> out;
+  for (size_t b = 0; b < v.size(); b += 32) {
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[b + i]));
+    const uint16_t d16 = F32ToF16(amax / 127.0f);
+    const float d = F16ToF32(d16);
+    Append(&out, &d16, 2);
+    for (int i = 0; i < 32; ++i) {
+      const float q = d == 0 ? 0 : std::round(v[b + i] / d);
+      out.push_back(static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f))));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-absl::Status WriteLlamaGguf(const ModelWeights& w_in, const std::string& path) {
-  // The converter reads HF checkpoints: start from the halves layout.
-  const ModelWeights& w = w_in;
-  if (w.config.rope_style != RopeStyle::kHalves) {
-    return absl::InvalidArgumentError("WriteLlamaGguf wants halves-RoPE (HF) weights");
-  }
+GgufBuilder LlamaGguf(const ModelWeights& w, GgmlType matrix_type,
+                      const std::set<std::string>& skip) {
   const ModelConfig& c = w.config;
   GgufBuilder b;
-  b.AddString("general.architecture", "llama");
-  b.AddString("general.name", c.name);
-  b.AddUint32("llama.block_count", c.n_layers);
-  b.AddUint32("llama.context_length", c.max_seq_len);
-  b.AddUint32("llama.embedding_length", c.dim);
-  b.AddUint32("llama.feed_forward_length", c.hidden_dim);
-  b.AddUint32("llama.attention.head_count", c.n_heads);
-  b.AddUint32("llama.attention.head_count_kv", c.n_kv_heads);
-  b.AddFloat32("llama.rope.freq_base", c.rope_theta);
-  b.AddFloat32("llama.attention.layer_norm_rms_epsilon", c.rms_norm_eps);
+  auto u32 = [&](const std::string& k, uint32_t v) {
+    if (!skip.count(k)) b.AddUint32(k, v);
+  };
+  auto f32 = [&](const std::string& k, float v) {
+    if (!skip.count(k)) b.AddFloat32(k, v);
+  };
+  if (!skip.count("general.architecture")) b.AddString("general.architecture", "llama");
+  if (!skip.count("general.name")) b.AddString("general.name", c.name);
+  u32("llama.block_count", c.n_layers);
+  u32("llama.context_length", c.max_seq_len);
+  u32("llama.embedding_length", c.dim);
+  u32("llama.feed_forward_length", c.hidden_dim);
+  u32("llama.attention.head_count", c.n_heads);
+  u32("llama.attention.head_count_kv", c.n_kv_heads);
+  f32("llama.rope.freq_base", c.rope_theta);
+  f32("llama.attention.layer_norm_rms_epsilon", c.rms_norm_eps);
   if (c.head_dim != c.dim / c.n_heads) {
-    b.AddUint32("llama.attention.key_length", c.head_dim);
-    b.AddUint32("llama.attention.value_length", c.head_dim);
+    u32("llama.attention.key_length", c.head_dim);
+    u32("llama.attention.value_length", c.head_dim);
   }
-  b.AddUint32("llama.vocab_size", c.vocab_size);
-  b.AddUint32("tokenizer.ggml.bos_token_id", c.bos_token_id);
-  b.AddUint32("tokenizer.ggml.eos_token_id", c.eos_token_ids.at(0));
-  auto add = [&b](const std::string& name, const gqa::Tensor& t, int permute_heads) {
+  u32("llama.rope.dimension_count", c.head_dim);
+  u32("llama.vocab_size", c.vocab_size);
+  u32("tokenizer.ggml.bos_token_id", c.bos_token_id);
+  u32("tokenizer.ggml.eos_token_id", c.eos_token_ids.at(0));
+  auto add = [&](const std::string& name, const gqa::Tensor& t, int permute_heads) {
+    if (skip.count(name)) return;
     std::vector<float> v = TensorToF32(t);
     std::vector<int64_t> dims(t.shape.begin(), t.shape.begin() + t.ndim);
     if (permute_heads > 0) v = Permute(v, dims[0], dims.size() > 1 ? dims[1] : 1, permute_heads);
     std::reverse(dims.begin(), dims.end());
-    b.AddTensorF32(name, dims, v.data());
+    if (dims.size() == 1 || matrix_type == GgmlType::kF32) {
+      b.AddTensorF32(name, dims, v.data());
+    } else if (matrix_type == GgmlType::kF16) {
+      std::vector<uint8_t> data(v.size() * 2);
+      ConvertFromF32(v.data(), DType::kF16, data.data(), v.size());
+      b.AddTensor(name, dims, GgmlType::kF16, std::move(data));
+    } else {
+      b.AddTensor(name, dims, GgmlType::kQ8_0, QuantizeQ8_0(v));
+    }
   };
   add("token_embd.weight", w.embed, 0);
   for (int i = 0; i < c.n_layers; ++i) {
@@ -223,11 +254,21 @@ absl::Status WriteLlamaGguf(const ModelWeights& w_in, const std::string& path) {
   }
   add("output_norm.weight", w.final_norm, 0);
   if (!c.tie_word_embeddings) add("output.weight", w.lm_head, 0);
-  const std::vector<uint8_t> bytes = b.Build();
+  return b;
+}
+
+absl::Status WriteBytes(const std::vector<uint8_t>& bytes, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()),
             static_cast<std::streamsize>(bytes.size()));
   return out ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write ", path));
+}
+
+absl::Status WriteLlamaGguf(const ModelWeights& w, const std::string& path, GgmlType matrix_type) {
+  if (w.config.rope_style != RopeStyle::kHalves) {
+    return absl::InvalidArgumentError("WriteLlamaGguf wants halves-RoPE (HF) weights");
+  }
+  return WriteBytes(LlamaGguf(w, matrix_type).Build(), path);
 }
 
 }  // namespace gqa::testing

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,10 +77,17 @@ class GgufBuilder {
   std::vector<Tensor> tensors_;
 };
 
-// Writes `w` (F32 weights, HF halves RoPE layout or interleaved) as a GGUF of
-// architecture "llama" at `path`, the way llama.cpp's convert_hf_to_gguf.py
-// does: llama.* hyper-parameters, blk.N.* tensor names, dims reversed, and
-// attn_q/attn_k rows permuted from halves to interleaved with its `permute`.
-absl::Status WriteLlamaGguf(const ModelWeights& w, const std::string& path);
+// `w` (HF halves RoPE layout) as a GGUF of architecture "llama", the way
+// llama.cpp's convert_hf_to_gguf.py writes it: llama.* hyper-parameters,
+// blk.N.* tensor names, dims reversed, and attn_q/attn_k rows permuted from
+// halves to interleaved with its `permute`. 2-D weights are stored as
+// `matrix_type` (F32, F16 or Q8_0 by a plain round-to-nearest quantizer),
+// norms as F32. Keys and tensors named in `skip` are left out, so a test can
+// add its own in their place before Build().
+GgufBuilder LlamaGguf(const ModelWeights& w, gguf::GgmlType matrix_type = gguf::GgmlType::kF32,
+                      const std::set<std::string>& skip = {});
+absl::Status WriteLlamaGguf(const ModelWeights& w, const std::string& path,
+                            gguf::GgmlType matrix_type = gguf::GgmlType::kF32);
+absl::Status WriteBytes(const std::vector<uint8_t>& bytes, const std::string& path);
 
 }  // namespace gqa::testing

@@ -62,9 +62,16 @@ TEST_F(ModelLoaderTest, Dummy) {
 
 TEST_F(ModelLoaderTest, Errors) {
   EXPECT_THAT(LoadModel(Source("auto", "")).status().message(), HasSubstr("no model path"));
+  testing::WriteFile(dir_.File("x.onnx"), "ONNX");
+  EXPECT_THAT(LoadModel(Source("auto", dir_.File("x.onnx"))).status().message(),
+              HasSubstr("neither an HF directory, a GGUF file nor a llama2.c .bin"));
+  // A GGUF by name or by magic goes to the GGUF parser, whose error names the file.
   testing::WriteFile(dir_.File("x.gguf"), "GGUF");
   EXPECT_THAT(LoadModel(Source("auto", dir_.File("x.gguf"))).status().message(),
-              HasSubstr("neither an HF directory nor a llama2.c .bin"));
+              HasSubstr(dir_.File("x.gguf") + ": version: truncated"));
+  testing::WriteFile(dir_.File("model.weights"), std::string("GGUF\x01\0\0\0", 8));
+  EXPECT_THAT(LoadModel(Source("auto", dir_.File("model.weights"))).status().message(),
+              HasSubstr("version: 1 is not supported"));
   EXPECT_THAT(LoadModel(Source("auto", dir_.File("nope"))).status().message(),
               HasSubstr("'" + dir_.File("nope") + "' does not exist"));
   EXPECT_THAT(LoadModel(Source("onnx", dir_.File("hf"))).status().message(),
