@@ -22,6 +22,10 @@ reference and against the HF loader.
 The reference checks itself first: RoPE applied interleaved on the stored q/k
 rows and rotate_half on un-permuted rows give the same logits.
 
+--cuda adds rows for the CUDA backend in bf16 (same file, same reference):
+relative error, argmax agreement and greedy agreement, reported next to the
+CPU's without a pass bound (a GPU machine; a tool error or NaN still fails).
+
 --mutate makes a deliberately wrong input to show the test can fail:
 "hf-rows" writes the HF directory with the GGUF's (interleaved) q/k rows, as a
 loader that forgot the permutation would see them.
@@ -104,17 +108,18 @@ def run(cmd):
     return r, time.time() - t0
 
 
-def ours_logits(tool, model, ids, out_path):
+def ours_logits(tool, model, ids, out_path, backend="cpu"):
     import numpy as np
     r, _ = run([tool, "--model", model, "--ids", ",".join(map(str, ids)), "--out", out_path,
-                "--backend", "cpu"])
+                "--backend", backend, "--dtype", "bf16"])
     n, vocab = map(int, r.stdout.split())
     return np.fromfile(out_path, dtype=np.float32).reshape(n, vocab).astype(np.float64)
 
 
-def ours_greedy(tool, model, ids, n):
+def ours_greedy(tool, model, ids, n, backend="cpu"):
+    extra = ["--dtype", "bf16"] if backend == "cuda" else []
     r, _ = run([tool, "--model", model, "--prompt-ids", ",".join(map(str, ids)), "--max-tokens", str(n),
-                "--temperature", "0", "--ignore-eos", "--print-ids", "--backend", "cpu"])
+                "--temperature", "0", "--ignore-eos", "--print-ids", "--backend", backend, *extra])
     return [int(t) for t in r.stdout.split()]
 
 
@@ -176,6 +181,9 @@ def main():
     p.add_argument("--routes", default="gguf,hf", help="comma-separated: gguf, hf")
     p.add_argument("--tokens", type=int, default=32)
     p.add_argument("--mutate", default="", choices=["", "hf-rows"])
+    p.add_argument("--cuda", action="store_true",
+                   help="also report the CUDA backend in bf16 (relative error, argmax agreement, greedy "
+                        "prefix), without a pass bound")
     p.add_argument("--out-md", default="")
     a = p.parse_args()
     model_path = find_model(a.model, a.fetch_script)
@@ -223,36 +231,13 @@ def main():
             raise SystemExit(f"--routes: unknown route {route!r}")
     del model  # ~1 GB of float64 weights; the engine runs next
 
-    lines = ["| route | prompt | prompt tokens | rel err all positions | rel err last prompt position | "
-             "worst row | argmax agree | greedy identical | ref top-2 gap min |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| route | backend | prompt | prompt tokens | rel err all positions | "
+             "rel err last prompt position | worst row | argmax agree | greedy identical | ref top-2 gap min |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for route, mpath in paths.items():
-        for name, _ in PROMPTS:
-            ids, gen, ref_logits, gap = refs[name]
-            seq = ids + gen[:-1]
-            try:
-                ours = ours_logits(a.dump_tool, mpath, seq, os.path.join(a.work_dir, f"{route}_{name}.bin"))
-                ours_gen = ours_greedy(a.generate_tool, mpath, ids, a.tokens)
-            except (RuntimeError, ValueError) as e:
-                print(f"FAIL {route} {name}: {e}")
-                ok = False
-                lines.append(f"| {route} | {name} | {len(ids)} | error | | | | | |")
-                continue
-            e_all = rel_err(ours, ref_logits)
-            e_last = rel_err(ours[len(ids) - 1], ref_logits[len(ids) - 1])
-            e_rows = np.linalg.norm(ours - ref_logits, axis=1) / np.linalg.norm(ref_logits, axis=1)
-            agree = float((ours.argmax(1) == ref_logits.argmax(1)).mean())
-            same = ours_gen == gen
-            first_diff = next((i for i, (x, y) in enumerate(zip(ours_gen, gen)) if x != y),
-                              None if len(ours_gen) == len(gen) else min(len(ours_gen), len(gen)))
-            passed = e_all < REL_ERR_LIMIT and same and not np.isnan(e_all)
-            ok &= passed
-            print(f"{'ok  ' if passed else 'FAIL'} {route} {name}: rel err {e_all:.2e} (last prompt position "
-                  f"{e_last:.2e}, worst row {e_rows.max():.2e}), argmax agree {agree:.3f}, greedy "
-                  + ("identical" if same else f"differs at token {first_diff}: ours {ours_gen} ref {gen}"),
-                  flush=True)
-            lines.append(f"| {route} | {name} | {len(ids)} | {e_all:.2e} | {e_last:.2e} | {e_rows.max():.2e} | "
-                         f"{agree:.3f} | {'yes' if same else f'no (from {first_diff})'} | {gap:.3f} |")
+        ok &= compare_route(a, route, mpath, refs, lines, "cpu")
+        if a.cuda:
+            ok &= compare_route(a, route, mpath, refs, lines, "cuda")
     table = "\n".join(lines)
     print(table)
     if a.out_md:
@@ -260,6 +245,42 @@ def main():
             f.write(table + "\n")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
+
+
+def compare_route(a, route, mpath, refs, lines, backend):
+    """Appends a table row per prompt; False when a CPU bound fails (CUDA rows
+    fail only on a tool error or NaN)."""
+    import numpy as np
+    ok = True
+    label = "cpu f32" if backend == "cpu" else "cuda bf16"
+    for name, _ in PROMPTS:
+        ids, gen, ref_logits, gap = refs[name]
+        seq = ids + gen[:-1]
+        try:
+            ours = ours_logits(a.dump_tool, mpath, seq,
+                               os.path.join(a.work_dir, f"{route}_{backend}_{name}.bin"), backend)
+            ours_gen = ours_greedy(a.generate_tool, mpath, ids, a.tokens, backend)
+        except (RuntimeError, ValueError) as e:
+            print(f"FAIL {route} {label} {name}: {e}")
+            ok = False
+            lines.append(f"| {route} | {label} | {name} | {len(ids)} | error | | | | | |")
+            continue
+        e_all = rel_err(ours, ref_logits)
+        e_last = rel_err(ours[len(ids) - 1], ref_logits[len(ids) - 1])
+        e_rows = np.linalg.norm(ours - ref_logits, axis=1) / np.linalg.norm(ref_logits, axis=1)
+        agree = float((ours.argmax(1) == ref_logits.argmax(1)).mean())
+        same = ours_gen == gen
+        first_diff = next((i for i, (x, y) in enumerate(zip(ours_gen, gen)) if x != y),
+                          None if len(ours_gen) == len(gen) else min(len(ours_gen), len(gen)))
+        passed = not np.isnan(e_all) and (backend != "cpu" or (e_all < REL_ERR_LIMIT and same))
+        ok &= passed
+        print(f"{'ok  ' if passed else 'FAIL'} {route} {label} {name}: rel err {e_all:.2e} "
+              f"(last prompt position {e_last:.2e}, worst row {e_rows.max():.2e}), argmax agree {agree:.3f}, greedy "
+              + ("identical" if same else f"differs at token {first_diff}: ours {ours_gen} ref {gen}"),
+              flush=True)
+        lines.append(f"| {route} | {label} | {name} | {len(ids)} | {e_all:.2e} | {e_last:.2e} | "
+                     f"{e_rows.max():.2e} | {agree:.3f} | {'yes' if same else f'no (from {first_diff})'} | {gap:.3f} |")
+    return ok
 
 
 if __name__ == "__main__":
