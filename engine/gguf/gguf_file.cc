@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -368,6 +370,17 @@ absl::StatusOr<const Value*> GgufFile::Get(std::string_view key) const {
         absl::StrCat(name_, ": metadata key '", std::string(key), "' not found"));
   }
   return v;
+}
+
+bool IsGgufFile(std::string_view path_sv) {
+  const std::string path(path_sv);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".gguf") == 0) return true;
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in && std::memcmp(magic, "GGUF", 4) == 0;
 }
 
 const TensorInfo* GgufFile::FindTensor(std::string_view name) const {

@@ -151,4 +151,8 @@ class GgufFile {
   std::shared_ptr<const void> keep_alive_;
 };
 
+// True for a regular file whose name ends in ".gguf" or whose first four
+// bytes are "GGUF" (what `--model` auto-detection uses); reads 4 bytes at most.
+bool IsGgufFile(std::string_view path);
+
 }  // namespace gqa::gguf

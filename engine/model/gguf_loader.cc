@@ -2,11 +2,8 @@
 
 #include <atomic>
 #include <climits>
-#include <filesystem>
-#include <fstream>
 #include <set>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/gguf/dequantize.h"
@@ -249,16 +246,6 @@ absl::StatusOr<ModelWeights> LoadGgufWeights(const GgufFile& file, DType target)
 absl::StatusOr<ModelWeights> LoadGgufModel(std::string_view path, DType target) {
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, GgufFile::Open(path));
   return LoadGgufWeights(*file, target);
-}
-
-bool LooksLikeGguf(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return false;
-  if (absl::EndsWith(path, ".gguf")) return true;
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, 4);
-  return in && std::string_view(magic, 4) == "GGUF";
 }
 
 }  // namespace gqa

@@ -34,8 +34,4 @@ absl::StatusOr<ModelWeights> LoadGgufWeights(const gguf::GgufFile& file, DType t
 // Opens (memory-maps) and loads `path`.
 absl::StatusOr<ModelWeights> LoadGgufModel(std::string_view path, DType target = DType::kF32);
 
-// True for a regular file whose name ends in ".gguf" or whose first four
-// bytes are "GGUF".
-bool LooksLikeGguf(const std::string& path);
-
 }  // namespace gqa

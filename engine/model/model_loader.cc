@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 absl::StatusOr<ModelConfig> ResolveDummyConfig(const std::string& name) {
   std::error_code ec;
-  if (LooksLikeGguf(name)) {
+  if (gguf::IsGgufFile(name)) {
     GQA_ASSIGN_OR_RETURN(std::unique_ptr<gguf::GgufFile> file, gguf::GgufFile::Open(name));
     return GgufModelConfig(*file);
   }
@@ -49,7 +49,7 @@ absl::StatusOr<ModelWeights> LoadModel(const ModelSource& source) {
     }
     if (fs::is_directory(path, ec)) {
       format = "hf";
-    } else if (LooksLikeGguf(path)) {
+    } else if (gguf::IsGgufFile(path)) {
       format = "gguf";
     } else if (absl::EndsWith(path, ".bin")) {
       format = "llama2c";
