@@ -11,7 +11,10 @@ gqa-tokenize-dump on the GGUF file itself over:
   make_corpus.py's hard cases, ~60 KB of prose and the code point sweep;
   extra cases: special-looking strings, digit and whitespace runs, code, and
   conversations rendered with the GGUF's own chat template (Python jinja2);
-comparing ids with and without add_special_tokens and decoded text (with and
+The first byte-level vocabulary is also written back, tensors left out, as
+GGUF files with the other pre-tokenizer names (llama-bpe, qwen2, gpt2 with
+add_bos_token, default with add_eos_token), each compared the same way
+(without the sweep). Everywhere it compares ids with and without add_special_tokens and decoded text (with and
 without skip_special_tokens) for the encoded ids and random id sequences
 (compare_with_hf.run_variant). It also checks bos_id, vocab_size and the
 end-of-generation set (llama.cpp's rules, restated here), and for a
@@ -308,6 +311,40 @@ def default_model_path():
     return os.path.join(cache, "gqa-serve", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
+def write_variant(meta, path, **overrides):
+    """A GGUF file holding `meta`'s tokenizer keys (no tensors), some overridden."""
+    import gguf
+    m = dict(meta, **{f"tokenizer.ggml.{k}": v for k, v in overrides.items()})
+    w = gguf.GGUFWriter(path, arch="llama")
+    w.add_tokenizer_model(m["tokenizer.ggml.model"])
+    w.add_tokenizer_pre(m["tokenizer.ggml.pre"])
+    w.add_token_list(m["tokenizer.ggml.tokens"])
+    w.add_token_types(m["tokenizer.ggml.token_type"])
+    w.add_token_merges(m["tokenizer.ggml.merges"])
+    for key, add in (("bos_token_id", w.add_bos_token_id), ("eos_token_id", w.add_eos_token_id),
+                     ("add_bos_token", w.add_add_bos_token), ("add_eos_token", w.add_add_eos_token)):
+        if f"tokenizer.ggml.{key}" in m:
+            add(m[f"tokenizer.ggml.{key}"])
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def run_pre_variants(name, path, args, rng, base):
+    """The byte-level vocabulary of `path` under every other supported pre name."""
+    meta = read_metadata(path)
+    if meta["tokenizer.ggml.model"] != "gpt2":
+        return 0
+    failures = 0
+    for pre, extra in (("llama-bpe", {}), ("qwen2", {}), ("gpt2", {"add_bos_token": True}),
+                       ("default", {"add_eos_token": True})):
+        variant = os.path.join(args.work_dir, f"{name}_{pre}.gguf")
+        write_variant(meta, variant, pre=pre, **extra)
+        failures += run_gguf(f"{name}_{pre}", variant, args, rng, base)
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dump-tool", required=True)
@@ -346,6 +383,8 @@ def main():
         base += make_corpus.unicode_sweep()
     rng = random.Random(11)
     failures = sum(run_gguf(name, path, args, rng, base) for name, path in files)
+    base_no_sweep = [c for c in base if not c[0].startswith("sweep")]
+    failures += sum(run_pre_variants(name, path, args, rng, base_no_sweep) for name, path in files)
     print("FAILED" if failures else "PASSED", f"({failures} failed checks)")
     return 1 if failures else 0
 
