@@ -195,7 +195,9 @@ std::vector<uint8_t> QuantizeQ8_0(const std::vector<float>& v) {
 }  // namespace
 
 GgufBuilder LlamaGguf(const ModelWeights& w, GgmlType matrix_type,
-                      const std::set<std::string>& skip) {
+                      const std::set<std::string>& skip, const std::string& arch) {
+  const bool permute = arch != "qwen2";
+  const std::string k = arch + ".";
   const ModelConfig& c = w.config;
   GgufBuilder b;
   auto u32 = [&](const std::string& k, uint32_t v) {
@@ -204,22 +206,22 @@ GgufBuilder LlamaGguf(const ModelWeights& w, GgmlType matrix_type,
   auto f32 = [&](const std::string& k, float v) {
     if (!skip.count(k)) b.AddFloat32(k, v);
   };
-  if (!skip.count("general.architecture")) b.AddString("general.architecture", "llama");
+  if (!skip.count("general.architecture")) b.AddString("general.architecture", arch);
   if (!skip.count("general.name")) b.AddString("general.name", c.name);
-  u32("llama.block_count", c.n_layers);
-  u32("llama.context_length", c.max_seq_len);
-  u32("llama.embedding_length", c.dim);
-  u32("llama.feed_forward_length", c.hidden_dim);
-  u32("llama.attention.head_count", c.n_heads);
-  u32("llama.attention.head_count_kv", c.n_kv_heads);
-  f32("llama.rope.freq_base", c.rope_theta);
-  f32("llama.attention.layer_norm_rms_epsilon", c.rms_norm_eps);
+  u32(k + "block_count", c.n_layers);
+  u32(k + "context_length", c.max_seq_len);
+  u32(k + "embedding_length", c.dim);
+  u32(k + "feed_forward_length", c.hidden_dim);
+  u32(k + "attention.head_count", c.n_heads);
+  u32(k + "attention.head_count_kv", c.n_kv_heads);
+  f32(k + "rope.freq_base", c.rope_theta);
+  f32(k + "attention.layer_norm_rms_epsilon", c.rms_norm_eps);
   if (c.head_dim != c.dim / c.n_heads) {
-    u32("llama.attention.key_length", c.head_dim);
-    u32("llama.attention.value_length", c.head_dim);
+    u32(k + "attention.key_length", c.head_dim);
+    u32(k + "attention.value_length", c.head_dim);
   }
-  u32("llama.rope.dimension_count", c.head_dim);
-  u32("llama.vocab_size", c.vocab_size);
+  u32(k + "rope.dimension_count", c.head_dim);
+  u32(k + "vocab_size", c.vocab_size);
   u32("tokenizer.ggml.bos_token_id", c.bos_token_id);
   u32("tokenizer.ggml.eos_token_id", c.eos_token_ids.at(0));
   auto add = [&](const std::string& name, const gqa::Tensor& t, int permute_heads) {
@@ -243,9 +245,14 @@ GgufBuilder LlamaGguf(const ModelWeights& w, GgmlType matrix_type,
     const LayerWeights& l = w.layers[i];
     const std::string p = absl::StrCat("blk.", i, ".");
     add(p + "attn_norm.weight", l.attn_norm, 0);
-    add(p + "attn_q.weight", l.wq, c.n_heads);
-    add(p + "attn_k.weight", l.wk, c.n_kv_heads);
+    add(p + "attn_q.weight", l.wq, permute ? c.n_heads : 0);
+    add(p + "attn_k.weight", l.wk, permute ? c.n_kv_heads : 0);
     add(p + "attn_v.weight", l.wv, 0);
+    if (c.attention_bias) {
+      add(p + "attn_q.bias", l.bq, permute ? c.n_heads : 0);
+      add(p + "attn_k.bias", l.bk, permute ? c.n_kv_heads : 0);
+      add(p + "attn_v.bias", l.bv, 0);
+    }
     add(p + "attn_output.weight", l.wo, 0);
     add(p + "ffn_norm.weight", l.ffn_norm, 0);
     add(p + "ffn_gate.weight", l.w_gate, 0);
@@ -264,11 +271,12 @@ absl::Status WriteBytes(const std::vector<uint8_t>& bytes, const std::string& pa
   return out ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write ", path));
 }
 
-absl::Status WriteLlamaGguf(const ModelWeights& w, const std::string& path, GgmlType matrix_type) {
+absl::Status WriteLlamaGguf(const ModelWeights& w, const std::string& path, GgmlType matrix_type,
+                            const std::string& arch) {
   if (w.config.rope_style != RopeStyle::kHalves) {
     return absl::InvalidArgumentError("WriteLlamaGguf wants halves-RoPE (HF) weights");
   }
-  return WriteBytes(LlamaGguf(w, matrix_type).Build(), path);
+  return WriteBytes(LlamaGguf(w, matrix_type, {}, arch).Build(), path);
 }
 
 }  // namespace gqa::testing

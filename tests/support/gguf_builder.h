@@ -84,10 +84,13 @@ class GgufBuilder {
 // `matrix_type` (F32, F16 or Q8_0 by a plain round-to-nearest quantizer),
 // norms as F32. Keys and tensors named in `skip` are left out, so a test can
 // add its own in their place before Build().
+// With `arch` "qwen2" the keys are qwen2.*, q/k rows stay in halves order
+// (its converter does not permute) and the q/k/v biases are written.
 GgufBuilder LlamaGguf(const ModelWeights& w, gguf::GgmlType matrix_type = gguf::GgmlType::kF32,
-                      const std::set<std::string>& skip = {});
+                      const std::set<std::string>& skip = {}, const std::string& arch = "llama");
 absl::Status WriteLlamaGguf(const ModelWeights& w, const std::string& path,
-                            gguf::GgmlType matrix_type = gguf::GgmlType::kF32);
+                            gguf::GgmlType matrix_type = gguf::GgmlType::kF32,
+                            const std::string& arch = "llama");
 absl::Status WriteBytes(const std::vector<uint8_t>& bytes, const std::string& path);
 
 }  // namespace gqa::testing

@@ -77,6 +77,35 @@ TEST_P(GgufEquivalenceTest, GgufAndHfGiveIdenticalLogits) {
   }
 }
 
+// qwen2: q/k/v biases, rows in HF's halves order (not permuted), so the
+// GGUF and the HF directory hold the same bits and give the same logits.
+TEST(GgufQwen2Test, GgufAndHfGiveIdenticalLogits) {
+  ModelConfig c = TinyConfig(2, /*tied=*/true, /*bias=*/true);
+  c.name = "qwen2";
+  const ModelWeights original = *MakeDummyWeights(c, DType::kF32, 29);
+  ScratchDir dir;
+  ASSERT_TRUE(SaveHfModel(original, dir.File("hf"), DType::kF32).ok());
+  ASSERT_TRUE(WriteLlamaGguf(original, dir.File("model.gguf"), gguf::GgmlType::kF32, "qwen2").ok());
+  absl::StatusOr<ModelWeights> from_hf = LoadHfModel(dir.File("hf"));
+  absl::StatusOr<ModelWeights> from_gguf = LoadGgufModel(dir.File("model.gguf"));
+  ASSERT_TRUE(from_hf.ok()) << from_hf.status();
+  ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+  EXPECT_EQ(from_gguf->config.rope_style, RopeStyle::kHalves);
+  EXPECT_TRUE(from_gguf->config.attention_bias);
+  GenerationRequest r = GreedyRequest("a", MakePrompt(17, 4), 40);
+  r.prompt_logprobs = true;
+  std::map<std::string, Completion> out[2];
+  const ModelWeights* weights[2] = {&*from_gguf, &*from_hf};
+  for (int i = 0; i < 2; ++i) {
+    auto engine = *LlmEngine::Create(*weights[i], MakeCpuBackend(2), EngineConfig{});
+    out[i] = RunToCompletion(*engine, {r});
+  }
+  ASSERT_EQ(out[0]["a"].tokens.size(), 40u);
+  EXPECT_THAT(out[1]["a"].tokens, ElementsAreArray(out[0]["a"].tokens));
+  EXPECT_THAT(out[1]["a"].logprobs, ElementsAreArray(out[0]["a"].logprobs));
+  EXPECT_THAT(out[1]["a"].prompt_logprobs, ElementsAreArray(out[0]["a"].prompt_logprobs));
+}
+
 INSTANTIATE_TEST_SUITE_P(Configs, GgufEquivalenceTest,
                          ::testing::Values(Layout{"mha_tied", 8, true},
                                            Layout{"gqa4_tied", 2, true},
