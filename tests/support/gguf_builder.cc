@@ -148,7 +148,7 @@ std::vector<uint8_t> GgufBuilder::Build() const {
   out.resize(data_start + (next + alignment - 1) / alignment * alignment, 0);
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const Tensor& t = tensors_[i];
-    if (offsets[i] + t.data.size() <= next) {
+    if (!t.data.empty() && offsets[i] + t.data.size() <= next) {
       std::memcpy(out.data() + data_start + offsets[i], t.data.data(), t.data.size());
     }
   }

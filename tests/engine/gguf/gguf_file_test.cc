@@ -82,7 +82,8 @@ TEST(GgufFileTest, ReadsEveryValueTypeAndTensors) {
   b.AddRaw("nested", 9, nested);
   b.AddTensor("w", {32, 3}, GgmlType::kQ8_0, std::vector<uint8_t>(3 * 34, 1));
   b.AddTensor("n", {5}, GgmlType::kF32, Floats(5, 1));
-  absl::StatusOr<std::unique_ptr<GgufFile>> f = Parse(b.Build());
+  const std::vector<uint8_t> bytes = b.Build();  // outlives the parse
+  absl::StatusOr<std::unique_ptr<GgufFile>> f = Parse(bytes);
   ASSERT_TRUE(f.ok()) << f.status();
   const GgufFile& g = **f;
   EXPECT_EQ(g.version(), 3u);
@@ -147,7 +148,8 @@ TEST(GgufFileTest, ReadsVersion2AndCustomAlignment) {
   b.AddUint32("general.alignment", 64);
   b.AddTensor("a", {3}, GgmlType::kF32, Floats(3, 0));
   b.AddTensor("b", {3}, GgmlType::kF32, Floats(3, 5));
-  absl::StatusOr<std::unique_ptr<GgufFile>> f = Parse(b.Build());
+  const std::vector<uint8_t> bytes = b.Build();  // outlives the parse
+  absl::StatusOr<std::unique_ptr<GgufFile>> f = Parse(bytes);
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ((*f)->version(), 2u);
   EXPECT_EQ((*f)->alignment(), 64u);
