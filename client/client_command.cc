@@ -20,6 +20,9 @@ constexpr char kUsage[] =
     "commands:\n"
     "  generate  (--prompt TEXT | --prompt-ids 1,2,3) [sampling and stopping flags]\n"
     "  stream    like generate; prints the text as it arrives\n"
+    "  chat      [--system TEXT] [--message TEXT] a conversation through the model's chat\n"
+    "            template: one reply to --message (or to stdin when piped), else an\n"
+    "            interactive session when stdin is a terminal\n"
     "  tokenize  --prompt TEXT [--no-special-tokens]\n"
     "  info      what the server serves\n"
     "  health    [--service NAME] grpc.health.v1 check of the server (or of NAME, e.g.\n"
@@ -120,6 +123,8 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   p.AddString("server", &o.server, "HOST:PORT of gqa-server (default localhost:50051)");
   p.AddFloat("deadline", &deadline, "seconds the call may take (default: no deadline)");
   p.AddString("prompt", &prompt, "prompt text (generate, stream, tokenize)");
+  p.AddString("message", &o.chat.message, "chat: the user's message (one-shot)");
+  p.AddString("system", &o.chat.system, "chat: a system message first");
   p.AddString("prompt-ids", &prompt_ids, "prompt as comma-separated token ids");
   p.AddString("request-id", &request_id, "echoed in the responses");
   p.AddInt("max-tokens", &max_tokens, "tokens to generate at most (default: as many as fit)");
@@ -149,13 +154,13 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   if (o.help) return o;
   if (p.positional().size() != 1) {
     return absl::InvalidArgumentError(
-        "give exactly one command: generate, stream, tokenize, info or health");
+        "give exactly one command: generate, stream, chat, tokenize, info or health");
   }
   o.command = p.positional()[0];
-  if (o.command != "generate" && o.command != "stream" && o.command != "tokenize" &&
-      o.command != "info" && o.command != "health") {
+  if (o.command != "generate" && o.command != "stream" && o.command != "chat" &&
+      o.command != "tokenize" && o.command != "info" && o.command != "health") {
     return absl::InvalidArgumentError("unknown command '" + o.command +
-                                      "' (generate, stream, tokenize, info, health)");
+                                      "' (generate, stream, chat, tokenize, info, health)");
   }
   o.deadline_seconds = deadline;
 
@@ -198,8 +203,11 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   return o;
 }
 
-int RunClientCommand(const ClientOptions& o, GenerationClient& client, std::ostream& out,
-                     std::ostream& err) {
+int RunClientCommand(const ClientOptions& o, GenerationClient& client, std::istream& in,
+                     std::ostream& out, std::ostream& err) {
+  if (o.command == "chat") {
+    return RunChat(o.chat, o.request, o.deadline_seconds, client, in, out, err);
+  }
   if (o.command == "health") {
     const double deadline =
         o.deadline_seconds > 0 ? o.deadline_seconds : kDefaultHealthDeadlineSeconds;

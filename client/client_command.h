@@ -1,5 +1,5 @@
 // gqa-client's command line: `gqa-client [--server host:port] [--deadline S]
-// COMMAND [flags]` with COMMAND one of generate, stream, tokenize, info,
+// COMMAND [flags]` with COMMAND one of generate, stream, chat, tokenize, info,
 // health, and the code that runs it over a GenerationClient.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/chat_command.h"
 #include "client/generation_client.h"
 #include "gqa/v1/generation.pb.h"
 
@@ -15,8 +16,9 @@ namespace gqa {
 struct ClientOptions {
   std::string server = "localhost:50051";
   double deadline_seconds = 0;  // <= 0: none
-  std::string command;          // "generate" | "stream" | "tokenize" | "info" | "health"
-  v1::GenerateRequest request;  // generate, stream
+  std::string command;          // "generate" | "stream" | "chat" | "tokenize" | "info" | "health"
+  v1::GenerateRequest request;  // generate, stream, chat (sampling and stopping)
+  ChatOptions chat;             // chat (interactive: set by main from isatty(stdin))
   v1::TokenizeRequest tokenize;
   std::string health_service;  // health: "" is the whole server
   bool print_ids = false;      // print token ids instead of text
@@ -30,7 +32,8 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
 // Runs the command: results to `out`, summaries (finish reason, usage,
 // logprobs) and errors to `err`. Returns the exit code: 0 OK, 1 the RPC failed
 // (health: 0 only when the server reports SERVING, 1 otherwise).
-int RunClientCommand(const ClientOptions& options, GenerationClient& client, std::ostream& out,
-                     std::ostream& err);
+// `in` is read by chat only (piped message or interactive turns).
+int RunClientCommand(const ClientOptions& options, GenerationClient& client, std::istream& in,
+                     std::ostream& out, std::ostream& err);
 
 }  // namespace gqa

@@ -1,5 +1,7 @@
 // gqa-client: talks to gqa-server over gRPC. `gqa-client --help` lists the
 // commands and flags; see client_command.h.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "client/client_command.h"
@@ -14,6 +16,8 @@ int main(int argc, char** argv) {
     std::cout << options->help_text;
     return 0;
   }
+  // chat without --message: a conversation at a terminal, else the piped message.
+  options->chat.interactive = options->chat.message.empty() && isatty(STDIN_FILENO);
   std::unique_ptr<gqa::GenerationClient> client = gqa::GenerationClient::Connect(options->server);
-  return gqa::RunClientCommand(*options, *client, std::cout, std::cerr);
+  return gqa::RunClientCommand(*options, *client, std::cin, std::cout, std::cerr);
 }

@@ -54,6 +54,7 @@ grpc::ServerUnaryReactor* GenerationService::GetModelInfo(grpc::CallbackServerCo
   if (!context) return FinishNow(ctx, kLoading);
   FillModelInfo(context->engine->info(), context->tokenizer, context->backend_name,
                 context->description, response);
+  response->set_has_chat_template(context->chat_template != nullptr);
   return FinishNow(ctx, grpc::Status::OK);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/tokenizer/utf8.h"
@@ -13,8 +14,41 @@ namespace {
 
 absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
 
+// Roles a chat message may have (OpenAI's and transformers' set).
+constexpr std::string_view kChatRoles[] = {"system", "user", "assistant", "tool"};
+
+// The chat rendered by the model's template: the prompt text, special tokens included.
+absl::StatusOr<std::string> RenderChat(const v1::Chat& chat,
+                                       const ModelChatTemplate* chat_template) {
+  if (!chat_template) {
+    return Invalid(
+        "chat: this model has no chat template; send prompt text, or start the server with "
+        "--chat-template FILE");
+  }
+  if (chat.messages().empty()) return Invalid("chat.messages: must not be empty");
+  std::vector<ChatMessage> messages;
+  messages.reserve(chat.messages_size());
+  for (int i = 0; i < chat.messages_size(); ++i) {
+    const v1::ChatMessage& m = chat.messages(i);
+    const std::string field = absl::StrCat("chat.messages[", i, "]");
+    if (absl::c_find(kChatRoles, m.role()) == std::end(kChatRoles)) {
+      return Invalid(absl::StrCat(field, ".role: unknown role '", m.role(),
+                                  "' (system, user, assistant, tool)"));
+    }
+    messages.push_back(ChatMessage{m.role(), m.content()});
+  }
+  const bool add_generation_prompt =
+      !chat.has_add_generation_prompt() || chat.add_generation_prompt();
+  absl::StatusOr<std::string> text =
+      chat_template->Render(std::move(messages), add_generation_prompt);
+  if (!text.ok())
+    return Invalid(absl::StrCat("chat: the chat template refused it: ", text.status().message()));
+  return text;
+}
+
 absl::StatusOr<std::vector<int32_t>> PromptIds(const v1::GenerateRequest& r,
-                                               const Tokenizer* tokenizer) {
+                                               const Tokenizer* tokenizer,
+                                               const ModelChatTemplate* chat_template) {
   switch (r.input_case()) {
     case v1::GenerateRequest::kPrompt: {
       if (r.prompt().empty()) return Invalid("prompt: must not be empty");
@@ -29,10 +63,19 @@ absl::StatusOr<std::vector<int32_t>> PromptIds(const v1::GenerateRequest& r,
       const auto& ids = r.prompt_token_ids().ids();
       return std::vector<int32_t>(ids.begin(), ids.end());
     }
+    case v1::GenerateRequest::kChat: {
+      if (!tokenizer) return Invalid("chat: this model has no tokenizer; send prompt_token_ids");
+      GQA_ASSIGN_OR_RETURN(const std::string text, RenderChat(r.chat(), chat_template));
+      // The template wrote the special tokens (BOS, role markers): add none,
+      // as transformers' apply_chat_template does, so BOS is never doubled.
+      const std::vector<int> ids = tokenizer->Encode(text, /*add_special_tokens=*/false);
+      if (ids.empty()) return Invalid("chat: the chat template rendered an empty prompt");
+      return std::vector<int32_t>(ids.begin(), ids.end());
+    }
     case v1::GenerateRequest::INPUT_NOT_SET:
       break;
   }
-  return Invalid("input: set prompt or prompt_token_ids");
+  return Invalid("input: set prompt, prompt_token_ids or chat");
 }
 
 absl::Status CheckStopping(const v1::StoppingCriteria& s, const Tokenizer* tokenizer,
@@ -75,7 +118,8 @@ absl::Status CheckStopping(const v1::StoppingCriteria& s, const Tokenizer* token
 
 absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& r,
                                                          const EngineService& engine,
-                                                         const Tokenizer* tokenizer) {
+                                                         const Tokenizer* tokenizer,
+                                                         const ModelChatTemplate* chat_template) {
   const EngineInfo& info = engine.info();
   if (r.request_id().size() > kMaxRequestIdBytes) {
     return Invalid(absl::StrCat("request_id: longer than ", kMaxRequestIdBytes, " bytes"));
@@ -88,7 +132,7 @@ absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateReque
 
   ValidatedRequest v;
   GenerationRequest& g = v.engine;
-  GQA_ASSIGN_OR_RETURN(g.prompt_token_ids, PromptIds(r, tokenizer));
+  GQA_ASSIGN_OR_RETURN(g.prompt_token_ids, PromptIds(r, tokenizer, chat_template));
   g.sampling = SamplingFromProto(r.sampling(), r.top_logprobs());
   g.priority = r.priority();
   g.prompt_logprobs = r.prompt_logprobs();

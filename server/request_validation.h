@@ -1,7 +1,8 @@
 // ValidateGenerateRequest: a GenerateRequest proto -> the engine's
 // GenerationRequest plus what the reactor needs (stop strings, logprob
 // options), or INVALID_ARGUMENT naming the field: no input, an empty prompt,
-// text without a tokenizer, unknown token ids, prompt + max_tokens beyond the
+// text without a tokenizer, a chat without a template or with an unknown role
+// (or one the template refuses), unknown token ids, prompt + max_tokens beyond the
 // context, out-of-range sampling values, too many or too long stop strings.
 // RESOURCE_EXHAUSTED when prompt + max_tokens could never fit the KV cache.
 //
@@ -10,6 +11,7 @@
 #pragma once
 
 #include "absl/status/statusor.h"
+#include "engine/runner/chat_setup.h"
 #include "engine/serving/engine_service.h"
 #include "engine/serving/text_stream.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -29,9 +31,11 @@ struct ValidatedRequest {
   bool logprobs = false;     // return per-token logprobs
 };
 
-// `tokenizer` may be null (then only prompt_token_ids and no stop strings).
+// `tokenizer` may be null (then only prompt_token_ids and no stop strings);
+// `chat_template` may be null (then no chat).
 absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& request,
                                                          const EngineService& engine,
-                                                         const Tokenizer* tokenizer);
+                                                         const Tokenizer* tokenizer,
+                                                         const ModelChatTemplate* chat_template);
 
 }  // namespace gqa

@@ -127,6 +127,7 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   context_ = std::make_unique<ServingContext>();
   context_->engine = engine_.get();
   context_->tokenizer = model_.tokenizer.get();
+  context_->chat_template = model_.chat_template.get();
   context_->metrics = metrics_.get();
   context_->backend_name = backend_name;
   context_->description = model_.description;

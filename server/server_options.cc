@@ -14,7 +14,8 @@ namespace gqa {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gqa-server [--model PATH] [--tokenizer FILE] [--host ADDR] [--port 50051]\n"
+    "usage: gqa-server [--model PATH] [--tokenizer FILE] [--chat-template FILE]\n"
+    "                  [--host ADDR] [--port 50051]\n"
     "                  [--metrics-port 9400] [--max-num-batched-tokens N] [--max-num-seqs N]\n"
     "                  [--block-size N] [--kv-cache-memory BYTES] [--max-queued-requests N]\n"
     "                  [--max-queued-tokens N] [--drain-timeout SECONDS] [--threads N]\n"
@@ -23,7 +24,8 @@ constexpr char kUsage[] =
     "                  [--load-format dummy --preset NAME]\n"
     "Serves gqa.v1.Generation over gRPC (plus grpc.health.v1 and reflection) and\n"
     "Prometheus metrics at http://HOST:METRICS_PORT/metrics. Without --model it serves\n"
-    "the built-in demo model. SIGTERM/SIGINT drain: new requests are refused, running\n"
+    "the built-in demo model (scripts/start.sh passes the default SmolLM2 GGUF). SIGTERM/SIGINT "
+    "drain: new requests are refused, running\n"
     "ones finish (up to --drain-timeout), then the process exits 0.";
 
 }  // namespace
@@ -56,8 +58,11 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   int max_queued_tokens = 0;
   float gpu_memory_utilization = static_cast<float>(o.backend.gpu_memory_utilization);
   FlagParser p(kUsage);
-  p.AddString("model", &o.model.model, "HF model directory or llama2.c .bin (default: demo model)");
+  p.AddString("model", &o.model.model,
+              "HF model directory, GGUF file or llama2.c .bin (default: demo model)");
   p.AddString("tokenizer", &o.model.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF dir");
+  p.AddString("chat-template", &o.model.chat_template,
+              "Jinja2 chat template file or HF directory (default: the model's own)");
   p.AddString("load-format", &o.model.load_format, "auto (default) or dummy (random weights)");
   p.AddString("preset", &o.model.preset, "dummy weights' shape: " + PresetList());
   AddBackendFlags(p, &o.backend);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/runner/chat_setup.h"
 #include "engine/serving/engine_service.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "server/call_tracker.h"
@@ -20,10 +21,11 @@ namespace gqa {
 
 struct ServingContext {
   EngineService* engine = nullptr;
-  const Tokenizer* tokenizer = nullptr;  // null: the model has no tokenizer (ids only)
-  ServingMetrics* metrics = nullptr;     // null: no metrics
-  std::string backend_name;              // "cpu", "cuda"
-  std::string description;               // what was loaded, in words
+  const Tokenizer* tokenizer = nullptr;              // null: the model has no tokenizer (ids only)
+  const ModelChatTemplate* chat_template = nullptr;  // null: GenerateRequest.chat is refused
+  ServingMetrics* metrics = nullptr;                 // null: no metrics
+  std::string backend_name;                          // "cpu", "cuda"
+  std::string description;                           // what was loaded, in words
 
   // Generate / GenerateStream calls still open (each GenerationCall's lifetime).
   mutable CallTracker calls;

@@ -1,7 +1,13 @@
-// SetUpModel: resolves what the tools were asked to serve into weights and a
-// tokenizer: an HF directory, a llama2.c .bin (+ tokenizer.bin), dummy
-// weights of a preset shape, or, when nothing is named, the built-in demo
-// model (a tiny GQA model with seeded random weights and a byte vocabulary).
+// SetUpModel: resolves what the tools were asked to serve into weights, a
+// tokenizer and a chat template: an HF directory, a GGUF file, a llama2.c .bin
+// (+ tokenizer.bin), dummy weights of a preset shape (with the tokenizer and
+// chat template of the HF directory or GGUF file named, if any), or, when
+// nothing is named, the built-in demo model (a tiny GQA model with seeded
+// random weights and a byte vocabulary).
+//
+// End of generation: the tokenizer's end tokens (EOS, and end-of-turn tokens
+// such as <|im_end|> or <|eot_id|>) are added to the config's eos_token_ids,
+// so a chat reply ends by itself.
 #pragma once
 
 #include <iosfwd>
@@ -10,23 +16,26 @@
 
 #include "absl/status/statusor.h"
 #include "engine/model/model_weights.h"
+#include "engine/runner/chat_setup.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace gqa {
 
 struct ModelSetupOptions {
-  std::string model;      // HF dir, llama2.c .bin, or (dummy) a config.json; empty: demo
+  std::string model;      // HF dir, GGUF, llama2.c .bin, or (dummy) a config.json; empty: demo
   std::string tokenizer;  // llama2.c tokenizer.bin, tokenizer.json or HF dir; empty: the model's
   std::string load_format = "auto";  // "auto" | "dummy"
   std::string preset;                // dummy: preset name
   std::string dtype = "f32";         // dummy: weight dtype
   uint64_t seed = 0;                 // dummy: weight seed
+  std::string chat_template;         // a Jinja2 file or an HF dir; empty: the model's own
 };
 
 struct LoadedModel {
   ModelWeights weights;
-  std::unique_ptr<Tokenizer> tokenizer;  // null when none could be found
-  std::string description;               // one line for logs
+  std::unique_ptr<Tokenizer> tokenizer;              // null when none could be found
+  std::unique_ptr<ModelChatTemplate> chat_template;  // null when the model has none
+  std::string description;                           // one line for logs
   bool is_demo = false;
 };
 

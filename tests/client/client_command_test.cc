@@ -86,10 +86,12 @@ class ClientCommandTest : public ::testing::Test {
     err_.str("");
     absl::StatusOr<ClientOptions> o = Parse(std::move(args));
     EXPECT_TRUE(o.ok()) << o.status();
-    return RunClientCommand(*o, *client_, out_, err_);
+    std::istringstream in(stdin_);
+    return RunClientCommand(*o, *client_, in, out_, err_);
   }
   std::unique_ptr<ServerApp> app_;
   std::unique_ptr<GenerationClient> client_;
+  std::string stdin_;
   std::ostringstream out_, err_;
 };
 
@@ -117,13 +119,85 @@ TEST_F(ClientCommandTest, TokenizeInfoAndErrors) {
   EXPECT_THAT(err_.str(), HasSubstr("INVALID_ARGUMENT: sampling.top_p"));
 }
 
+// chat against a server whose tiny byte model has a ChatML template: the reply
+// is the same as generating from the rendered conversation's ids.
+class ClientChatTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    app_ = StartTestServerWith(TinyByteChatModel());
+    ASSERT_NE(app_, nullptr);
+    client_ = GenerationClient::Connect(app_->address());
+  }
+  // Runs `args`, with `input` on stdin; `interactive` as main() sets it for a terminal.
+  int Run(std::vector<const char*> args, const std::string& input, bool interactive = false) {
+    out_.str("");
+    err_.str("");
+    absl::StatusOr<ClientOptions> o = Parse(std::move(args));
+    EXPECT_TRUE(o.ok()) << o.status();
+    o->chat.interactive = interactive;
+    std::istringstream in(input);
+    return RunClientCommand(*o, *client_, in, out_, err_);
+  }
+  // The greedy text of `max_tokens` tokens after the ids of `rendered` (byte
+  // tokenizer, no BOS), through the plain prompt path.
+  std::string Expected(const std::string& rendered, int max_tokens) {
+    ByteTokenizer bytes;
+    v1::GenerateRequest r = GreedyTextRequest("", max_tokens);
+    for (int id : bytes.Encode(rendered, /*add_special_tokens=*/false)) {
+      r.mutable_prompt_token_ids()->add_ids(id);
+    }
+    v1::GenerateResponse response;
+    EXPECT_TRUE(client_->Generate(r, &response).ok());
+    return response.text();
+  }
+  std::unique_ptr<ServerApp> app_;
+  std::unique_ptr<GenerationClient> client_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(ClientChatTest, OneShotMessageAndSystem) {
+  ASSERT_EQ(Run({"chat", "--system", "Be brief.", "--message", "Hi", "--temperature", "0",
+                 "--max-tokens", "6", "--ignore-eos"},
+                ""),
+            0)
+      << err_.str();
+  const std::string reply = out_.str();
+  EXPECT_EQ(reply, Expected("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi"
+                            "<|im_end|>\n<|im_start|>assistant\n",
+                            6) +
+                       "\n");
+  EXPECT_THAT(err_.str(), HasSubstr("6 generated tokens"));
+}
+
+TEST_F(ClientChatTest, PipedStdinIsTheMessage) {
+  ASSERT_EQ(Run({"chat", "--temperature", "0", "--max-tokens", "4", "--ignore-eos"}, "Hi\n"), 0);
+  EXPECT_EQ(out_.str(),
+            Expected("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", 4) + "\n");
+  EXPECT_EQ(Run({"chat"}, ""), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("no message"));
+}
+
+TEST_F(ClientChatTest, InteractiveKeepsTheHistory) {
+  ASSERT_EQ(Run({"chat", "--temperature", "0", "--max-tokens", "3", "--ignore-eos"},
+                "Hi\n\nAgain\n/exit\nnot read\n", /*interactive=*/true),
+            0);
+  const std::string first = Expected("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", 3);
+  const std::string second =
+      Expected("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n" + first +
+                   "<|im_end|>\n<|im_start|>user\nAgain<|im_end|>\n<|im_start|>assistant\n",
+               3);
+  // Prompts, the two replies, the skipped empty line's prompt, and the last prompt.
+  EXPECT_EQ(out_.str(), "> " + first + "\n> > " + second + "\n> \n");
+}
+
 TEST(ClientUnreachableTest, DeadlineEndsTheCall) {
   auto client = GenerationClient::Connect("127.0.0.1:1");  // nothing listens there
   ClientOptions o;
   o.command = "info";
   o.deadline_seconds = 0.5;
+  std::istringstream in;
   std::ostringstream out, err;
-  EXPECT_EQ(RunClientCommand(o, *client, out, err), 1);
+  EXPECT_EQ(RunClientCommand(o, *client, in, out, err), 1);
   EXPECT_THAT(err.str(),
               ::testing::AnyOf(HasSubstr("UNAVAILABLE"), HasSubstr("DEADLINE_EXCEEDED")));
 }

@@ -32,8 +32,9 @@ CliResult RunCli(const std::string& address, std::vector<const char*> args) {
   EXPECT_TRUE(o.ok()) << o.status();
   if (!o.ok()) return {2, "", ""};
   auto client = GenerationClient::Connect(o->server);
+  std::istringstream in;
   std::ostringstream out, err;
-  const int code = RunClientCommand(*o, *client, out, err);
+  const int code = RunClientCommand(*o, *client, in, out, err);
   return {code, out.str(), err.str()};
 }
 

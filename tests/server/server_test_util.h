@@ -55,6 +55,16 @@ inline LoadedModel TinyByteModel(int max_seq_len = 256, uint64_t seed = 11) {
   return m;
 }
 
+// TinyByteModel that answers chats through `chat_template`.
+inline LoadedModel TinyByteChatModel(std::string_view chat_template = kChatMlTemplate) {
+  LoadedModel m = TinyByteModel();
+  absl::StatusOr<std::unique_ptr<ModelChatTemplate>> t =
+      ModelChatTemplate::Create(chat_template, "test template", m.tokenizer.get());
+  EXPECT_TRUE(t.ok()) << t.status();
+  if (t.ok()) m.chat_template = *std::move(t);
+  return m;
+}
+
 // Loopback, any free port, no metrics endpoint, 2 CPU threads.
 inline ServerOptions TestServerOptions() {
   ServerOptions o;
@@ -127,17 +137,24 @@ class StepGate : public EngineObserver {
   std::vector<Finished> finished_;
 };
 
-// A started, serving ServerApp over TinyByteModel.
-inline std::unique_ptr<ServerApp> StartTestServer(
-    const ServerOptions& options = TestServerOptions(), EngineObserver* observer = nullptr,
-    int max_seq_len = 256) {
+// A started, serving ServerApp over `model`.
+inline std::unique_ptr<ServerApp> StartTestServerWith(
+    LoadedModel model, const ServerOptions& options = TestServerOptions(),
+    EngineObserver* observer = nullptr) {
   std::ostringstream log;
   absl::StatusOr<std::unique_ptr<ServerApp>> app = ServerApp::Start(options, log);
   EXPECT_TRUE(app.ok()) << app.status();
   if (!app.ok()) return nullptr;
-  absl::Status s = (*app)->Serve(TinyByteModel(max_seq_len), log, observer);
+  absl::Status s = (*app)->Serve(std::move(model), log, observer);
   EXPECT_TRUE(s.ok()) << s;
   return *std::move(app);
+}
+
+// A started, serving ServerApp over TinyByteModel.
+inline std::unique_ptr<ServerApp> StartTestServer(
+    const ServerOptions& options = TestServerOptions(), EngineObserver* observer = nullptr,
+    int max_seq_len = 256) {
+  return StartTestServerWith(TinyByteModel(max_seq_len), options, observer);
 }
 
 inline std::shared_ptr<grpc::Channel> Connect(const ServerApp& app) {
