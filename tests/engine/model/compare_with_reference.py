@@ -17,7 +17,7 @@ Each model route is checked: "gguf" (--model FILE.gguf) and "hf" (the same
 dequantized weights written as an HF directory: config.json, f32
 model.safetensors with q/k rows un-permuted to HF's rotate_half layout,
 tokenizer.json), so the GGUF loader's RoPE layout is checked both against the
-reference and against the HF loader.
+reference and against the HF loader (ours GGUF vs ours HF is reported too).
 
 The reference checks itself first: RoPE applied interleaved on the stored q/k
 rows and rotate_half on un-permuted rows give the same logits.
@@ -234,11 +234,17 @@ def main():
     lines = ["| route | backend | prompt | prompt tokens | rel err all positions | "
              "rel err last prompt position | worst row | argmax agree | greedy identical | ref top-2 gap min |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    cpu_logits = {}  # route -> {prompt: ours}
     for route, mpath in paths.items():
-        ok &= compare_route(a, route, mpath, refs, lines, "cpu")
+        cpu_logits[route] = {}
+        ok &= compare_route(a, route, mpath, refs, lines, "cpu", cpu_logits[route])
         if a.cuda:
-            ok &= compare_route(a, route, mpath, refs, lines, "cuda")
+            ok &= compare_route(a, route, mpath, refs, lines, "cuda", {})
     table = "\n".join(lines)
+    if "gguf" in cpu_logits and "hf" in cpu_logits:  # the GGUF and HF loaders on the same weights
+        both = [n for n, _ in PROMPTS if n in cpu_logits["gguf"] and n in cpu_logits["hf"]]
+        table += "\n\nours GGUF vs ours HF directory (CPU): " + ", ".join(
+            f"{n} {rel_err(cpu_logits['gguf'][n], cpu_logits['hf'][n]):.2e}" for n in both)
     print(table)
     if a.out_md:
         with open(a.out_md, "w") as f:
@@ -247,9 +253,9 @@ def main():
     return 0 if ok else 1
 
 
-def compare_route(a, route, mpath, refs, lines, backend):
-    """Appends a table row per prompt; False when a CPU bound fails (CUDA rows
-    fail only on a tool error or NaN)."""
+def compare_route(a, route, mpath, refs, lines, backend, logits_out):
+    """Appends a table row per prompt and our logits to `logits_out`; False
+    when a CPU bound fails (CUDA rows fail only on a tool error or NaN)."""
     import numpy as np
     ok = True
     label = "cpu f32" if backend == "cpu" else "cuda bf16"
@@ -265,6 +271,7 @@ def compare_route(a, route, mpath, refs, lines, backend):
             ok = False
             lines.append(f"| {route} | {label} | {name} | {len(ids)} | error | | | | | |")
             continue
+        logits_out[name] = ours
         e_all = rel_err(ours, ref_logits)
         e_last = rel_err(ours[len(ids) - 1], ref_logits[len(ids) - 1])
         e_rows = np.linalg.norm(ours - ref_logits, axis=1) / np.linalg.norm(ref_logits, axis=1)
