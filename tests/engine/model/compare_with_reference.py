@@ -200,6 +200,7 @@ def main():
 
     import numpy as np
     from tokenizers import Tokenizer
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     sys.path.insert(0, HERE)
     import smollm2_reference as ref
 
