@@ -36,9 +36,10 @@ bool StreamReply(v1::GenerateRequest* request, double deadline_seconds, Generati
     return false;
   }
   const v1::Usage& u = last.usage();
-  err << absl::StrFormat("[%d prompt + %d generated tokens, first token %.0f ms, total %.0f ms]\n",
-                         u.prompt_tokens(), u.completion_tokens(),
-                         u.time_to_first_token_seconds() * 1e3, u.e2e_seconds() * 1e3);
+  err << absl::StrFormat(
+      "[finish: %s; %d prompt + %d generated tokens, first token %.0f ms, total %.0f ms]\n",
+      FinishReasonName(last.finish_reason()), u.prompt_tokens(), u.completion_tokens(),
+      u.time_to_first_token_seconds() * 1e3, u.e2e_seconds() * 1e3);
   AddMessage(request->mutable_chat(), "assistant", std::move(reply));
   return true;
 }

@@ -22,13 +22,19 @@ constexpr char kUsage[] =
     "  stream    like generate; prints the text as it arrives\n"
     "  chat      [--system TEXT] [--message TEXT] a conversation through the model's chat\n"
     "            template: one reply to --message (or to stdin when piped), else an\n"
-    "            interactive session when stdin is a terminal\n"
+    "            interactive session when stdin is a terminal. Unless given, chat decodes\n"
+    "            greedily (--temperature 0) and stops at --max-tokens 512: small models\n"
+    "            answer best that way; the server's defaults still apply to the rest\n"
     "  tokenize  --prompt TEXT [--no-special-tokens]\n"
     "  info      what the server serves\n"
     "  health    [--service NAME] grpc.health.v1 check of the server (or of NAME, e.g.\n"
     "            gqa.v1.Generation): prints SERVING, NOT_SERVING or UNKNOWN and exits 0\n"
     "            only when SERVING, 1 otherwise (default deadline 5 s)\n"
     "--stop may be given several times. Exit codes: 0 OK, 1 the call failed, 2 bad usage.";
+
+// chat's sampling defaults (usage text): greedy, and a reply of at most a page.
+constexpr float kChatTemperature = 0;
+constexpr int kChatMaxTokens = 512;
 
 // `health` without --deadline: a probe must never hang on a stuck server.
 constexpr double kDefaultHealthDeadlineSeconds = 5;
@@ -64,27 +70,12 @@ std::vector<const char*> TakeRepeated(int argc, const char* const* argv, const s
   return rest;
 }
 
-const char* FinishName(v1::FinishReason r) {
-  switch (r) {
-    case v1::FINISH_REASON_LENGTH:
-      return "length";
-    case v1::FINISH_REASON_STOP:
-      return "stop";
-    case v1::FINISH_REASON_EOS:
-      return "eos";
-    case v1::FINISH_REASON_ABORTED:
-      return "aborted";
-    default:
-      return "unspecified";
-  }
-}
-
 void PrintSummary(const v1::GenerateResponse& last, std::ostream& err) {
   const v1::Usage& u = last.usage();
   err << absl::StrFormat(
       "[finish: %s; %d prompt + %d generated tokens; queue %.1f ms, first token %.1f ms, "
       "total %.1f ms; %d preemptions]\n",
-      FinishName(last.finish_reason()), u.prompt_tokens(), u.completion_tokens(),
+      FinishReasonName(last.finish_reason()), u.prompt_tokens(), u.completion_tokens(),
       u.queue_seconds() * 1e3, u.time_to_first_token_seconds() * 1e3, u.e2e_seconds() * 1e3,
       u.num_preemptions());
 }
@@ -178,6 +169,7 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   }
   v1::SamplingParams& s = *r.mutable_sampling();
   if (!std::isnan(temperature)) s.set_temperature(temperature);
+  if (o.command == "chat" && std::isnan(temperature)) s.set_temperature(kChatTemperature);
   if (top_k != INT_MIN) s.set_top_k(top_k);
   if (!std::isnan(top_p)) s.set_top_p(top_p);
   if (!std::isnan(min_p)) s.set_min_p(min_p);
@@ -187,6 +179,7 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   if (seed) s.set_seed(*seed);
   v1::StoppingCriteria& st = *r.mutable_stopping();
   if (max_tokens != 0) st.set_max_tokens(max_tokens);
+  if (o.command == "chat" && max_tokens == 0) st.set_max_tokens(kChatMaxTokens);
   st.set_min_tokens(min_tokens);
   for (const std::string& stop : stops) st.add_stop(stop);
   if (!stop_token_ids.empty()) {

@@ -102,4 +102,19 @@ grpc::Status GenerationClient::GetModelInfo(v1::ModelInfo* info, double deadline
   return stub_->GetModelInfo(&context, v1::GetModelInfoRequest(), info);
 }
 
+const char* FinishReasonName(v1::FinishReason r) {
+  switch (r) {
+    case v1::FINISH_REASON_LENGTH:
+      return "length";
+    case v1::FINISH_REASON_STOP:
+      return "stop";
+    case v1::FINISH_REASON_EOS:
+      return "eos";
+    case v1::FINISH_REASON_ABORTED:
+      return "aborted";
+    default:
+      return "unspecified";
+  }
+}
+
 }  // namespace gqa

@@ -40,6 +40,9 @@ class GenerationClient {
   std::unique_ptr<v1::Generation::Stub> stub_;
 };
 
+// "length", "stop", "eos", "aborted", "unspecified".
+const char* FinishReasonName(v1::FinishReason reason);
+
 // "RESOURCE_EXHAUSTED: the waiting queue is full ..." for messages.
 std::string StatusText(const grpc::Status& status);
 

@@ -107,6 +107,12 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   const std::string backend_name(backend->name());
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlmEngine> engine,
                        LlmEngine::Create(model_.weights, std::move(backend), engine_config));
+  // The backend holds its own copy now; the host copy (for a GGUF, the
+  // dequantized f32 weights: as large as the model) would only double the
+  // resident memory. The config stays.
+  ModelConfig config = std::move(model_.weights.config);
+  model_.weights = ModelWeights();
+  model_.weights.config = std::move(config);
   const ModelConfig& mc = model_.weights.config;
   ModelInfoLabels labels;
   labels.model = mc.name;

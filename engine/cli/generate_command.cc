@@ -8,16 +8,17 @@
 #include "absl/strings/str_split.h"
 #include "engine/cli/backend_flags.h"
 #include "engine/cli/flag_parser.h"
-#include "engine/runner/model_setup.h"
 #include "engine/common/status_macros.h"
 #include "engine/runner/llm_engine.h"
+#include "engine/runner/model_setup.h"
 #include "engine/tokenizer/incremental_decoder.h"
 
 namespace gqa {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: gqa-generate [--model PATH] [--tokenizer FILE] (--prompt TEXT | --prompt-ids 1,2,3)\n"
+    "usage: gqa-generate [--model PATH] [--tokenizer FILE] [--chat-template FILE]\n"
+    "                    (--prompt TEXT | --prompt-ids 1,2,3 | --chat MESSAGE)\n"
     "                    [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
     "                    [--ignore-eos] [--print-ids] [--load-format dummy --preset NAME]\n"
     "                    [--threads N] [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
@@ -40,12 +41,15 @@ absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
 
 absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* argv) {
   GenerateOptions o;
-  std::string prompt, prompt_ids;
+  std::string prompt, prompt_ids, chat;
   FlagParser p(kUsage);
-  p.AddString("model", &o.model, "HF model directory or llama2.c .bin checkpoint");
+  p.AddString("model", &o.model, "HF model directory, GGUF file or llama2.c .bin checkpoint");
   p.AddString("tokenizer", &o.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF directory");
+  p.AddString("chat-template", &o.chat_template,
+              "Jinja2 chat template file or HF directory (default: the model's own)");
   p.AddString("prompt", &prompt, "prompt text");
   p.AddString("prompt-ids", &prompt_ids, "prompt as comma-separated token ids");
+  p.AddString("chat", &chat, "a user message, rendered with the model's chat template");
   p.AddInt("max-tokens", &o.max_tokens, "tokens to generate at most (default 128)");
   p.AddFloat("temperature", &o.sampling.temperature, "0 = greedy (default 1)");
   p.AddInt("top-k", &o.sampling.top_k, "keep the K most likely tokens (default off)");
@@ -68,8 +72,9 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
   }
   if (!prompt.empty()) o.prompt = prompt;
   if (!prompt_ids.empty()) o.prompt_ids = prompt_ids;
-  if (o.prompt && o.prompt_ids) {
-    return absl::InvalidArgumentError("give --prompt or --prompt-ids, not both");
+  if (!chat.empty()) o.chat = chat;
+  if (o.prompt.has_value() + o.prompt_ids.has_value() + o.chat.has_value() > 1) {
+    return absl::InvalidArgumentError("give one of --prompt, --prompt-ids and --chat");
   }
   if (o.max_tokens < 1) return absl::InvalidArgumentError("--max-tokens must be >= 1");
   GQA_RETURN_IF_ERROR(ValidateBackendFlags(o.backend));
@@ -85,7 +90,8 @@ int RunGenerate(const GenerateOptions& o, std::ostream& out, std::ostream& err) 
   absl::StatusOr<std::string> backend_name = ResolveBackend(o.backend.backend);
   if (!backend_name.ok()) return fail(backend_name.status());
   const std::string dtype = ResolveDType(o.backend.dtype, *backend_name);
-  ModelSetupOptions setup{o.model, o.tokenizer, o.load_format, o.preset, dtype, o.weight_seed};
+  ModelSetupOptions setup{o.model, o.tokenizer,   o.load_format,  o.preset,
+                          dtype,   o.weight_seed, o.chat_template};
   absl::StatusOr<LoadedModel> loaded = SetUpModel(setup, err);
   if (!loaded.ok()) return fail(loaded.status());
   const Tokenizer* tokenizer = loaded->tokenizer.get();
@@ -95,6 +101,17 @@ int RunGenerate(const GenerateOptions& o, std::ostream& out, std::ostream& err) 
     absl::StatusOr<std::vector<int32_t>> ids = ParseIds(*o.prompt_ids);
     if (!ids.ok()) return fail(ids.status());
     prompt = *std::move(ids);
+  } else if (o.chat) {
+    if (!loaded->chat_template || !tokenizer) {
+      return fail(absl::InvalidArgumentError(
+          "--chat: this model has no chat template (or tokenizer): pass --chat-template FILE"));
+    }
+    absl::StatusOr<std::string> text =
+        loaded->chat_template->Render({ChatMessage{"user", *o.chat}}, true);
+    if (!text.ok()) return fail(text.status());
+    // The template wrote the special tokens: add none (no doubled BOS).
+    const std::vector<int> ids = tokenizer->Encode(*text, /*add_special_tokens=*/false);
+    prompt.assign(ids.begin(), ids.end());
   } else {
     if (!tokenizer) {
       return fail(absl::InvalidArgumentError(

@@ -13,20 +13,22 @@
 namespace gqa {
 
 struct GenerateOptions {
-  std::string model;       // HF directory or llama2.c .bin; empty: the built-in demo model
-  std::string tokenizer;   // llama2.c tokenizer.bin, tokenizer.json or an HF directory
+  std::string model;          // HF directory, GGUF or llama2.c .bin; empty: the built-in demo model
+  std::string tokenizer;      // llama2.c tokenizer.bin, tokenizer.json or an HF directory
+  std::string chat_template;  // a Jinja2 file or HF directory; empty: the model's
   std::optional<std::string> prompt;
   std::optional<std::string> prompt_ids;  // "1,2,3"
+  std::optional<std::string> chat;        // a user message, rendered with the chat template
   int max_tokens = 128;
   SamplingParams sampling;
   bool ignore_eos = false;
-  bool print_ids = false;  // print the generated ids, space-separated, on one line
+  bool print_ids = false;            // print the generated ids, space-separated, on one line
   std::string load_format = "auto";  // "auto" or "dummy"
   std::string preset;                // dummy weights: a preset name (or --model config.json)
   // --backend, --dtype (compute dtype on CUDA, and the dummy weights'),
   // --threads, --device.
   BackendSetupOptions backend;
-  uint64_t weight_seed = 0;          // dummy weights' seed
+  uint64_t weight_seed = 0;  // dummy weights' seed
   bool help = false;
   std::string help_text;
 };

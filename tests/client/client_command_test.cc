@@ -64,6 +64,23 @@ TEST(ClientArgsTest, FlagsFillTheRequest) {
   EXPECT_EQ(r.priority(), -1);
 }
 
+TEST(ClientArgsTest, ChatIsGreedyAndBoundedUnlessTold) {
+  absl::StatusOr<ClientOptions> chat = Parse({"chat", "--message", "Hi", "--system", "S"});
+  ASSERT_TRUE(chat.ok()) << chat.status();
+  EXPECT_EQ(chat->chat.message, "Hi");
+  EXPECT_EQ(chat->chat.system, "S");
+  EXPECT_EQ(chat->request.sampling().temperature(), 0.0f);
+  EXPECT_EQ(chat->request.stopping().max_tokens(), 512);
+  chat = Parse({"chat", "--temperature", "0.7", "--max-tokens", "9"});
+  ASSERT_TRUE(chat.ok()) << chat.status();
+  EXPECT_EQ(chat->request.sampling().temperature(), 0.7f);
+  EXPECT_EQ(chat->request.stopping().max_tokens(), 9);
+  // Other commands keep the server's defaults.
+  absl::StatusOr<ClientOptions> stream = Parse({"stream", "--prompt", "Hi"});
+  EXPECT_FALSE(stream->request.sampling().has_temperature());
+  EXPECT_FALSE(stream->request.stopping().has_max_tokens());
+}
+
 TEST(ClientArgsTest, ErrorsNameTheProblem) {
   EXPECT_THAT(std::string(Parse({"fly"}).status().message()), HasSubstr("unknown command 'fly'"));
   EXPECT_THAT(std::string(Parse({}).status().message()), HasSubstr("one command"));
