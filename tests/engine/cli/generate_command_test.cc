@@ -41,7 +41,9 @@ TEST(GenerateArgsTest, BadFlagsNameTheFlag) {
   EXPECT_THAT(Parse({"--bogus"}).status().message(), HasSubstr("--bogus"));
   EXPECT_THAT(Parse({"--temperature"}).status().message(), HasSubstr("needs a value"));
   EXPECT_THAT(Parse({"--prompt", "a", "--prompt-ids", "1"}).status().message(),
-              HasSubstr("not both"));
+              HasSubstr("one of --prompt, --prompt-ids and --chat"));
+  EXPECT_THAT(Parse({"--chat", "a", "--prompt", "b"}).status().message(),
+              HasSubstr("one of --prompt, --prompt-ids and --chat"));
   EXPECT_THAT(Parse({"--ignore-eos=1"}).status().message(), HasSubstr("takes no value"));
   EXPECT_THAT(Parse({"stray"}).status().message(), HasSubstr("stray"));
   absl::StatusOr<GenerateOptions> ok =
@@ -55,21 +57,21 @@ TEST(GenerateArgsTest, BadFlagsNameTheFlag) {
 
 TEST(GenerateCommandTest, DemoModelPrintsExactlyMaxTokensIdsReproducibly) {
   const CliRun a = Generate({"--prompt", "Hello", "--max-tokens", "12", "--print-ids",
-                          "--temperature", "0.8", "--seed", "5", "--ignore-eos"});
+                             "--temperature", "0.8", "--seed", "5", "--ignore-eos"});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_THAT(a.err, HasSubstr("demo model"));
   std::vector<std::string> ids = absl::StrSplit(a.out.substr(0, a.out.size() - 1), ' ');
   EXPECT_THAT(ids, SizeIs(12));
   const CliRun b = Generate({"--prompt", "Hello", "--max-tokens", "12", "--print-ids",
-                          "--temperature", "0.8", "--seed", "5", "--ignore-eos"});
+                             "--temperature", "0.8", "--seed", "5", "--ignore-eos"});
   EXPECT_EQ(a.out, b.out);
 }
 
 TEST(GenerateCommandTest, TextModeStreamsTheDecodedIds) {
   const CliRun ids = Generate({"--prompt-ids", "1,72,105", "--max-tokens", "8", "--print-ids",
-                            "--temperature", "0", "--ignore-eos"});
-  const CliRun text = Generate({"--prompt-ids", "1,72,105", "--max-tokens", "8", "--temperature",
-                             "0", "--ignore-eos"});
+                               "--temperature", "0", "--ignore-eos"});
+  const CliRun text = Generate(
+      {"--prompt-ids", "1,72,105", "--max-tokens", "8", "--temperature", "0", "--ignore-eos"});
   ASSERT_EQ(ids.code, 0);
   ASSERT_EQ(text.code, 0);
   std::vector<int> generated;
@@ -81,6 +83,27 @@ TEST(GenerateCommandTest, TextModeStreamsTheDecodedIds) {
   EXPECT_EQ(text.out, Utf8ReplaceInvalid(ByteTokenizer().Decode(generated)) + "\n");
 }
 
+// --chat renders the message with the demo model's ChatML template and adds no
+// special tokens: the same ids as the rendered text's bytes given as ids.
+TEST(GenerateCommandTest, ChatRendersTheTemplate) {
+  const CliRun chat = Generate(
+      {"--chat", "Hi", "--max-tokens", "6", "--print-ids", "--temperature", "0", "--ignore-eos"});
+  ASSERT_EQ(chat.code, 0) << chat.err;
+  std::string ids;
+  for (int id : ByteTokenizer().Encode("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+                                       /*add_special_tokens=*/false)) {
+    ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  }
+  const CliRun plain = Generate({"--prompt-ids", ids.c_str(), "--max-tokens", "6", "--print-ids",
+                                 "--temperature", "0", "--ignore-eos"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_EQ(chat.out, plain.out);
+  const CliRun llama2c_like =
+      Generate({"--load-format", "dummy", "--preset", "tiny", "--chat", "Hi"});
+  EXPECT_NE(llama2c_like.code, 0);
+  EXPECT_THAT(llama2c_like.err, HasSubstr("no chat template"));
+}
+
 TEST(GenerateCommandTest, ErrorsGoToStderrWithNonZeroExit) {
   const CliRun missing = Generate({"--model", "/nonexistent/model.bin", "--prompt", "x"});
   EXPECT_NE(missing.code, 0);
@@ -89,7 +112,8 @@ TEST(GenerateCommandTest, ErrorsGoToStderrWithNonZeroExit) {
   const CliRun bad_id = Generate({"--prompt-ids", "1,99999", "--print-ids"});
   EXPECT_NE(bad_id.code, 0);
   EXPECT_THAT(bad_id.err, HasSubstr("prompt_token_ids[1]"));
-  const CliRun no_tokenizer = Generate({"--load-format", "dummy", "--preset", "tiny", "--prompt", "x"});
+  const CliRun no_tokenizer =
+      Generate({"--load-format", "dummy", "--preset", "tiny", "--prompt", "x"});
   EXPECT_NE(no_tokenizer.code, 0);
   EXPECT_THAT(no_tokenizer.err, HasSubstr("--tokenizer"));
 }
@@ -104,9 +128,9 @@ TEST(GenerateCommandTest, Llama2cCheckpointWithTokenizerFile) {
   testing::ScratchDir dir;
   ASSERT_TRUE(SaveLlama2c(*MakeDummyWeights(*c, DType::kF32, 3), dir.File("m.bin")).ok());
   const std::string tok = (*models / "tinystories-tok512/tok512.bin").string();
-  const CliRun run = Generate({"--model", dir.File("m.bin").c_str(), "--tokenizer", tok.c_str(),
-                            "--prompt", "Once upon a time", "--max-tokens", "16",
-                            "--temperature", "0"});
+  const CliRun run =
+      Generate({"--model", dir.File("m.bin").c_str(), "--tokenizer", tok.c_str(), "--prompt",
+                "Once upon a time", "--max-tokens", "16", "--temperature", "0"});
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("llama2.c checkpoint"));
   EXPECT_THAT(run.err, HasSubstr("prompt tokens"));
