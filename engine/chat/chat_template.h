@@ -50,7 +50,7 @@ class ChatTemplate {
   // passes them), then extra_context. Errors are InvalidArgument: a
   // raise_exception(msg) gives exactly msg; others "line N: ...", including a
   // render past the limits (64 MiB of output, 100 nested macro calls,
-  // 20M evaluation steps).
+  // 5M evaluation steps).
   absl::StatusOr<std::string> Render(const ChatTemplateInput& input) const;
 
  private:

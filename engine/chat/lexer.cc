@@ -93,9 +93,13 @@ size_t Lexer::BlockEndAt(size_t p) const {
 
 absl::StatusOr<std::vector<Token>> Lexer::Run() {
   while (pos_ < src_.size()) {
-    size_t tag = src_.size();
-    for (const char* open : {"{{", "{%", "{#"}) tag = std::min(tag, src_.find(open, pos_));
-    if (tag == std::string::npos || tag >= src_.size()) {
+    // The next "{{", "{%" or "{#" (one forward scan: the input may be huge).
+    size_t tag = pos_;
+    while ((tag = src_.find('{', tag)) != std::string::npos && tag + 1 < src_.size() &&
+           src_[tag + 1] != '{' && src_[tag + 1] != '%' && src_[tag + 1] != '#') {
+      ++tag;
+    }
+    if (tag == std::string::npos || tag + 1 >= src_.size()) {
       Emit(TokenKind::kData, src_.substr(pos_));
       Advance(src_.size());
       break;

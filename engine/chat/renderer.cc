@@ -198,25 +198,31 @@ absl::Status Renderer::ExecFor(const Stmt& s, std::string& out) {
     items = std::move(kept);
   }
   const int64_t n = static_cast<int64_t>(items.size());
+  auto cycle_of = [](int64_t i) {
+    return Value::MakeFunction("cycle", [i](CallArgs& a) -> absl::StatusOr<Value> {
+      if (a.args.empty()) return absl::InvalidArgumentError("no items for cycling given");
+      return a.args[i % a.args.size()];
+    });
+  };
   for (int64_t i = 0; status.ok() && i < n; ++i) {
-    status = bind(items[i]);
+    status = Step(s.line);  // an empty body still costs a step per iteration
+    if (status.ok()) status = bind(items[i]);
     if (!status.ok()) break;
-    Dict loop;
-    loop.Set("index", Value::Int(i + 1));
-    loop.Set("index0", Value::Int(i));
-    loop.Set("revindex", Value::Int(n - i));
-    loop.Set("revindex0", Value::Int(n - i - 1));
-    loop.Set("first", Value::Bool(i == 0));
-    loop.Set("last", Value::Bool(i == n - 1));
-    loop.Set("length", Value::Int(n));
-    loop.Set("depth", Value::Int(1));
-    loop.Set("depth0", Value::Int(0));
-    loop.Set("previtem", i > 0 ? items[i - 1] : Value::Undefined("previtem"));
-    loop.Set("nextitem", i + 1 < n ? items[i + 1] : Value::Undefined("nextitem"));
-    loop.Set("cycle", Value::MakeFunction("cycle", [i](CallArgs& a) -> absl::StatusOr<Value> {
-               if (a.args.empty()) return absl::InvalidArgumentError("no items for cycling given");
-               return a.args[i % a.args.size()];
-             }));
+    Dict loop;  // fresh keys: append without Set's lookups
+    auto& e = loop.entries;
+    e.reserve(12);
+    e.emplace_back("index", Value::Int(i + 1));
+    e.emplace_back("index0", Value::Int(i));
+    e.emplace_back("revindex", Value::Int(n - i));
+    e.emplace_back("revindex0", Value::Int(n - i - 1));
+    e.emplace_back("first", Value::Bool(i == 0));
+    e.emplace_back("last", Value::Bool(i == n - 1));
+    e.emplace_back("length", Value::Int(n));
+    e.emplace_back("depth", Value::Int(1));
+    e.emplace_back("depth0", Value::Int(0));
+    e.emplace_back("previtem", i > 0 ? items[i - 1] : Value::Undefined("previtem"));
+    e.emplace_back("nextitem", i + 1 < n ? items[i + 1] : Value::Undefined("nextitem"));
+    e.emplace_back("cycle", cycle_of(i));
     frame["loop"] = Value::MakeDict(std::move(loop));
     status = Exec(s.body, out);
     if (flow_ == Flow::kBreak) {

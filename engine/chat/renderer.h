@@ -25,7 +25,7 @@ namespace gqa::chat {
 struct RenderLimits {
   size_t max_output_bytes = 64u << 20;  // also bounds any one string value
   int max_call_depth = 100;             // nested macro calls
-  int64_t max_steps = 20'000'000;       // evaluated nodes; loops over range() add up
+  int64_t max_steps = 5'000'000;        // evaluated nodes and loop iterations
 };
 
 class Renderer {
