@@ -21,27 +21,11 @@ import json
 import os
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../support"))
+from reference_venv import ensure_venv  # noqa: E402
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def ensure_venv(venv):
-    py = os.path.join(venv, "bin", "python")
-    check = [py, "-c", "import jinja2"]
-    if os.path.exists(py) and subprocess.run(check, capture_output=True).returncode == 0:
-        return py
-    try:
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
-        subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "jinja2"],
-                       check=True, capture_output=True, timeout=900)
-        # gguf reads SmolLM2's template; optional.
-        subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "gguf"],
-                       capture_output=True, timeout=900)
-    except (subprocess.SubprocessError, OSError) as e:
-        print(f"could not set up {venv}: {e}")
-        return None
-    return py if subprocess.run(check, capture_output=True).returncode == 0 else None
 
 
 def main():
@@ -53,7 +37,7 @@ def main():
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if not args.inner:
-        py = ensure_venv(args.venv)
+        py = ensure_venv(args.venv, ["jinja2"], optional=["gguf"])
         if py is None:
             print("SKIP: jinja2 is not installable (no pip/PyPI access)")
             return SKIP

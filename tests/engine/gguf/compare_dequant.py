@@ -16,24 +16,10 @@ import argparse
 import os
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../support"))
+from reference_venv import ensure_venv  # noqa: E402
 
 SKIP = 77
-
-
-def ensure_venv(venv):
-    """Path of the venv's python with gguf and numpy importable, or None."""
-    py = os.path.join(venv, "bin", "python")
-    check = [py, "-c", "import gguf.quants, numpy"]
-    if os.path.exists(py) and subprocess.run(check, capture_output=True).returncode == 0:
-        return py
-    try:
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
-        subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "gguf", "numpy"],
-                       check=True, capture_output=True, timeout=900)
-    except (subprocess.SubprocessError, OSError) as e:
-        print(f"could not set up {venv}: {e}")
-        return None
-    return py if subprocess.run(check, capture_output=True).returncode == 0 else None
 
 
 # Byte offsets of the f16 scale fields in one block of each type (gguf-py quants.py).
@@ -86,7 +72,7 @@ def main():
     ap.add_argument("--in-venv", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if not args.in_venv:
-        py = ensure_venv(args.venv)
+        py = ensure_venv(args.venv, ["gguf", "numpy"], imports=["gguf.quants", "numpy"])
         if py is None:
             print("SKIP: no gguf/numpy from PyPI")
             return SKIP

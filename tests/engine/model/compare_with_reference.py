@@ -42,6 +42,8 @@ import os
 import subprocess
 import sys
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../support"))
+from reference_venv import ensure_venv  # noqa: E402
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,22 +63,6 @@ PROMPTS = [
 def skip(reason):
     print(f"SKIP: {reason}")
     sys.exit(SKIP)
-
-
-def ensure_venv(venv):
-    """Path of the venv's python with PACKAGES importable, or None."""
-    py = os.path.join(venv, "bin", "python")
-    check = [py, "-c", "import gguf, numpy, tokenizers"]
-    if os.path.exists(py) and subprocess.run(check, capture_output=True).returncode == 0:
-        return py
-    try:
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
-        subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PACKAGES],
-                       check=True, capture_output=True, timeout=900)
-    except (subprocess.SubprocessError, OSError) as e:
-        print(f"could not set up {venv}: {e}")
-        return None
-    return py if subprocess.run(check, capture_output=True).returncode == 0 else None
 
 
 def find_model(arg, fetch_script):
@@ -189,7 +175,7 @@ def main():
     model_path = find_model(a.model, a.fetch_script)
     os.makedirs(a.work_dir, exist_ok=True)
     if os.environ.get("GQA_REFERENCE_IN_VENV") != "1":
-        py = ensure_venv(a.venv)
+        py = ensure_venv(a.venv, PACKAGES)
         if py is None:
             skip("pip/PyPI unreachable: no gguf, numpy, tokenizers")
         env = dict(os.environ, GQA_REFERENCE_IN_VENV="1")

@@ -37,6 +37,8 @@ SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "hf"))
 import make_corpus  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../support"))
+from reference_venv import ensure_venv  # noqa: E402
 
 PACKAGES = ["gguf", "tokenizers", "sentencepiece", "jinja2"]
 METASPACE = "\u2581"
@@ -54,22 +56,6 @@ FIM = {"fim_pad": ["<|fim_pad|>", "<fim-pad>"],
 def skip(reason):
     print(f"SKIP: {reason}")
     sys.exit(SKIP)
-
-
-def ensure_venv(venv):
-    """Path of the venv's python with the reference packages, or None."""
-    py = os.path.join(venv, "bin", "python")
-    check = [py, "-c", "import " + ", ".join(PACKAGES)]
-    if os.path.exists(py) and subprocess.run(check, capture_output=True).returncode == 0:
-        return py
-    try:
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
-        subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + PACKAGES,
-                       check=True, capture_output=True, timeout=900)
-    except (subprocess.SubprocessError, OSError) as e:
-        print(f"could not set up {venv}: {e}")
-        return None
-    return py if subprocess.run(check, capture_output=True).returncode == 0 else None
 
 
 # ---- the GGUF metadata -----------------------------------------------------------
@@ -369,7 +355,7 @@ def main():
     if not files:
         skip("no GGUF file found")
     if not args.in_venv:
-        py = ensure_venv(os.path.abspath(args.venv))
+        py = ensure_venv(args.venv, PACKAGES)
         if py is None:
             skip("gguf/tokenizers/sentencepiece (PyPI) could not be installed")
         os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:] + ["--in-venv"])

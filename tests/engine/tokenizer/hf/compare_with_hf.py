@@ -32,6 +32,8 @@ SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_corpus  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../support"))
+from reference_venv import ensure_venv  # noqa: E402
 
 REAL = ["llama3", "qwen3", "gemma3", "spm32k"]
 # Variants that also get the code point sweep (the real tokenizers always do).
@@ -42,22 +44,6 @@ SWEEP_VARIANTS = {"llama3_gpt2", "spm32k_metaspace_first", "qwen3_nfd_strip", "q
 def skip(reason):
     print(f"SKIP: {reason}")
     sys.exit(SKIP)
-
-
-def ensure_venv(venv):
-    """Path of the venv's python with `tokenizers` importable, or None."""
-    py = os.path.join(venv, "bin", "python")
-    check = [py, "-c", "import tokenizers"]
-    if os.path.exists(py) and subprocess.run(check, capture_output=True).returncode == 0:
-        return py
-    try:
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
-        subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "tokenizers"],
-                       check=True, capture_output=True, timeout=900)
-    except (subprocess.SubprocessError, OSError) as e:
-        print(f"could not set up {venv}: {e}")
-        return None
-    return py if subprocess.run(check, capture_output=True).returncode == 0 else None
 
 
 # ---- tokenizer variants -------------------------------------------------------------
@@ -299,7 +285,7 @@ def main():
     if not all(os.path.isfile(os.path.join(args.models_dir, n, "tokenizer.json")) for n in REAL):
         skip(f"shared tokenizers not found in {args.models_dir}")
     if not args.in_venv:
-        py = ensure_venv(os.path.abspath(args.venv))
+        py = ensure_venv(args.venv, ["tokenizers"])
         if py is None:
             skip("HF tokenizers (PyPI) could not be installed")
         os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:] + ["--in-venv"])
