@@ -3,123 +3,140 @@
 // cpu::MatVecMaxRows(); also OpenBLAS's own threading (one sgemm call with
 // openblas_set_num_threads(T)), the alternative GemmBlas's OpenMP split replaced.
 //
-//   gemm_dispatch_bench [--rounds=R] [--threads=T]
+//   gemm_dispatch_bench [--threads=T] [--benchmark_...]
 //
-// Each (shape, m, kernel) is timed call by call, in R interleaved rounds of at
-// least 15 calls and 50 ms each, and the minimum is printed: on a shared, noisy machine
-// the minimum is the most repeatable statistic. Prints a markdown table.
+// A Google Benchmark program: one benchmark per kernel/shape/m, named
+// "matvec|sgemm|sgemm_blas_threads/<shape>/m:<m>", each call timed. Defaults
+// (the same --benchmark_ flag given overrides them): 3 repetitions of at least
+// 50 ms each, the repetitions of all benchmarks interleaved in random order,
+// and only the aggregates reported; the number is the "best_us" counter of the
+// "_min" aggregate, the fastest single call over all repetitions: on a shared,
+// noisy machine the most repeatable statistic (the mean time per call of a
+// repetition counts every preemption: with more runnable threads than cores an
+// OpenMP barrier can wait a whole time slice). bench/cpu/gemm_dispatch_table.py
+// runs it under each OPENBLAS_CORETYPE and writes the markdown table.
 #include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <limits>
+#include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "benchmark/benchmark.h"
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/backend/cpu/cpu_gemm.h"
+
+ABSL_FLAG(int, threads, 0, "CPU threads (0: all)");
 
 namespace {
 
 struct Shape {
-  const char* what;
-  int n;  // rows of w (output features)
-  int k;  // columns of w (input features)
+  const char* what;  // benchmark name part, no spaces
+  int n;             // rows of w (output features)
+  int k;             // columns of w (input features)
 };
 
 // stories15M (dim 288, hidden 768, vocab 32000) layers and a 768 -> 2048 layer.
 constexpr Shape kShapes[] = {
-    {"wo 288x288", 288, 288},   {"qkv 864x288", 864, 288},         {"gate_up 1536x288", 1536, 288},
-    {"down 288x768", 288, 768}, {"lm_head 32000x288", 32000, 288}, {"2048x768", 2048, 768},
+    {"wo_288x288", 288, 288},   {"qkv_864x288", 864, 288},         {"gate_up_1536x288", 1536, 288},
+    {"down_288x768", 288, 768}, {"lm_head_32000x288", 32000, 288}, {"2048x768", 2048, 768},
 };
 constexpr int kRows[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128};
+constexpr int kMaxRows = 128;
 
-using Clock = std::chrono::steady_clock;
+enum class Kernel { kMatVec, kBlas, kBlasThreads };
 
-template <typename F>
-double MinMicros(F&& f, double min_total_us) {
-  f();  // warm caches and thread pools
-  double best = std::numeric_limits<double>::infinity(), total = 0;
-  for (int rep = 0; rep < 1000 && (total < min_total_us || rep < 15); ++rep) {
-    const auto t0 = Clock::now();
-    f();
-    const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-    best = std::min(best, us);
-    total += us;
+// Random w [n, k], x [kMaxRows, k] and y [kMaxRows, n] of one shape, made once
+// and shared by its benchmarks (lm_head's w is 37 MB).
+struct Buffers {
+  std::vector<float> w, x, y;
+};
+
+Buffers& BuffersFor(const Shape& s) {
+  static std::map<const Shape*, std::unique_ptr<Buffers>> cache;
+  std::unique_ptr<Buffers>& b = cache[&s];
+  if (!b) {
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    b = std::make_unique<Buffers>();
+    b->w.resize(static_cast<size_t>(s.n) * s.k);
+    b->x.resize(static_cast<size_t>(kMaxRows) * s.k);
+    b->y.resize(static_cast<size_t>(kMaxRows) * s.n);
+    for (float& v : b->w) v = dist(rng);
+    for (float& v : b->x) v = dist(rng);
   }
-  return best;
+  return *b;
 }
+
+void BM_Gemm(benchmark::State& state, const Shape& s, int m, Kernel kernel, int num_threads) {
+  Buffers& b = BuffersFor(s);
+  const gqa::Tensor wt = gqa::Tensor::Make(b.w.data(), gqa::DType::kF32, {s.n, s.k});
+  const gqa::Tensor xt = gqa::Tensor::Make(b.x.data(), gqa::DType::kF32, {m, s.k});
+  const gqa::Tensor yt = gqa::Tensor::Make(b.y.data(), gqa::DType::kF32, {m, s.n});
+  // kBlasThreads: one slice, OpenBLAS's threads; the others keep it at 1.
+  if (kernel == Kernel::kBlasThreads) openblas_set_num_threads(num_threads);
+  // Each call is timed (manual time): the "best_us" counter is the fastest
+  // call, what this machine gives a kernel when nothing else runs on its cores.
+  double best_s = std::numeric_limits<double>::infinity();
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (kernel == Kernel::kMatVec) {
+      gqa::cpu::GemmMatVec(xt, wt, gqa::Tensor{}, yt, num_threads);
+    } else {
+      gqa::cpu::GemmBlas(xt, wt, gqa::Tensor{}, yt, kernel == Kernel::kBlas ? num_threads : 1);
+    }
+    benchmark::ClobberMemory();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(s);
+    best_s = std::min(best_s, s);
+  }
+  state.counters["best_us"] = best_s * 1e6;
+  if (kernel == Kernel::kBlasThreads) openblas_set_num_threads(1);
+}
+
+double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 3, threads = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--rounds=", 9) == 0)
-      rounds = std::atoi(argv[i] + 9);
-    else if (std::strncmp(argv[i], "--threads=", 10) == 0)
-      threads = std::atoi(argv[i] + 10);
-    else {
-      std::fprintf(stderr, "usage: %s [--rounds=R] [--threads=T]\n", argv[0]);
-      return 2;
-    }
-  }
-  gqa::CpuBackend backend(threads);  // sets the OpenMP and OpenBLAS thread counts
+  // Our defaults go first, so the same flags on the command line win.
+  std::vector<char*> args = {argv[0]};
+  char defaults[][64] = {"--benchmark_repetitions=3", "--benchmark_min_time=0.05",
+                         "--benchmark_enable_random_interleaving=true",
+                         "--benchmark_report_aggregates_only=true"};
+  for (char* d : defaults) args.push_back(d);
+  args.insert(args.end(), argv + 1, argv + argc);
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  absl::ParseCommandLine(n, args.data());  // the rest: --threads
+
+  gqa::CpuBackend backend(absl::GetFlag(FLAGS_threads));  // sets OpenMP and OpenBLAS threads
   const int num_threads = backend.num_threads();
+  benchmark::AddCustomContext("threads", std::to_string(num_threads));
+  benchmark::AddCustomContext("MatVecMaxRows", std::to_string(gqa::cpu::MatVecMaxRows()));
+  benchmark::AddCustomContext("openblas_core", openblas_get_corename());
 
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  constexpr int kMaxRows = 128;
-  struct Result {
-    double matvec = 1e300, blas = 1e300, blas_threads = 1e300;
-  };
-  std::vector<std::vector<Result>> results(std::size(kShapes),
-                                           std::vector<Result>(std::size(kRows)));
-
-  for (int round = 0; round < rounds; ++round) {
-    for (size_t si = 0; si < std::size(kShapes); ++si) {
-      const Shape& s = kShapes[si];
-      std::vector<float> w(static_cast<size_t>(s.n) * s.k), x(kMaxRows * s.k), y(kMaxRows * s.n);
-      for (float& v : w) v = dist(rng);
-      for (float& v : x) v = dist(rng);
-      const gqa::Tensor wt = gqa::Tensor::Make(w.data(), gqa::DType::kF32, {s.n, s.k});
-      for (size_t mi = 0; mi < std::size(kRows); ++mi) {
-        const int m = kRows[mi];
-        const gqa::Tensor xt = gqa::Tensor::Make(x.data(), gqa::DType::kF32, {m, s.k});
-        const gqa::Tensor yt = gqa::Tensor::Make(y.data(), gqa::DType::kF32, {m, s.n});
-        Result& r = results[si][mi];
-        r.matvec = std::min(
-            r.matvec,
-            MinMicros([&] { gqa::cpu::GemmMatVec(xt, wt, gqa::Tensor{}, yt, num_threads); },
-                      50000));
-        r.blas = std::min(
-            r.blas,
-            MinMicros([&] { gqa::cpu::GemmBlas(xt, wt, gqa::Tensor{}, yt, num_threads); }, 50000));
-        openblas_set_num_threads(num_threads);  // one slice, OpenBLAS threads
-        r.blas_threads =
-            std::min(r.blas_threads,
-                     MinMicros([&] { gqa::cpu::GemmBlas(xt, wt, gqa::Tensor{}, yt, 1); }, 50000));
-        openblas_set_num_threads(1);
+  const std::pair<const char*, Kernel> kernels[] = {{"matvec", Kernel::kMatVec},
+                                                    {"sgemm", Kernel::kBlas},
+                                                    {"sgemm_blas_threads", Kernel::kBlasThreads}};
+  for (const Shape& s : kShapes) {
+    for (const int m : kRows) {
+      for (const auto& [name, kernel] : kernels) {
+        const std::string bench_name = std::string(name) + "/" + s.what + "/m:" + std::to_string(m);
+        benchmark::RegisterBenchmark(bench_name.c_str(), BM_Gemm, s, m, kernel, num_threads)
+            ->UseManualTime()
+            ->ComputeStatistics("min", Min)
+            ->Unit(benchmark::kMicrosecond);
       }
     }
   }
-
-  std::printf("threads: %d, rounds: %d, MatVecMaxRows(): %d, OpenBLAS core: %s\n\n", num_threads,
-              rounds, gqa::cpu::MatVecMaxRows(), openblas_get_corename());
-  std::printf(
-      "| w [n, k] | m | matvec us | sgemm us | sgemm / matvec | sgemm, OpenBLAS threads us |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|\n");
-  for (size_t si = 0; si < std::size(kShapes); ++si) {
-    for (size_t mi = 0; mi < std::size(kRows); ++mi) {
-      const Result& r = results[si][mi];
-      std::printf("| %s | %d | %.1f | %.1f | %.2f%s | %.1f |\n", kShapes[si].what, kRows[mi],
-                  r.matvec, r.blas, r.blas / r.matvec, r.matvec <= r.blas ? " matvec" : " sgemm",
-                  r.blas_threads);
-    }
-  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
   return 0;
 }
