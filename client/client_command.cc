@@ -10,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "client/health_check.h"
-#include "engine/cli/flag_parser.h"
+#include "flags/flag_parser.h"
 
 namespace gqa {
 namespace {

@@ -22,7 +22,7 @@ void HealthAndDrain::SetServing(bool serving) {
 
 void HealthAndDrain::MarkServing() { SetServing(true); }
 
-bool HealthAndDrain::Drain(EngineService* engine, CallTracker* calls,
+bool HealthAndDrain::Drain(Engine* engine, CallTracker* calls,
                            std::chrono::nanoseconds timeout) {
   // Refuse new requests first, so none slips in after health says NOT_SERVING.
   if (engine) engine->StartDrain();

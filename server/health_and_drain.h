@@ -21,7 +21,7 @@
 
 #include <chrono>
 
-#include "engine/serving/engine_service.h"
+#include "engine/runner/engine.h"
 #include "server/call_tracker.h"
 
 namespace gqa {
@@ -38,7 +38,7 @@ class HealthAndDrain {
   void MarkNotServing() { SetServing(false); }
   // Returns true when every running request finished within `timeout`.
   // `engine` and `calls` are null when the model never loaded.
-  bool Drain(EngineService* engine, CallTracker* calls, std::chrono::nanoseconds timeout);
+  bool Drain(Engine* engine, CallTracker* calls, std::chrono::nanoseconds timeout);
 
  private:
   void SetServing(bool serving);

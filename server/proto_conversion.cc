@@ -31,6 +31,7 @@ v1::FinishReason FinishReasonToProto(FinishReason reason) {
     case FinishReason::kEos:
       return v1::FINISH_REASON_EOS;
     case FinishReason::kAborted:
+    case FinishReason::kError:  // the call's status says what failed
       return v1::FINISH_REASON_ABORTED;
     case FinishReason::kNone:
       break;
@@ -48,6 +49,8 @@ const char* FinishReasonName(FinishReason reason) {
       return "eos";
     case FinishReason::kAborted:
       return "aborted";
+    case FinishReason::kError:
+      return "error";
     case FinishReason::kNone:
       break;
   }

@@ -7,8 +7,7 @@
 #include <span>
 
 #include "absl/status/status.h"
-#include "engine/runner/llm_engine.h"
-#include "engine/serving/engine_service.h"
+#include "engine/runner/engine.h"
 #include "engine/serving/request_channel.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "gqa/v1/generation.pb.h"
@@ -19,7 +18,7 @@ namespace gqa {
 SamplingParams SamplingFromProto(const v1::SamplingParams& proto, int top_logprobs);
 
 v1::FinishReason FinishReasonToProto(FinishReason reason);
-// "length", "stop", "eos", "aborted" (metrics labels); "" for kNone.
+// "length", "stop", "eos", "aborted", "error" (metrics labels); "" for kNone.
 const char* FinishReasonName(FinishReason reason);
 
 // Same code, same message.

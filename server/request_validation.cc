@@ -78,8 +78,8 @@ absl::StatusOr<std::vector<int32_t>> PromptIds(const v1::GenerateRequest& r,
   return Invalid("input: set prompt, prompt_token_ids or chat");
 }
 
-absl::Status CheckStopping(const v1::StoppingCriteria& s, const Tokenizer* tokenizer,
-                           int vocab_size) {
+// The server's own limits; the engine checks the rest (Engine::Validate).
+absl::Status CheckStopStrings(const v1::StoppingCriteria& s, const Tokenizer* tokenizer) {
   if (s.stop_size() > kMaxStopStrings) {
     return Invalid(absl::StrCat("stopping.stop: at most ", kMaxStopStrings, " stop strings, got ",
                                 s.stop_size()));
@@ -98,29 +98,15 @@ absl::Status CheckStopping(const v1::StoppingCriteria& s, const Tokenizer* token
     return Invalid(absl::StrCat("stopping.stop_token_ids: at most ", kMaxStopTokenIds, " ids, got ",
                                 s.stop_token_ids_size()));
   }
-  for (int i = 0; i < s.stop_token_ids_size(); ++i) {
-    const int32_t id = s.stop_token_ids(i);
-    if (id < 0 || id >= vocab_size) {
-      return Invalid(absl::StrCat("stopping.stop_token_ids[", i, "]: token id ", id,
-                                  " is outside the vocabulary [0, ", vocab_size, ")"));
-    }
-  }
-  if (s.has_max_tokens() && s.max_tokens() < 1) {
-    return Invalid(absl::StrCat("stopping.max_tokens: must be >= 1, got ", s.max_tokens()));
-  }
-  if (s.min_tokens() < 0) {
-    return Invalid(absl::StrCat("stopping.min_tokens: must be >= 0, got ", s.min_tokens()));
-  }
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& r,
-                                                         const EngineService& engine,
+                                                         const Engine& engine,
                                                          const Tokenizer* tokenizer,
                                                          const ModelChatTemplate* chat_template) {
-  const EngineInfo& info = engine.info();
   if (r.request_id().size() > kMaxRequestIdBytes) {
     return Invalid(absl::StrCat("request_id: longer than ", kMaxRequestIdBytes, " bytes"));
   }
@@ -128,7 +114,7 @@ absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateReque
     return Invalid(absl::StrCat("top_logprobs: must be in [0, ", kMaxTopLogprobs, "], got ",
                                 r.top_logprobs()));
   }
-  GQA_RETURN_IF_ERROR(CheckStopping(r.stopping(), tokenizer, info.model.vocab_size));
+  GQA_RETURN_IF_ERROR(CheckStopStrings(r.stopping(), tokenizer));
 
   ValidatedRequest v;
   GenerationRequest& g = v.engine;
@@ -137,26 +123,13 @@ absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateReque
   g.priority = r.priority();
   g.prompt_logprobs = r.prompt_logprobs();
   const v1::StoppingCriteria& s = r.stopping();
-  const int prompt_len = static_cast<int>(g.prompt_token_ids.size());
-  if (s.has_max_tokens()) {
-    g.stopping.max_tokens = s.max_tokens();
-  } else {
-    // Default: as many as fit the context and the KV cache.
-    const int room = std::min(info.config.max_model_len, info.kv_capacity_tokens()) - prompt_len;
-    g.stopping.max_tokens = std::max(room, 1);  // too long a prompt fails below, naming it
-  }
+  // Unset: the engine fills in as many as fit.
+  g.stopping.max_tokens = s.has_max_tokens() ? std::optional<int>(s.max_tokens()) : std::nullopt;
   g.stopping.min_tokens = s.min_tokens();
   g.stopping.stop_token_ids.assign(s.stop_token_ids().begin(), s.stop_token_ids().end());
   g.stopping.ignore_eos = s.ignore_eos();
-  if (g.stopping.min_tokens > g.stopping.max_tokens) {
-    return Invalid(absl::StrCat("stopping.min_tokens: ", g.stopping.min_tokens,
-                                " is more than max_tokens (", g.stopping.max_tokens, ")"));
-  }
-  if (!s.has_max_tokens() && prompt_len >= info.config.max_model_len) {
-    return Invalid(absl::StrCat("prompt: ", prompt_len, " tokens leave no room in the context of ",
-                                info.config.max_model_len, " tokens"));
-  }
-  // Empty input, token ids, sampling ranges, context and KV capacity.
+  // The engine's rules: token ids, sampling ranges, max/min tokens, context
+  // and KV capacity.
   GQA_RETURN_IF_ERROR(engine.Validate(g));
 
   v.text.stop.assign(s.stop().begin(), s.stop().end());

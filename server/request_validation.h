@@ -2,9 +2,10 @@
 // GenerationRequest plus what the reactor needs (stop strings, logprob
 // options), or INVALID_ARGUMENT naming the field: no input, an empty prompt,
 // text without a tokenizer, a chat without a template or with an unknown role
-// (or one the template refuses), unknown token ids, prompt + max_tokens beyond the
-// context, out-of-range sampling values, too many or too long stop strings.
-// RESOURCE_EXHAUSTED when prompt + max_tokens could never fit the KV cache.
+// (or one the template refuses), too many or too long stop strings; then the
+// engine's own rules (Engine::Validate: token ids, sampling values, max/min
+// tokens, context length; RESOURCE_EXHAUSTED when prompt + max_tokens could
+// never fit the KV cache).
 //
 // Runs on a reactor thread before anything is queued, so a bad request is
 // answered at once and never reaches the engine thread.
@@ -12,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/runner/chat_setup.h"
-#include "engine/serving/engine_service.h"
+#include "engine/runner/engine.h"
 #include "engine/serving/text_stream.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "gqa/v1/generation.pb.h"
@@ -34,7 +35,7 @@ struct ValidatedRequest {
 // `tokenizer` may be null (then only prompt_token_ids and no stop strings);
 // `chat_template` may be null (then no chat).
 absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& request,
-                                                         const EngineService& engine,
+                                                         const Engine& engine,
                                                          const Tokenizer* tokenizer,
                                                          const ModelChatTemplate* chat_template);
 

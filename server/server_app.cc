@@ -105,14 +105,6 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
                        SetUpBackend(options_.backend, model_.weights.config, &engine_config, log));
   const std::string backend_name(backend->name());
-  GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlmEngine> engine,
-                       LlmEngine::Create(model_.weights, std::move(backend), engine_config));
-  // The backend holds its own copy now; the host copy (for a GGUF, the
-  // dequantized f32 weights: as large as the model) would only double the
-  // resident memory. The config stays.
-  ModelConfig config = std::move(model_.weights.config);
-  model_.weights = ModelWeights();
-  model_.weights.config = std::move(config);
   const ModelConfig& mc = model_.weights.config;
   ModelInfoLabels labels;
   labels.model = mc.name;
@@ -120,10 +112,17 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   labels.dtype = std::string(DTypeName(mc.dtype));
   labels.n_heads = mc.n_heads;
   labels.n_kv_heads = mc.n_kv_heads;
-  labels.block_size = engine->config().block_size;
+  labels.block_size = engine_config.block_size;
   metrics_ = std::make_unique<ServingMetrics>(labels);
   observer_ = std::make_unique<AppObserver>(metrics_.get(), health_.get(), observer_for_tests);
-  engine_ = std::make_unique<EngineService>(std::move(engine), options_.queue, observer_.get());
+  GQA_ASSIGN_OR_RETURN(engine_, Engine::Create(model_.weights, std::move(backend), engine_config,
+                                               options_.queue, observer_.get()));
+  // The backend holds its own copy now; the host copy (for a GGUF, the
+  // dequantized f32 weights: as large as the model) would only double the
+  // resident memory. The config stays.
+  ModelConfig config = std::move(model_.weights.config);
+  model_.weights = ModelWeights();
+  model_.weights.config = std::move(config);
   const EngineInfo& info = engine_->info();
   metrics_->SetMemoryBytes(static_cast<double>(info.weight_bytes),
                            static_cast<double>(info.kv_cache_bytes),

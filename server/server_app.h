@@ -20,8 +20,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "engine/runner/engine.h"
 #include "engine/runner/model_setup.h"
-#include "engine/serving/engine_service.h"
 #include "server/generation_service.h"
 #include "server/health_and_drain.h"
 #include "server/metrics/metrics_http_server.h"
@@ -51,7 +51,7 @@ class ServerApp {
   int port() const { return port_; }
   int metrics_port() const { return metrics_http_ ? metrics_http_->port() : -1; }
   std::string address() const;  // "host:port" to dial
-  EngineService* engine() { return engine_.get(); }
+  Engine* engine() { return engine_.get(); }
   ServingMetrics* metrics() { return metrics_.get(); }
   grpc::Server* grpc_server() { return server_.get(); }
 
@@ -67,7 +67,7 @@ class ServerApp {
   LoadedModel model_;
   std::unique_ptr<ServingMetrics> metrics_;
   std::unique_ptr<EngineObserver> observer_;
-  std::unique_ptr<EngineService> engine_;
+  std::unique_ptr<Engine> engine_;  // goes before observer_ and metrics_
   std::unique_ptr<ServingContext> context_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   bool drained_ = false;

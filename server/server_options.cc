@@ -6,8 +6,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "engine/cli/backend_flags.h"
-#include "engine/cli/flag_parser.h"
+#include "engine/runner/backend_flags.h"
+#include "flags/flag_parser.h"
 #include "engine/common/status_macros.h"
 
 namespace gqa {

@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/runner/backend_setup.h"
-#include "engine/runner/llm_engine.h"
+#include "engine/runner/engine.h"
 #include "engine/runner/model_setup.h"
 #include "engine/serving/request_queue.h"
 

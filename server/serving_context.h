@@ -12,7 +12,7 @@
 #include <string>
 
 #include "engine/runner/chat_setup.h"
-#include "engine/serving/engine_service.h"
+#include "engine/runner/engine.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "server/call_tracker.h"
 #include "server/metrics/serving_metrics.h"
@@ -20,7 +20,7 @@
 namespace gqa {
 
 struct ServingContext {
-  EngineService* engine = nullptr;
+  Engine* engine = nullptr;
   const Tokenizer* tokenizer = nullptr;              // null: the model has no tokenizer (ids only)
   const ModelChatTemplate* chat_template = nullptr;  // null: GenerateRequest.chat is refused
   ServingMetrics* metrics = nullptr;                 // null: no metrics

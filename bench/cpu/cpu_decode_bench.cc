@@ -77,7 +77,7 @@ Row Decode(const ModelWeights& w, const std::string& preset, int threads, int ba
     engine->Step();
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count() / steps;
-  const double bytes = static_cast<double>(engine->runner().model().weight_bytes()) + kv_bytes / steps;
+  const double bytes = static_cast<double>(engine->info().weight_bytes) + kv_bytes / steps;
   return Row{preset, "decode", batch, batch / seconds, bytes, seconds};
 }
 

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/loadgen/arrivals.h"
-#include "engine/cli/flag_parser.h"
+#include "flags/flag_parser.h"
 
 namespace gqa::loadgen {
 namespace {

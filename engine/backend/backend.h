@@ -13,8 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "engine/backend/device_buffer.h"
+#include "engine/common/rope_style.h"
 #include "engine/common/tensor.h"
-#include "engine/model/model_config.h"
 
 namespace gqa {
 

@@ -1,16 +1,6 @@
-// The backend flags gqa-server and gqa-generate share: --backend, --dtype,
-// --device, --threads (and the server's --gpu-memory-utilization on its own).
+// Moved to engine/runner/backend_flags.h (the server binds the same flags and
+// links no tool code). This forwarding header keeps the tools that still
+// include the old path building; include the new one instead.
 #pragma once
 
-#include "engine/cli/flag_parser.h"
-#include "engine/runner/backend_setup.h"
-
-namespace gqa {
-
-// Binds the shared backend flags to `options`.
-void AddBackendFlags(FlagParser& parser, BackendSetupOptions* options);
-
-// INVALID_ARGUMENT naming the flag for a negative --threads or --device.
-absl::Status ValidateBackendFlags(const BackendSetupOptions& options);
-
-}  // namespace gqa
+#include "engine/runner/backend_flags.h"

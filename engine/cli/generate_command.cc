@@ -6,8 +6,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "engine/cli/backend_flags.h"
-#include "engine/cli/flag_parser.h"
+#include "engine/runner/backend_flags.h"
+#include "flags/flag_parser.h"
 #include "engine/common/status_macros.h"
 #include "engine/runner/llm_engine.h"
 #include "engine/runner/model_setup.h"
@@ -137,7 +137,7 @@ int RunGenerate(const GenerateOptions& o, std::ostream& out, std::ostream& err) 
   if (static_cast<int64_t>(prompt.size()) + o.max_tokens > mc.max_seq_len &&
       static_cast<int>(prompt.size()) < mc.max_seq_len) {
     request.stopping.max_tokens = mc.max_seq_len - static_cast<int>(prompt.size());
-    err << "gqa-generate: --max-tokens lowered to " << request.stopping.max_tokens
+    err << "gqa-generate: --max-tokens lowered to " << *request.stopping.max_tokens
         << " to fit the context of " << mc.max_seq_len << " tokens\n";
   }
   if (tokenizer && !o.ignore_eos) {

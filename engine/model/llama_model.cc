@@ -1,5 +1,6 @@
 #include "engine/model/llama_model.h"
 
+#include <array>
 #include <cmath>
 
 #include "engine/common/status_macros.h"
@@ -8,8 +9,7 @@
 namespace gqa {
 
 absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const ModelWeights& weights,
-                                                               Backend* backend,
-                                                               int max_num_tokens,
+                                                               Backend* backend, int max_num_tokens,
                                                                int max_logit_rows) {
   GQA_RETURN_IF_ERROR(weights.config.Validate());
   if (max_num_tokens <= 0 || max_logit_rows <= 0) {
@@ -23,44 +23,78 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::Create(const ModelWeight
   const RopeHostTables rope = ComputeRopeTables(weights.config);
   const int64_t half = weights.config.head_dim / 2;
   const int64_t positions = weights.config.max_seq_len;
-  Tensor host_cos = Tensor::Make(const_cast<float*>(rope.cos.data()), DType::kF32, {positions, half});
-  Tensor host_sin = Tensor::Make(const_cast<float*>(rope.sin.data()), DType::kF32, {positions, half});
+  Tensor host_cos =
+      Tensor::Make(const_cast<float*>(rope.cos.data()), DType::kF32, {positions, half});
+  Tensor host_sin =
+      Tensor::Make(const_cast<float*>(rope.sin.data()), DType::kF32, {positions, half});
   GQA_ASSIGN_OR_RETURN(model->rope_cos_, UploadConcatenated(*backend, {host_cos}, DType::kF32));
   GQA_ASSIGN_OR_RETURN(model->rope_sin_, UploadConcatenated(*backend, {host_sin}, DType::kF32));
   GQA_RETURN_IF_ERROR(model->AllocateWorkspace());
   return model;
 }
 
-absl::Status LlamaModel::AllocateWorkspace() {
-  const ModelConfig& c = config_;
-  const DType dt = backend_->activation_dtype();
-  const int64_t t = max_num_tokens_;
+namespace {
+
+// One tensor of the activation workspace, carved from one allocation.
+struct WorkspaceSlot {
+  int64_t rows, cols;
+  DType dtype;
+};
+constexpr size_t kWorkspaceAlign = 256;
+constexpr int kNumWorkspaceSlots = 9;
+
+size_t AlignedBytes(const WorkspaceSlot& s) {
+  return (s.rows * s.cols * DTypeSize(s.dtype) + kWorkspaceAlign - 1) / kWorkspaceAlign *
+         kWorkspaceAlign;
+}
+
+// In the order of the tensors AllocateWorkspace assigns them to.
+std::array<WorkspaceSlot, kNumWorkspaceSlots> WorkspaceLayout(const ModelConfig& c, int64_t t,
+                                                              int64_t logit_rows, DType dt) {
   const int64_t qkv_cols = c.q_dim() + 2 * c.kv_dim();
-  // (tensor, rows, cols) of every workspace tensor, carved from one allocation.
-  struct Slot {
-    Tensor* tensor;
-    int64_t rows, cols;
-    DType dtype;
-  };
-  const Slot slots[] = {
-      {&residual_, t, c.dim, dt},        {&normed_, t, c.dim, dt},
-      {&qkv_, t, qkv_cols, dt},          {&attn_out_, t, c.q_dim(), dt},
-      {&proj_out_, t, c.dim, dt},        {&gate_up_, t, 2 * int64_t{c.hidden_dim}, dt},
-      {&ffn_act_, t, c.hidden_dim, dt},  {&selected_, t, c.dim, dt},
+  return {{
+      {t, c.dim, dt},                      // residual_
+      {t, c.dim, dt},                      // normed_
+      {t, qkv_cols, dt},                   // qkv_
+      {t, c.q_dim(), dt},                  // attn_out_
+      {t, c.dim, dt},                      // proj_out_
+      {t, 2 * int64_t{c.hidden_dim}, dt},  // gate_up_
+      {t, c.hidden_dim, dt},               // ffn_act_
+      {t, c.dim, dt},                      // selected_
       // Logits stay fp32 whatever the activations: the sampler reads them as floats.
-      {&logits_, max_logit_rows_, c.vocab_size, DType::kF32},
-  };
-  constexpr size_t kAlign = 256;
+      {logit_rows, c.vocab_size, DType::kF32},  // logits_
+  }};
+}
+
+}  // namespace
+
+size_t LlamaModel::WorkspaceBytes(const ModelConfig& config, int max_num_tokens, int max_logit_rows,
+                                  DType dtype) {
   size_t bytes = 0;
-  for (const Slot& s : slots) {
-    bytes += (s.rows * s.cols * DTypeSize(s.dtype) + kAlign - 1) / kAlign * kAlign;
+  for (const WorkspaceSlot& s : WorkspaceLayout(config, max_num_tokens, max_logit_rows, dtype)) {
+    bytes += AlignedBytes(s);
   }
-  GQA_ASSIGN_OR_RETURN(workspace_, backend_->Allocate(bytes));
-  workspace_bytes_ = bytes;
+  return bytes;
+}
+
+size_t LlamaModel::RopeTableBytes(const ModelConfig& config) {
+  // cos and sin, [max_seq_len, head_dim / 2] f32 each.
+  return size_t{2} * config.max_seq_len * (config.head_dim / 2) * sizeof(float);
+}
+
+absl::Status LlamaModel::AllocateWorkspace() {
+  const auto layout =
+      WorkspaceLayout(config_, max_num_tokens_, max_logit_rows_, backend_->activation_dtype());
+  Tensor* const tensors[kNumWorkspaceSlots] = {&residual_, &normed_,   &qkv_,
+                                               &attn_out_, &proj_out_, &gate_up_,
+                                               &ffn_act_,  &selected_, &logits_};
+  workspace_bytes_ =
+      WorkspaceBytes(config_, max_num_tokens_, max_logit_rows_, backend_->activation_dtype());
+  GQA_ASSIGN_OR_RETURN(workspace_, backend_->Allocate(workspace_bytes_));
   char* p = static_cast<char*>(workspace_.data());
-  for (const Slot& s : slots) {
-    *s.tensor = Tensor::Make(p, s.dtype, {s.rows, s.cols});
-    p += (s.rows * s.cols * DTypeSize(s.dtype) + kAlign - 1) / kAlign * kAlign;
+  for (int i = 0; i < kNumWorkspaceSlots; ++i) {
+    *tensors[i] = Tensor::Make(p, layout[i].dtype, {layout[i].rows, layout[i].cols});
+    p += AlignedBytes(layout[i]);
   }
   return absl::OkStatus();
 }
@@ -75,7 +109,8 @@ Tensor LlamaModel::Forward(const ForwardBatch& batch, std::span<const KvCacheLay
     if (layer == 0) {
       backend_->RmsNorm(residual_.Rows(0, n), norm, eps, normed_.Rows(0, n));
     } else {
-      backend_->AddRmsNorm(residual_.Rows(0, n), proj_out_.Rows(0, n), norm, eps, normed_.Rows(0, n));
+      backend_->AddRmsNorm(residual_.Rows(0, n), proj_out_.Rows(0, n), norm, eps,
+                           normed_.Rows(0, n));
     }
     AttentionBlock(layer, batch, kv_cache[layer], n);
     FeedForwardBlock(layer, n);
@@ -88,7 +123,8 @@ Tensor LlamaModel::Forward(const ForwardBatch& batch, std::span<const KvCacheLay
 }
 
 // normed_ (the attention input) -> proj_out_ = attention(normed_) * wo^T.
-void LlamaModel::AttentionBlock(int layer, const ForwardBatch& batch, const KvCacheLayer& kv, int n) {
+void LlamaModel::AttentionBlock(int layer, const ForwardBatch& batch, const KvCacheLayer& kv,
+                                int n) {
   const DeviceLayerWeights& w = weights_.layers[layer];
   const AttentionShape shape{config_.n_heads, config_.n_kv_heads, config_.head_dim};
   const Tensor qkv = qkv_.Rows(0, n);

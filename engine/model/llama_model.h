@@ -32,6 +32,14 @@ class LlamaModel {
                                                             Backend* backend, int max_num_tokens,
                                                             int max_logit_rows);
 
+  // Device bytes Create allocates besides the weights, for sizing memory
+  // before loading: the activation workspace (what activation_bytes() will
+  // report; `dtype` is the backend's activation dtype) and the RoPE tables.
+  // The one source of these numbers: AllocateWorkspace carves the same slots.
+  static size_t WorkspaceBytes(const ModelConfig& config, int max_num_tokens, int max_logit_rows,
+                               DType dtype);
+  static size_t RopeTableBytes(const ModelConfig& config);
+
   const ModelConfig& config() const { return config_; }
   int max_num_tokens() const { return max_num_tokens_; }
   int max_logit_rows() const { return max_logit_rows_; }

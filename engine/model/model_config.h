@@ -9,14 +9,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/common/dtype.h"
+#include "engine/common/rope_style.h"
 
 namespace gqa {
-
-// How RoPE pairs the dimensions of a head.
-enum class RopeStyle {
-  kHalves,       // HF `rotate_half`: dim i pairs with dim i + head_dim/2
-  kInterleaved,  // llama2.c / Meta: dim 2i pairs with dim 2i+1
-};
 
 // Llama 3 `rope_scaling` ({"rope_type": "llama3", ...}); inactive when factor == 1.
 struct RopeScaling {

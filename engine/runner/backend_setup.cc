@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
 #include "engine/kv_cache/kv_memory_plan.h"
+#include "engine/model/llama_model.h"
 #include "engine/runner/cuda_plugin_loader.h"
 #include "engine/runner/kv_cache_storage.h"
 
@@ -13,19 +14,14 @@ namespace gqa {
 namespace {
 
 // Device bytes the model will allocate besides weights and KV cache, an
-// upper estimate made before loading: LlamaModel's workspace (the per-token
-// activations of one step and the fp32 logits chunk), the RoPE tables, the
-// cuBLASLt scratch, and a fixed allowance for the CUDA context, the split-KV
-// partials and allocator slack.
+// upper estimate made before loading: LlamaModel's workspace and RoPE tables
+// (LlamaModel says how much), the cuBLASLt scratch, and a fixed allowance for
+// the CUDA context, the split-KV partials and allocator slack.
 size_t WorkspaceEstimate(const ModelConfig& c, const EngineConfig& e, DType dt,
                          size_t gemm_workspace) {
-  const size_t per_token_elems =
-      size_t{5} * c.dim + c.q_dim() + 2 * c.kv_dim() + c.q_dim() + size_t{3} * c.hidden_dim;
-  const size_t activations = size_t(e.max_num_batched_tokens) * per_token_elems * DTypeSize(dt);
-  const size_t logits = size_t(e.max_logit_rows) * c.vocab_size * sizeof(float);
-  const size_t rope = size_t{2} * c.max_seq_len * c.head_dim * sizeof(float);
   constexpr size_t kContextAndSlack = size_t{768} << 20;
-  return activations + logits + rope + gemm_workspace + kContextAndSlack;
+  return LlamaModel::WorkspaceBytes(c, e.max_num_batched_tokens, e.max_logit_rows, dt) +
+         LlamaModel::RopeTableBytes(c) + gemm_workspace + kContextAndSlack;
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const CudaPlugin& cuda,

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "engine/backend/backend.h"
 #include "engine/model/model_config.h"
-#include "engine/runner/llm_engine.h"
+#include "engine/runner/engine.h"
 
 namespace gqa {
 

@@ -36,9 +36,29 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelWeig
   return r;
 }
 
-ForwardBatch ModelRunner::PrepareInputs(const ScheduledBatch& batch, std::vector<LogitUse>& uses) {
-  const int num_seqs = static_cast<int>(batch.seqs.size());
-  const int num_tokens = batch.num_tokens;
+void ModelRunner::UpdateSamplers(const SchedulerOutput& plan) {
+  for (const std::string& id : plan.finished_request_ids) samplers_.erase(id);
+  for (const NewRequestData& r : plan.new_requests) {
+    samplers_.insert_or_assign(r.request_id,
+                               SequenceSampler(r.sampling, r.prompt_token_ids, r.fallback_seed));
+  }
+  row_samplers_.assign(plan.requests.size(), nullptr);
+  for (size_t i = 0; i < plan.requests.size(); ++i) {
+    if (!plan.requests[i].sample) continue;
+    auto it = samplers_.find(plan.requests[i].request_id);
+    // A plan that samples a request it never introduced is a scheduler bug;
+    // give it a default sampler rather than crash the server.
+    if (it == samplers_.end()) {
+      it = samplers_.emplace(plan.requests[i].request_id, SequenceSampler(SamplingParams(), {}, 0))
+               .first;
+    }
+    row_samplers_[i] = &it->second;
+  }
+}
+
+ForwardBatch ModelRunner::PrepareInputs(const SchedulerOutput& plan, std::vector<LogitUse>& uses) {
+  const int num_seqs = static_cast<int>(plan.requests.size());
+  const int num_tokens = plan.num_tokens;
   const int block_size = kv_cache_.block_size();
   // Sections of host_i32_, in order; sizes are this step's, so one copy moves them all.
   std::vector<int32_t> token_ids, positions, query_start{0}, context_lens, logit_rows;
@@ -46,31 +66,30 @@ ForwardBatch ModelRunner::PrepareInputs(const ScheduledBatch& batch, std::vector
   host_slots_.clear();
   int max_query_len = 0, max_context_len = 0;
   for (int s = 0; s < num_seqs; ++s) {
-    const ScheduledSequence& sched = batch.seqs[s];
-    const Sequence& seq = *sched.seq;
-    const int start = seq.num_computed_tokens;
-    const int end = start + sched.num_new_tokens;
+    const ScheduledRequest& r = plan.requests[s];
+    const int start = r.start_position;
+    const int end = start + r.num_new_tokens();
     for (int pos = start; pos < end; ++pos) {
       const int row = static_cast<int>(token_ids.size());
-      token_ids.push_back(seq.token_ids()[pos]);
+      const int i = pos - start;
+      token_ids.push_back(r.token_ids[i]);
       positions.push_back(pos);
-      host_slots_.push_back(int64_t{seq.block_table[pos / block_size]} * block_size +
+      host_slots_.push_back(int64_t{r.block_table[pos / block_size]} * block_size +
                             pos % block_size);
-      // Row `pos` predicts token pos + 1: score it when it is a prompt token.
-      if (sched.prompt_logprobs && pos + 1 < seq.num_prompt_tokens()) {
+      if (i < static_cast<int>(r.prompt_logprob_targets.size())) {
         logit_rows.push_back(row);
-        uses.push_back({s, seq.token_ids()[pos + 1]});
+        uses.push_back({s, r.prompt_logprob_targets[i]});
       }
     }
-    if (sched.sample) {
+    if (r.sample) {
       logit_rows.push_back(static_cast<int>(token_ids.size()) - 1);
       uses.push_back({s, -1});
     }
     query_start.push_back(static_cast<int>(token_ids.size()));
     context_lens.push_back(end);
-    std::copy(seq.block_table.begin(), seq.block_table.end(),
+    std::copy(r.block_table.begin(), r.block_table.end(),
               block_tables.begin() + size_t(s) * max_blocks_per_seq_);
-    max_query_len = std::max(max_query_len, sched.num_new_tokens);
+    max_query_len = std::max(max_query_len, r.num_new_tokens());
     max_context_len = std::max(max_context_len, end);
   }
 
@@ -103,8 +122,8 @@ ForwardBatch ModelRunner::PrepareInputs(const ScheduledBatch& batch, std::vector
   return fb;
 }
 
-void ModelRunner::ConsumeLogits(const ScheduledBatch& batch, const std::vector<LogitUse>& uses,
-                                const Tensor& hidden, StepOutput& out) {
+void ModelRunner::ConsumeLogits(const std::vector<LogitUse>& uses, const Tensor& hidden,
+                                ModelOutput& out) {
   const int vocab = config().vocab_size;
   const bool greedy_on_device = backend_->greedy_on_device();
   auto* device_tokens = static_cast<int32_t*>(device_argmax_.data());
@@ -119,8 +138,8 @@ void ModelRunner::ConsumeLogits(const ScheduledBatch& batch, const std::vector<L
     bool any_on_device = false;
     for (size_t i = 0; i < n; ++i) {
       const LogitUse& use = uses[begin + i];
-      on_device_[i] = greedy_on_device && use.next_token < 0 &&
-                      batch.seqs[use.seq_index].seq->sampler.IsPlainArgMax();
+      on_device_[i] =
+          greedy_on_device && use.next_token < 0 && row_samplers_[use.seq_index]->IsPlainArgMax();
       any_on_device |= on_device_[i] != 0;
     }
     if (any_on_device) {
@@ -141,28 +160,31 @@ void ModelRunner::ConsumeLogits(const ScheduledBatch& batch, const std::vector<L
     }
     for (size_t i = 0; i < n; ++i) {
       const LogitUse& use = uses[begin + i];
-      SequenceStepOutput& so = out.seqs[use.seq_index];
-      SequenceSampler& sampler = batch.seqs[use.seq_index].seq->sampler;
+      RequestModelOutput& ro = out.requests[use.seq_index];
       const std::span<const float> row(host_logits_.data() + i * vocab, vocab);
-      if (on_device_[i]) {
-        so.sample = sampler.TakeArgMax(host_argmax_tokens_[i], host_argmax_logprobs_[i]);
-      } else if (use.next_token >= 0) {
-        so.prompt_logprobs.push_back(LogSoftmaxAt(row, use.next_token));
-      } else {
-        so.sample = sampler.Sample(row);
+      if (use.next_token >= 0) {
+        ro.prompt_logprobs.push_back(LogSoftmaxAt(row, use.next_token));
+        continue;
       }
+      SequenceSampler& sampler = *row_samplers_[use.seq_index];
+      ro.sample = on_device_[i]
+                      ? sampler.TakeArgMax(host_argmax_tokens_[i], host_argmax_logprobs_[i])
+                      : sampler.Sample(row);
+      // The scheduler appends every sampled token: the penalties count it from now on.
+      sampler.Accept(ro.sample.token_id);
     }
   }
 }
 
-StepOutput ModelRunner::Execute(const ScheduledBatch& batch) {
-  StepOutput out;
-  out.seqs.resize(batch.seqs.size());
-  if (batch.empty()) return out;
+ModelOutput ModelRunner::Execute(const SchedulerOutput& plan) {
+  ModelOutput out;
+  out.requests.resize(plan.requests.size());
+  UpdateSamplers(plan);
+  if (plan.empty()) return out;
   std::vector<LogitUse> uses;
-  const ForwardBatch inputs = PrepareInputs(batch, uses);
+  const ForwardBatch inputs = PrepareInputs(plan, uses);
   const Tensor hidden = model_->Forward(inputs, kv_cache_.layers());
-  ConsumeLogits(batch, uses, hidden, out);
+  ConsumeLogits(uses, hidden, out);
   return out;
 }
 

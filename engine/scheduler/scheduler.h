@@ -6,15 +6,19 @@
 // priority, newest) is preempted: its blocks are freed and it is recomputed
 // later.
 //
-// Thread ownership: the engine thread. Sequences are owned by the caller; the
-// scheduler holds pointers to the waiting and running ones.
+// Its output is plain data (scheduler_output.h); Update maps the runner's
+// results back onto the sequences of the last plan.
+//
+// Thread ownership: the engine thread. Sequences are owned by the caller (the
+// Engine's request table); the scheduler holds pointers to the waiting and
+// running ones.
 #pragma once
 
 #include <deque>
 #include <vector>
 
 #include "engine/kv_cache/kv_cache_manager.h"
-#include "engine/scheduler/scheduled_batch.h"
+#include "engine/scheduler/scheduler_output.h"
 #include "engine/scheduler/sequence.h"
 
 namespace gqa {
@@ -31,14 +35,16 @@ class Scheduler {
   Scheduler(const SchedulerConfig& config, KvCacheManager* kv_cache);
 
   void AddWaiting(Sequence* seq);
-  // Removes `seq` from the queues, frees its blocks and marks it finished(kAborted).
-  void Abort(Sequence* seq);
+  // Removes `seq` from the queues, frees its blocks and marks it finished
+  // with `reason` (kAborted, or kError).
+  void Abort(Sequence* seq, FinishReason reason = FinishReason::kAborted);
 
-  ScheduledBatch Schedule();
-  // Applies a step's results: advances num_computed_tokens, appends sampled
-  // tokens, applies stop rules. Finished sequences have their blocks freed
-  // and are returned (they leave the scheduler).
-  std::vector<Sequence*> Update(const ScheduledBatch& batch, const StepOutput& out);
+  SchedulerOutput Schedule();
+  // Applies the results of `plan` (the last Schedule()'s): advances
+  // num_computed_tokens, appends sampled tokens, applies stop rules. Finished
+  // sequences have their blocks freed and are returned (they leave the
+  // scheduler), in plan order.
+  std::vector<Sequence*> Update(const SchedulerOutput& plan, const ModelOutput& out);
 
   int num_running() const { return static_cast<int>(running_.size()); }
   int num_waiting() const { return static_cast<int>(waiting_.size()); }
@@ -54,11 +60,14 @@ class Scheduler {
   void InsertSorted(std::deque<Sequence*>& list, Sequence* seq);
   FinishReason CheckStop(const Sequence& seq, int32_t token) const;
   void Finish(Sequence* seq, FinishReason reason);
+  void AddToPlan(SchedulerOutput& plan, Sequence* seq, int num_new);
 
   SchedulerConfig config_;
   KvCacheManager* kv_cache_;
-  std::deque<Sequence*> waiting_;   // scheduling order
-  std::vector<Sequence*> running_;  // scheduling order; preemption takes the back
+  std::deque<Sequence*> waiting_;          // scheduling order
+  std::vector<Sequence*> running_;         // scheduling order; preemption takes the back
+  std::vector<Sequence*> scheduled_;       // the last plan's sequences, in row order
+  std::vector<std::string> finished_ids_;  // for the next plan's finished_request_ids
   int64_t num_preemptions_total_ = 0;
 };
 

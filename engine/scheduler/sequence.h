@@ -1,8 +1,8 @@
 // Sequence: one request's state inside the engine: its tokens (prompt, then
-// output), how many of them have K/V in the cache, its block table and its
-// sampler. Unified scheduling needs nothing else: a sequence runs whenever
-// num_computed_tokens < num_tokens(), be it a prompt, a chunk of one, a decode
-// step or a recompute after preemption.
+// output), how many of them have K/V in the cache and its block table (its
+// sampler lives in the model runner: see scheduler_output.h). Unified scheduling needs nothing
+// else: a sequence runs whenever num_computed_tokens < num_tokens(), be it a prompt, a chunk of
+// one, a decode step or a recompute after preemption.
 //
 // Thread ownership: the engine thread.
 #pragma once
@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "engine/kv_cache/kv_cache_manager.h"
-#include "engine/sampling/sequence_sampler.h"
 #include "engine/scheduler/request.h"
 
 namespace gqa {
@@ -21,13 +20,14 @@ enum class SequenceStatus { kWaiting, kRunning, kFinished };
 class Sequence {
  public:
   // `arrival` orders sequences of equal priority; `fallback_seed` seeds the
-  // sampler when the request sets no seed.
+  // runner's sampler when the request sets no seed.
   Sequence(GenerationRequest request, int64_t arrival, uint64_t fallback_seed);
 
   const GenerationRequest& request() const { return request_; }
   const std::string& request_id() const { return request_.request_id; }
   int64_t arrival() const { return arrival_; }
   int priority() const { return request_.priority; }
+  uint64_t fallback_seed() const { return fallback_seed_; }
 
   const std::vector<int32_t>& token_ids() const { return token_ids_; }
   int num_tokens() const { return static_cast<int>(token_ids_.size()); }
@@ -35,8 +35,7 @@ class Sequence {
   int num_output_tokens() const { return num_tokens() - num_prompt_tokens_; }
   int num_uncomputed_tokens() const { return num_tokens() - num_computed_tokens; }
 
-  // Appends a sampled token and tells the sampler (for penalties).
-  void AppendOutputToken(int32_t token);
+  void AppendOutputToken(int32_t token) { token_ids_.push_back(token); }
   // Drops the KV state (blocks already freed by the caller): recompute from 0.
   void ResetForRecompute();
 
@@ -50,13 +49,13 @@ class Sequence {
   FinishReason finish_reason = FinishReason::kNone;
   int num_computed_tokens = 0;  // tokens whose K/V is in the cache
   BlockTable block_table;
-  SequenceSampler sampler;
   int num_preemptions = 0;
   bool prompt_logprobs_done = false;  // computed once, never again after a preemption
 
  private:
   GenerationRequest request_;
   int64_t arrival_;
+  uint64_t fallback_seed_;
   std::vector<int32_t> token_ids_;
   int num_prompt_tokens_;
 };

@@ -19,10 +19,11 @@
 
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "engine/runner/llm_engine.h"
+#include "engine/scheduler/request.h"
 
 namespace gqa {
 

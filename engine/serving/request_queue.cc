@@ -25,13 +25,9 @@ absl::Status RequestQueue::Submit(PendingRequest pending) {
           num_tokens, " more would pass --max-queued-tokens ", limits_.max_queued_tokens,
           "; retry later or elsewhere"));
     }
-    if (!active_ids_.insert(pending.request.request_id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("request_id: '", pending.request.request_id, "' is already active"));
-    }
     ++stats_.num_queued_requests;
     stats_.num_queued_tokens += num_tokens;
-    stats_.num_active = static_cast<int>(active_ids_.size());
+    ++stats_.num_active;
     submissions_.push_back(std::move(pending));
   }
   work_cv_.notify_one();
@@ -42,7 +38,6 @@ absl::Status RequestQueue::Submit(PendingRequest pending) {
 void RequestQueue::Abort(const std::string& request_id, FinishReason reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!active_ids_.contains(request_id)) return;
     aborts_.push_back(PendingAbort{request_id, reason});
     stats_.num_aborts_pending = static_cast<int>(aborts_.size());
   }
@@ -105,14 +100,12 @@ RequestQueue::Work RequestQueue::Take(bool engine_idle) {
 }
 
 void RequestQueue::Publish(const ServiceStats& engine, int num_left_queue,
-                           int64_t tokens_left_queue,
-                           const std::vector<std::string>& finished_ids) {
+                           int64_t tokens_left_queue, int num_finished) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const std::string& id : finished_ids) active_ids_.erase(id);
     stats_.num_queued_requests -= num_left_queue;
     stats_.num_queued_tokens -= tokens_left_queue;
-    stats_.num_active = static_cast<int>(active_ids_.size());
+    stats_.num_active -= num_finished;
     stats_.num_running = engine.num_running;
     stats_.num_waiting = engine.num_waiting;
     stats_.num_kv_blocks_total = engine.num_kv_blocks_total;

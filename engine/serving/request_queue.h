@@ -26,7 +26,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "engine/scheduler/request.h"
 #include "engine/serving/request_channel.h"
@@ -74,11 +73,13 @@ class RequestQueue {
   explicit RequestQueue(const QueueLimits& limits) : limits_(limits) {}
 
   // UNAVAILABLE while draining or stopped; RESOURCE_EXHAUSTED past the
-  // limits (a request alone in the queue is always accepted, however long);
-  // INVALID_ARGUMENT for an id that is already active.
+  // limits (a request alone in the queue is always accepted, however long).
+  // Ids are not checked here: the engine's request table is the one place
+  // that knows which are active.
   absl::Status Submit(PendingRequest pending);
-  // Queues an abort of an active request (ignored otherwise). `reason` is
-  // the finish reason its final delta reports (kStop for a stop string).
+  // Queues an abort for the engine thread, which ignores ids it does not
+  // know. `reason` is the finish reason its final delta reports (kStop for a
+  // stop string).
   void Abort(const std::string& request_id, FinishReason reason);
   // Submit refuses new requests from now on.
   void StartDrain();
@@ -103,10 +104,10 @@ class RequestQueue {
   // Takes what arrived since the last call. When `engine_idle`, first waits
   // until something arrives.
   Work Take(bool engine_idle);
-  // After a step: the engine part of ServiceStats, requests that left the
-  // queued state (and their prompt tokens), and requests that finished.
+  // After a step: the engine part of ServiceStats, how many requests left the
+  // queued state (and their prompt tokens), and how many got their final delta.
   void Publish(const ServiceStats& engine, int num_left_queue, int64_t tokens_left_queue,
-               const std::vector<std::string>& finished_ids);
+               int num_finished);
 
  private:
   const QueueLimits limits_;
@@ -118,7 +119,6 @@ class RequestQueue {
   std::vector<PendingAbort> aborts_;
   std::optional<absl::Status> abort_all_;
   bool stop_ = false;
-  absl::flat_hash_set<std::string> active_ids_;
   ServiceStats stats_;
 };
 

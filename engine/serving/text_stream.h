@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/runner/llm_engine.h"
+#include "engine/scheduler/request.h"
 #include "engine/serving/stop_strings.h"
 #include "engine/tokenizer/incremental_decoder.h"
 

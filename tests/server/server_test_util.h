@@ -4,7 +4,7 @@
 //
 // Synchronization is by condition variables and deadlines only: the gate
 // blocks the engine thread inside EngineObserver::OnStep until the test opens
-// it, and EngineService::WaitFor re-checks a predicate after every change.
+// it, and Engine::WaitFor re-checks a predicate after every change.
 #pragma once
 
 #include <grpcpp/grpcpp.h>

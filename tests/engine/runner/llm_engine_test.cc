@@ -112,10 +112,9 @@ TEST(LlmEngineTest, BatchOfEightEqualsEachAlone) {
     const auto alone = RunToCompletion(*solo, {r});
     EXPECT_THAT(together.at(r.request_id).tokens, ElementsAreArray(alone.at(r.request_id).tokens))
         << r.request_id;
-    EXPECT_EQ(together.at(r.request_id).tokens.size(), size_t(r.stopping.max_tokens));
+    EXPECT_EQ(together.at(r.request_id).tokens.size(), size_t(*r.stopping.max_tokens));
   }
-  EXPECT_EQ(batched->kv_cache().pool().num_blocks_free(),
-            batched->kv_cache().pool().num_blocks_total());
+  EXPECT_EQ(batched->Stats().num_kv_blocks_free, batched->Stats().num_kv_blocks_total);
 }
 
 // A prompt fed in pieces (token budget 5 per step) equals whole prefill.
@@ -140,14 +139,14 @@ TEST(LlmEngineTest, PreemptionKeepsGreedyOutputsAndFreesEveryBlock) {
   small.max_num_batched_tokens = 32;
   auto engine = MakeEngine(w, small);
   const auto out = RunToCompletion(*engine, rs);
-  EXPECT_GT(engine->scheduler().num_preemptions_total(), 0);
+  EXPECT_GT(engine->Stats().num_preemptions, 0);
   for (const GenerationRequest& r : rs) {
     auto solo = MakeEngine(w);
     EXPECT_THAT(out.at(r.request_id).tokens,
                 ElementsAreArray(RunToCompletion(*solo, {r}).at(r.request_id).tokens))
         << r.request_id;
   }
-  EXPECT_EQ(engine->kv_cache().pool().num_blocks_free(), 9);
+  EXPECT_EQ(engine->Stats().num_kv_blocks_free, 9);
 }
 
 TEST(LlmEngineTest, AbortFreesBlocksAndOthersContinue) {
@@ -157,7 +156,7 @@ TEST(LlmEngineTest, AbortFreesBlocksAndOthersContinue) {
   ASSERT_TRUE(engine->AddRequest(GreedyRequest("b", MakePrompt(10, 2), 5)).ok());
   engine->Step();
   engine->Step();
-  EXPECT_GT(engine->kv_cache().pool().num_blocks_used(), 0);
+  EXPECT_GT((engine->Stats().num_kv_blocks_total - engine->Stats().num_kv_blocks_free), 0);
   EXPECT_TRUE(engine->Abort("a"));
   EXPECT_FALSE(engine->Abort("a"));
   int b_tokens = 0;
@@ -168,7 +167,7 @@ TEST(LlmEngineTest, AbortFreesBlocksAndOthersContinue) {
     }
   }
   EXPECT_EQ(b_tokens, 5 - 2);  // two were produced before the abort
-  EXPECT_EQ(engine->kv_cache().pool().num_blocks_used(), 0);
+  EXPECT_EQ((engine->Stats().num_kv_blocks_total - engine->Stats().num_kv_blocks_free), 0);
 }
 
 TEST(LlmEngineTest, StopsAtEosUnlessIgnored) {
@@ -241,7 +240,7 @@ TEST(LlmEngineTest, GreedyOnDeviceEqualsHostSampling) {
   // Greedy rows really took the device path: at least one row per token of
   // the three plain-greedy requests.
   int64_t plain_greedy_tokens = 0;
-  for (int i : {0, 6, 7}) plain_greedy_tokens += rs[i].stopping.max_tokens;
+  for (int i : {0, 6, 7}) plain_greedy_tokens += *rs[i].stopping.max_tokens;
   EXPECT_GE(device_ops->num_argmax_rows(), plain_greedy_tokens);
 }
 

@@ -37,17 +37,17 @@ class SchedulerTest : public ::testing::Test {
   }
 
   // Runs Update as if every sampling sequence drew token 7.
-  std::vector<Sequence*> Finish(const ScheduledBatch& b) {
-    StepOutput out;
-    out.seqs.resize(b.seqs.size());
-    for (auto& s : out.seqs) s.sample.token_id = 7;
+  std::vector<Sequence*> Finish(const SchedulerOutput& b) {
+    ModelOutput out;
+    out.requests.resize(b.requests.size());
+    for (auto& s : out.requests) s.sample.token_id = 7;
     return scheduler_->Update(b, out);
   }
 
   // (request id, tokens, samples) of each scheduled sequence.
-  static std::vector<std::tuple<std::string, int, bool>> Describe(const ScheduledBatch& b) {
+  static std::vector<std::tuple<std::string, int, bool>> Describe(const SchedulerOutput& b) {
     std::vector<std::tuple<std::string, int, bool>> d;
-    for (const auto& s : b.seqs) d.emplace_back(s.seq->request_id(), s.num_new_tokens, s.sample);
+    for (const auto& s : b.requests) d.emplace_back(s.request_id, s.num_new_tokens(), s.sample);
     return d;
   }
 
@@ -63,7 +63,7 @@ TEST_F(SchedulerTest, ChunksPromptsUnderTheTokenBudgetAndMixesThemWithDecodes) {
   MakeScheduler(11, 4, /*budget=*/10, 4);
   Sequence* a = Add("a", 8);
   Sequence* b = Add("b", 6);
-  ScheduledBatch s1 = scheduler_->Schedule();
+  SchedulerOutput s1 = scheduler_->Schedule();
   EXPECT_THAT(Describe(s1), ElementsAre(Row{"a", 8, true}, Row{"b", 2, false}));
   EXPECT_EQ(s1.num_tokens, 10);
   EXPECT_THAT(a->block_table, ElementsAre(0, 1));
@@ -72,7 +72,7 @@ TEST_F(SchedulerTest, ChunksPromptsUnderTheTokenBudgetAndMixesThemWithDecodes) {
   EXPECT_EQ(a->num_tokens(), 9);
   EXPECT_EQ(b->num_computed_tokens, 2);
 
-  ScheduledBatch s2 = scheduler_->Schedule();  // a decodes, b finishes its prompt
+  SchedulerOutput s2 = scheduler_->Schedule();  // a decodes, b finishes its prompt
   EXPECT_THAT(Describe(s2), ElementsAre(Row{"a", 1, true}, Row{"b", 4, true}));
   EXPECT_THAT(a->block_table, ElementsAre(0, 1, 3));
   EXPECT_THAT(b->block_table, ElementsAre(2, 4));
@@ -84,7 +84,7 @@ TEST_F(SchedulerTest, CapsRunningSequencesAndAdmitsInPriorityThenArrivalOrder) {
   Add("first", 3);
   Add("second", 3);
   Add("urgent", 3, 8, /*priority=*/-1);
-  ScheduledBatch s = scheduler_->Schedule();
+  SchedulerOutput s = scheduler_->Schedule();
   EXPECT_THAT(Describe(s), ElementsAre(Row{"urgent", 3, true}, Row{"first", 3, true}));
   EXPECT_EQ(scheduler_->num_running(), 2);
   EXPECT_EQ(scheduler_->num_waiting(), 2);
@@ -96,7 +96,7 @@ TEST_F(SchedulerTest, PreemptsTheNewestRunningSequenceWhenBlocksRunOut) {
   Sequence* b = Add("b", 4, 20);
   Finish(scheduler_->Schedule());  // a: blocks {0}, b: {1}; each now holds 5 tokens
   // a needs a second block (takes 2); b then needs one too: none left, b is preempted.
-  ScheduledBatch s = scheduler_->Schedule();
+  SchedulerOutput s = scheduler_->Schedule();
   EXPECT_THAT(Describe(s), ElementsAre(Row{"a", 1, true}));
   EXPECT_EQ(b->status, SequenceStatus::kWaiting);
   EXPECT_EQ(b->num_computed_tokens, 0);
@@ -124,13 +124,43 @@ TEST_F(SchedulerTest, FinishedAndAbortedSequencesReturnEveryBlock) {
 
 TEST_F(SchedulerTest, StopsAtEosAfterMinTokens) {
   Sequence* a = Add("a", 3, 10);
-  ScheduledBatch s = scheduler_->Schedule();
-  StepOutput out;
-  out.seqs.resize(1);
-  out.seqs[0].sample.token_id = 2;  // EOS
+  SchedulerOutput s = scheduler_->Schedule();
+  ModelOutput out;
+  out.requests.resize(1);
+  out.requests[0].sample.token_id = 2;  // EOS
   EXPECT_THAT(scheduler_->Update(s, out), ElementsAre(a));
   EXPECT_EQ(a->finish_reason, FinishReason::kEos);
   EXPECT_THAT(a->token_ids().back(), 2);
+}
+
+// What the runner gets: ids, positions, tokens, block tables, which rows
+// sample; a request is introduced once and its end announced once.
+TEST_F(SchedulerTest, ThePlanIsPlainDataForTheRunner) {
+  MakeScheduler(11, 4, /*budget=*/6, 4);
+  Sequence* a = Add("a", 8);
+  SchedulerOutput s1 = scheduler_->Schedule();
+  ASSERT_EQ(s1.new_requests.size(), 1u);
+  EXPECT_EQ(s1.new_requests[0].request_id, "a");
+  EXPECT_THAT(s1.new_requests[0].prompt_token_ids, ElementsAre(5, 5, 5, 5, 5, 5, 5, 5));
+  ASSERT_EQ(s1.requests.size(), 1u);
+  EXPECT_EQ(s1.requests[0].start_position, 0);
+  EXPECT_THAT(s1.requests[0].token_ids, ElementsAre(5, 5, 5, 5, 5, 5));
+  EXPECT_THAT(s1.requests[0].block_table, ElementsAre(0, 1));
+  EXPECT_FALSE(s1.requests[0].sample);
+  EXPECT_TRUE(s1.requests[0].prompt_logprob_targets.empty());
+  Finish(s1);
+  SchedulerOutput s2 = scheduler_->Schedule();
+  EXPECT_TRUE(s2.new_requests.empty());
+  ASSERT_EQ(s2.requests.size(), 1u);
+  EXPECT_EQ(s2.requests[0].start_position, 6);
+  EXPECT_THAT(s2.requests[0].token_ids, ElementsAre(5, 5));
+  EXPECT_TRUE(s2.requests[0].sample);
+  Finish(s2);
+  scheduler_->Abort(a);
+  SchedulerOutput s3 = scheduler_->Schedule();
+  EXPECT_TRUE(s3.empty());
+  EXPECT_THAT(s3.finished_request_ids, ElementsAre("a"));
+  EXPECT_TRUE(scheduler_->Schedule().finished_request_ids.empty());
 }
 
 }  // namespace

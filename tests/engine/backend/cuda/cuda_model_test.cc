@@ -35,7 +35,7 @@ std::map<std::string, Completion> Generate(const ModelWeights& w, std::unique_pt
   EXPECT_TRUE(engine.ok()) << engine.status();
   if (!engine.ok()) return {};
   std::map<std::string, Completion> out = RunToCompletion(**engine, requests);
-  EXPECT_TRUE((*engine)->runner().model().config().n_layers > 0);
+  EXPECT_TRUE((*engine)->model_config().n_layers > 0);
   return out;
 }
 

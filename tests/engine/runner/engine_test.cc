@@ -1,8 +1,8 @@
-// EngineService without gRPC: requests submitted from several threads come
-// out exactly as from the engine alone; aborts, drain and stop always end a
-// request with one final delta and free its blocks; the observer sees
-// consistent numbers.
-#include "engine/serving/engine_service.h"
+// The Engine on its own thread, without gRPC: requests submitted from several
+// threads come out exactly as from the engine driven synchronously; aborts,
+// drain and stop always end a request with one final delta and free its
+// blocks; failures finish as kError; the observer sees consistent numbers.
+#include "engine/runner/engine.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -79,13 +79,23 @@ class CountingObserver : public EngineObserver {
     ++finished;
     finished_generated += generated;
   }
-  // Written on the engine thread; read after EngineService::Stop joined it.
+  // Written on the engine thread; read after Engine::Stop joined it.
   int64_t batch_tokens = 0, prompt_tokens = 0, generation_tokens = 0;
   int scheduled = 0, first_tokens = 0, inter_tokens = 0, finished = 0, finished_generated = 0;
 };
 
 std::unique_ptr<LlmEngine> MakeEngine(const ModelWeights& w, EngineConfig config = {}) {
   absl::StatusOr<std::unique_ptr<LlmEngine>> e = LlmEngine::Create(w, MakeCpuBackend(2), config);
+  EXPECT_TRUE(e.ok()) << e.status();
+  return *std::move(e);
+}
+
+std::unique_ptr<Engine> MakeService(const ModelWeights& w, EngineConfig config = {},
+                                    EngineObserver* observer = nullptr,
+                                    std::unique_ptr<Backend> backend = nullptr) {
+  if (!backend) backend = MakeCpuBackend(2);
+  absl::StatusOr<std::unique_ptr<Engine>> e =
+      Engine::Create(w, std::move(backend), config, QueueLimits{}, observer);
   EXPECT_TRUE(e.ok()) << e.status();
   return *std::move(e);
 }
@@ -101,7 +111,7 @@ bool Idle(const ServiceStats& s) {
          s.num_queued_requests == 0 && s.num_queued_tokens == 0;
 }
 
-TEST(EngineServiceTest, ConcurrentSubmissionsMatchTheEngineAlone) {
+TEST(EngineTest, ConcurrentSubmissionsMatchTheEngineAlone) {
   const ModelWeights w = Weights();
   std::vector<GenerationRequest> requests;
   for (int i = 0; i < 8; ++i) {
@@ -114,7 +124,8 @@ TEST(EngineServiceTest, ConcurrentSubmissionsMatchTheEngineAlone) {
   CountingObserver observer;
   EngineConfig config;
   config.num_kv_blocks = 16;  // tight: some preemption, same tokens
-  EngineService service(MakeEngine(w, config), QueueLimits{}, &observer);
+  std::unique_ptr<Engine> engine = MakeService(w, config, &observer);
+  Engine& service = *engine;
   service.Start();
   std::vector<RequestDelta> results(requests.size());
   std::vector<std::thread> threads;
@@ -157,9 +168,10 @@ TEST(EngineServiceTest, ConcurrentSubmissionsMatchTheEngineAlone) {
   }
 }
 
-TEST(EngineServiceTest, AbortEndsWithTheGivenReasonAndFreesBlocks) {
+TEST(EngineTest, AbortEndsWithTheGivenReasonAndFreesBlocks) {
   const ModelWeights w = Weights();
-  EngineService service(MakeEngine(w), QueueLimits{});
+  std::unique_ptr<Engine> engine = MakeService(w);
+  Engine& service = *engine;
   service.Start();
   Collector c;
   GenerationRequest r = GreedyRequest("long", MakePrompt(20, 1), 130);
@@ -174,9 +186,10 @@ TEST(EngineServiceTest, AbortEndsWithTheGivenReasonAndFreesBlocks) {
   EXPECT_TRUE(service.WaitFor(Idle, kWait));
 }
 
-TEST(EngineServiceTest, EngineRejectionArrivesAsAFinalError) {
+TEST(EngineTest, EngineRejectionArrivesAsAFinalError) {
   const ModelWeights w = Weights();
-  EngineService service(MakeEngine(w), QueueLimits{});
+  std::unique_ptr<Engine> engine = MakeService(w);
+  Engine& service = *engine;
   service.Start();
   Collector c;
   GenerationRequest r = GreedyRequest("bad", {1, 2, 500}, 4);  // 500 is outside the vocabulary
@@ -188,9 +201,10 @@ TEST(EngineServiceTest, EngineRejectionArrivesAsAFinalError) {
   EXPECT_TRUE(service.WaitFor(Idle, kWait));
 }
 
-TEST(EngineServiceTest, DrainWaitsForRunningRequestsAndRefusesNewOnes) {
+TEST(EngineTest, DrainWaitsForRunningRequestsAndRefusesNewOnes) {
   const ModelWeights w = Weights();
-  EngineService service(MakeEngine(w), QueueLimits{});
+  std::unique_ptr<Engine> engine = MakeService(w);
+  Engine& service = *engine;
   service.Start();
   Collector c;
   ASSERT_TRUE(service.Submit(GreedyRequest("a", MakePrompt(10, 2), 40), c.channel()).ok());
@@ -204,9 +218,9 @@ TEST(EngineServiceTest, DrainWaitsForRunningRequestsAndRefusesNewOnes) {
             absl::StatusCode::kUnavailable);
 }
 
-TEST(EngineServiceTest, StopEndsWhatIsLeftWithUnavailable) {
+TEST(EngineTest, StopEndsWhatIsLeftWithUnavailable) {
   const ModelWeights w = Weights();
-  auto service = std::make_unique<EngineService>(MakeEngine(w), QueueLimits{});
+  std::unique_ptr<Engine> service = MakeService(w);
   // Not started: the request stays queued until Stop ends it.
   Collector c;
   ASSERT_TRUE(service->Submit(GreedyRequest("a", MakePrompt(10, 2), 40), c.channel()).ok());
@@ -222,22 +236,24 @@ TEST(EngineServiceTest, StopEndsWhatIsLeftWithUnavailable) {
 // A backend failure mid-run (what the CUDA backend latches on a CUDA error):
 // every active request ends with the backend's error, its blocks are freed,
 // the observer hears it once, and later requests fail at admission.
-TEST(EngineServiceTest, BackendFailureFailsEveryRequestAndFreesBlocks) {
+TEST(EngineTest, BackendFailureFailsEveryRequestAndFreesBlocks) {
   const ModelWeights w = Weights();
   // 2 layers: SiluMul call 9 is in the 5th step, after some tokens went out.
-  auto backend = std::make_unique<FaultInjectingBackend>(/*fail_at=*/9);
-  absl::StatusOr<std::unique_ptr<LlmEngine>> engine =
-      LlmEngine::Create(w, std::move(backend), EngineConfig{});
-  ASSERT_TRUE(engine.ok()) << engine.status();
   struct FailureObserver : EngineObserver {
     void OnEngineFailed(const absl::Status& s) override {
       ++failures;
       status = s;
     }
+    void OnRequestFinished(double, int, int, FinishReason reason) override {
+      reasons.push_back(reason);
+    }
     int failures = 0;  // engine thread; read after Stop
     absl::Status status;
+    std::vector<FinishReason> reasons;
   } observer;
-  EngineService service(*std::move(engine), QueueLimits{}, &observer);
+  std::unique_ptr<Engine> engine = MakeService(
+      w, EngineConfig{}, &observer, std::make_unique<FaultInjectingBackend>(/*fail_at=*/9));
+  Engine& service = *engine;
   // Submitted before the engine thread starts, so all three share the steps.
   std::vector<Collector> collectors(3);
   for (int i = 0; i < 3; ++i) {
@@ -250,7 +266,7 @@ TEST(EngineServiceTest, BackendFailureFailsEveryRequestAndFreesBlocks) {
   for (Collector& c : collectors) {
     const RequestDelta d = c.CollectAll();
     EXPECT_TRUE(d.finished);
-    EXPECT_EQ(d.finish_reason, FinishReason::kAborted);
+    EXPECT_EQ(d.finish_reason, FinishReason::kError);
     EXPECT_EQ(d.status.code(), absl::StatusCode::kInternal) << d.status;
     EXPECT_EQ(d.tokens.size(), 4u);  // one per step in steps 1..4; step 5's are dropped
   }
@@ -264,6 +280,58 @@ TEST(EngineServiceTest, BackendFailureFailsEveryRequestAndFreesBlocks) {
   service.Stop();
   EXPECT_EQ(observer.failures, 1);
   EXPECT_EQ(observer.status.code(), absl::StatusCode::kInternal);
+  // gqa_requests_finished_total{reason="error"}: the three and the late one.
+  EXPECT_THAT(observer.reasons, ::testing::Each(FinishReason::kError));
+  EXPECT_EQ(observer.reasons.size(), 4u);
+}
+
+// The drain timeout cuts off what still runs: kError with UNAVAILABLE, and
+// the observer (the finished-requests metric) sees an error finish.
+TEST(EngineTest, DrainTimeoutFinishesAsError) {
+  const ModelWeights w = Weights();
+  struct ReasonObserver : EngineObserver {
+    void OnRequestFinished(double, int, int, FinishReason reason) override {
+      reasons.push_back(reason);
+    }
+    std::vector<FinishReason> reasons;  // engine thread; read after Stop
+  } observer;
+  std::unique_ptr<Engine> engine = MakeService(w, EngineConfig{}, &observer);
+  // Not started: the request is still queued when the timeout passes.
+  Collector c;
+  ASSERT_TRUE(engine->Submit(GreedyRequest("a", MakePrompt(10, 2), 40), c.channel()).ok());
+  std::thread drain([&] { EXPECT_FALSE(engine->Drain(std::chrono::nanoseconds(0))); });
+  ASSERT_TRUE(engine->WaitFor([](const ServiceStats& s) { return s.abort_all_pending; }, kWait));
+  engine->Start();
+  drain.join();
+  const RequestDelta d = c.CollectAll();
+  EXPECT_TRUE(d.finished);
+  EXPECT_EQ(d.finish_reason, FinishReason::kError);
+  EXPECT_EQ(d.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(d.tokens.empty());
+  engine->Stop();
+  EXPECT_THAT(observer.reasons, ::testing::ElementsAre(FinishReason::kError));
+}
+
+// Ids are checked in the one request table: a second request with an active
+// id gets a final INVALID_ARGUMENT; the first runs on; the id is free again
+// once it finished.
+TEST(EngineTest, DuplicateActiveIdIsRefusedUntilItFinishes) {
+  const ModelWeights w = Weights();
+  std::unique_ptr<Engine> engine = MakeService(w);
+  Collector first, second, third;
+  ASSERT_TRUE(engine->Submit(GreedyRequest("a", MakePrompt(5, 1), 6), first.channel()).ok());
+  ASSERT_TRUE(engine->Submit(GreedyRequest("a", MakePrompt(5, 2), 6), second.channel()).ok());
+  engine->Start();
+  const RequestDelta d2 = second.CollectAll();
+  EXPECT_EQ(d2.finish_reason, FinishReason::kError);
+  EXPECT_EQ(d2.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d2.status.message()), ::testing::HasSubstr("request_id"));
+  const RequestDelta d1 = first.CollectAll();
+  EXPECT_TRUE(d1.status.ok());
+  EXPECT_EQ(d1.tokens.size(), 6u);
+  ASSERT_TRUE(engine->WaitFor(Idle, kWait));
+  ASSERT_TRUE(engine->Submit(GreedyRequest("a", MakePrompt(5, 3), 2), third.channel()).ok());
+  EXPECT_TRUE(third.CollectAll().status.ok());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "engine/cli/backend_flags.h"
+#include "engine/runner/backend_flags.h"
 
 namespace gqa {
 

@@ -1,4 +1,4 @@
-#include "engine/cli/flag_parser.h"
+#include "flags/flag_parser.h"
 
 #include <cerrno>
 #include <cmath>
