@@ -1,11 +1,15 @@
 // gqa-convert: turn an MHA (or GQA) checkpoint into one with fewer KV heads by
-// mean-pooling each group of K/V heads (Ainslie et al. 2023).
+// mean-pooling each group of K/V heads (Ainslie et al. 2023), or by the
+// paper's two baselines: the first head of each group, or random heads.
 //
-//   gqa-convert --kv-heads G [--dtype f32|f16|bf16] IN OUT
+//   gqa-convert --kv-heads G [--method mean|first|random] [--seed S]
+//               [--dtype f32|f16|bf16] IN OUT
 //
-// IN: an HF directory or a llama2.c .bin file. OUT: a .bin path writes llama2.c
-// (fp32), anything else an HF directory (config.json + model.safetensors, plus
-// IN's tokenizer files when IN is an HF directory).
+// IN: an HF directory, a GGUF file (quantized tensors dequantized) or a
+// llama2.c .bin file. OUT: a .bin path writes llama2.c (fp32), anything else
+// an HF directory (config.json + model.safetensors, plus IN's tokenizer files
+// when IN is an HF directory, or tokenizer.json, tokenizer_config.json and
+// generation_config.json built from a GGUF's vocabulary: convert_tokenizer.h).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,8 +18,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "engine/cli/convert_tokenizer.h"
 #include "engine/cli/flag_parser.h"
 #include "engine/common/status_macros.h"
+#include "engine/gguf/gguf_file.h"
 #include "engine/model/gqa_convert.h"
 #include "engine/model/hf_loader.h"
 #include "engine/model/llama2c_loader.h"
@@ -27,12 +33,16 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kUsage[] =
-    "usage: gqa-convert --kv-heads G [--dtype f32|f16|bf16] IN OUT\n"
-    "  Mean-pools each group of K/V heads so the model has G KV heads.\n"
-    "  IN: HF directory or llama2.c .bin. OUT ending in .bin: llama2.c (f32); else HF dir.\n";
+    "usage: gqa-convert --kv-heads G [--method mean|first|random] [--seed S]\n"
+    "                   [--dtype f32|f16|bf16] IN OUT\n"
+    "  Gives the model G KV heads: each new K/V head is the mean of its group of old heads\n"
+    "  (default), the group's first head, or random (N(0, rms^2) of the old tensor, --seed).\n"
+    "  IN: HF directory, GGUF (dequantized) or llama2.c .bin.\n"
+    "  OUT ending in .bin: llama2.c (f32); else an HF directory (safetensors).\n";
 
 struct Args {
   int kv_heads = 0;
+  KvConvertOptions convert;
   std::optional<DType> dtype;
   std::string in, out;
 };
@@ -40,9 +50,12 @@ struct Args {
 // Parses argv; error messages are ready to print.
 absl::StatusOr<Args> ParseArgs(int argc, char** argv, bool* help) {
   Args a;
-  std::string dtype;
+  std::string dtype, method = "mean";
+  std::optional<uint64_t> seed;
   FlagParser flags(kUsage);
   flags.AddInt("kv-heads", &a.kv_heads, "KV heads of the output (divides the input's count)");
+  flags.AddString("method", &method, "mean (default), first or random");
+  flags.AddUint64("seed", &seed, "seed of --method random (default 0)");
   flags.AddString("dtype", &dtype, "output dtype: f32, f16, bf16 (default: the input's)");
   GQA_RETURN_IF_ERROR(flags.Parse(argc, argv));
   *help = flags.help_requested();
@@ -50,8 +63,11 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv, bool* help) {
   if (!dtype.empty()) {
     GQA_ASSIGN_OR_RETURN(a.dtype, ParseDType(dtype));
   }
+  GQA_ASSIGN_OR_RETURN(a.convert.init, ParseKvHeadInit(method));
+  a.convert.seed = seed.value_or(0);
   if (a.kv_heads < 1) return absl::InvalidArgumentError("--kv-heads must be a positive integer");
-  if (flags.positional().size() != 2) return absl::InvalidArgumentError("expected IN and OUT paths");
+  if (flags.positional().size() != 2)
+    return absl::InvalidArgumentError("expected IN and OUT paths");
   a.in = flags.positional()[0];
   a.out = flags.positional()[1];
   return a;
@@ -79,13 +95,20 @@ absl::Status Run(const Args& a) {
     return absl::InvalidArgumentError(
         "llama2.c files are f32 only; drop --dtype or write an HF dir");
   }
-  GQA_ASSIGN_OR_RETURN(ModelWeights out, ConvertKvHeads(in, a.kv_heads));
+  GQA_ASSIGN_OR_RETURN(ModelWeights out, ConvertKvHeads(in, a.kv_heads, a.convert));
   if (out_llama2c) {
     GQA_RETURN_IF_ERROR(SaveLlama2c(out, a.out));
   } else {
     GQA_RETURN_IF_ERROR(SaveHfModel(out, a.out, dtype));
     std::error_code ec;
-    if (fs::is_directory(a.in, ec)) CopyTokenizerFiles(a.in, a.out);
+    if (fs::is_directory(a.in, ec)) {
+      CopyTokenizerFiles(a.in, a.out);
+    } else if (gguf::IsGgufFile(a.in)) {
+      if (absl::Status s = WriteHfTokenizerFromGguf(a.in, a.out); !s.ok()) {
+        std::fprintf(stderr, "gqa-convert: warning: no tokenizer files: %s\n",
+                     std::string(s.message()).c_str());
+      }
+    }
   }
   const ModelConfig& c0 = in.config;
   const ModelConfig& c1 = out.config;
@@ -97,9 +120,11 @@ absl::Status Run(const Args& a) {
               c1.n_kv_heads, c0.group_size(), c1.group_size());
   std::printf("  KV cache per token at %s: %zu -> %zu bytes (%.1fx smaller)\n",
               std::string(DTypeName(dtype)).c_str(), kv0, kv1, static_cast<double>(kv0) / kv1);
-  if (c1.n_kv_heads != c0.n_kv_heads) {
-    std::printf(
-        "  K/V heads were mean-pooled; uptrain (~5%% of pre-training) to recover quality\n");
+  static constexpr const char* kMethodText[] = {"mean-pooled", "taken from each group's first",
+                                                "initialized at random"};
+  if (c1.n_kv_heads != c0.n_kv_heads || a.convert.init == KvHeadInit::kRandom) {
+    std::printf("  K/V heads were %s; uptrain (~5%% of pre-training) to recover quality\n",
+                kMethodText[static_cast<int>(a.convert.init)]);
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,6 @@
 #include "engine/model/gqa_convert.h"
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -121,6 +122,64 @@ TEST(ConvertKvHeadsTest, ConvertedModelsSaveAndLoad) {
   ASSERT_TRUE(l2c.ok()) << l2c.status();
   EXPECT_EQ(l2c->config.n_kv_heads, 2);
   EXPECT_EQ(l2c->layers[0].wk.ShapeString(), "[8, 32] f32");
+}
+
+TEST(ConvertKvHeadsTest, FirstKeepsTheFirstHeadOfEachGroup) {
+  for (DType dtype : {DType::kF32, DType::kBF16}) {
+    SCOPED_TRACE(DTypeName(dtype));
+    const ModelWeights w = *MakeDummyWeights(FourKvHeads(true), dtype, 5);
+    absl::StatusOr<ModelWeights> out = ConvertKvHeads(w, 2, {KvHeadInit::kFirst});
+    ASSERT_TRUE(out.ok()) << out.status();
+    const int hd = w.config.head_dim;
+    const size_t bias_bytes = hd * DTypeSize(dtype);
+    for (size_t i = 0; i < w.layers.size(); ++i) {
+      const LayerWeights& a = w.layers[i];
+      const LayerWeights& b = out->layers[i];
+      EXPECT_TRUE(testing::SameBits(b.wk.Rows(0, hd), a.wk.Rows(0, hd)));
+      EXPECT_TRUE(testing::SameBits(b.wk.Rows(hd, 2 * hd), a.wk.Rows(2 * hd, 3 * hd)));
+      EXPECT_TRUE(testing::SameBits(b.wv.Rows(hd, 2 * hd), a.wv.Rows(2 * hd, 3 * hd)));
+      EXPECT_EQ(
+          std::memcmp(b.bv.as<char>() + bias_bytes, a.bv.as<char>() + 2 * bias_bytes, bias_bytes),
+          0);
+      EXPECT_EQ(b.wq.data, a.wq.data);
+    }
+  }
+}
+
+float Rms(const Tensor& t) {
+  double s = 0;
+  const std::vector<float> v = TensorToF32(t);
+  for (float x : v) s += double{x} * x;
+  return static_cast<float>(std::sqrt(s / v.size()));
+}
+
+TEST(ConvertKvHeadsTest, RandomIsSeededAndKeepsTheScale) {
+  const ModelWeights w = *MakeDummyWeights(FourKvHeads(true), DType::kF32, 6);
+  const KvConvertOptions seed1{KvHeadInit::kRandom, 1}, seed2{KvHeadInit::kRandom, 2};
+  absl::StatusOr<ModelWeights> a = ConvertKvHeads(w, 1, seed1);
+  absl::StatusOr<ModelWeights> b = ConvertKvHeads(w, 1, seed1);
+  absl::StatusOr<ModelWeights> c = ConvertKvHeads(w, 1, seed2);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  ASSERT_EQ(a->layers[0].wk.ShapeString(), "[4, 32] f32");
+  ASSERT_TRUE(CheckWeightShapes(*a).ok());
+  EXPECT_TRUE(testing::SameBits(a->layers[1].wv, b->layers[1].wv));
+  EXPECT_FALSE(testing::SameBits(a->layers[1].wv, c->layers[1].wv));
+  EXPECT_FALSE(testing::SameBits(a->layers[0].wk, a->layers[1].wk));
+  // Not a copy of any old head, and of the old tensor's scale (128 draws: within 30%).
+  const Tensor& old_wk = w.layers[0].wk;
+  for (int h = 0; h < 4; ++h) {
+    EXPECT_FALSE(testing::SameBits(a->layers[0].wk, old_wk.Rows(h * 4, h * 4 + 4)));
+  }
+  EXPECT_NEAR(Rms(a->layers[0].wk) / Rms(old_wk), 1.0, 0.3);
+  EXPECT_EQ(a->layers[0].bk.numel(), 4);
+  EXPECT_EQ(a->layers[0].wq.data, w.layers[0].wq.data);
+}
+
+TEST(ConvertKvHeadsTest, MethodNames) {
+  EXPECT_EQ(*ParseKvHeadInit("mean"), KvHeadInit::kMean);
+  EXPECT_EQ(*ParseKvHeadInit("first"), KvHeadInit::kFirst);
+  EXPECT_EQ(*ParseKvHeadInit("random"), KvHeadInit::kRandom);
+  EXPECT_THAT(ParseKvHeadInit("median").status().message(), HasSubstr("--method"));
 }
 
 }  // namespace
