@@ -98,12 +98,17 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
                               EngineObserver* observer_for_tests) {
   model_ = std::move(model);
   EngineConfig engine_config = options_.engine;
-  GQA_ASSIGN_OR_RETURN(const std::string resolved, ResolveBackend(options_.backend.backend));
+  // main() resolved --backend before loading (tests may pass "auto").
+  BackendSetupOptions backend_options = options_.backend;
+  if (backend_options.backend == "auto") {
+    GQA_ASSIGN_OR_RETURN(backend_options.backend, ResolveBackend("auto"));
+  }
+  const std::string& resolved = backend_options.backend;
   // On a GPU the KV pool is sized from --gpu-memory-utilization unless
   // --kv-cache-memory says otherwise (SetUpBackend plans when the budget is 0).
   if (resolved == "cuda" && !options_.kv_cache_memory_set) engine_config.kv_cache_bytes = 0;
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
-                       SetUpBackend(options_.backend, model_.weights.config, &engine_config, log));
+                       SetUpBackend(backend_options, model_.weights.config, &engine_config, log));
   const std::string backend_name(backend->name());
   const ModelConfig& mc = model_.weights.config;
   ModelInfoLabels labels;

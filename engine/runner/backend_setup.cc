@@ -103,7 +103,12 @@ std::string ResolveDType(const std::string& dtype, const std::string& resolved_b
 absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions& o,
                                                       const ModelConfig& model,
                                                       EngineConfig* engine, std::ostream& log) {
-  GQA_ASSIGN_OR_RETURN(const std::string name, ResolveBackend(o.backend));
+  // Callers resolve "auto" once, before loading (dummy weights take the
+  // backend's dtype); a resolved name is trusted, not probed again.
+  std::string name = o.backend;
+  if (name != "cpu" && name != "cuda") {
+    GQA_ASSIGN_OR_RETURN(name, ResolveBackend(o.backend));
+  }
   if (name == "cuda") {
     GQA_ASSIGN_OR_RETURN(const CudaPlugin* cuda, CudaPlugin::Load());
     BackendSetupOptions resolved = o;

@@ -32,7 +32,9 @@ struct BackendSetupOptions {
   double gpu_memory_utilization = 0.9;
 };
 
-// "auto" | "cpu" | "cuda" and the dtype are checked (INVALID_ARGUMENT naming
+// `options.backend` is normally what ResolveBackend returned ("cpu" |
+// "cuda"), resolved once before loading; "auto" is resolved here. The
+// dtype is checked (INVALID_ARGUMENT naming
 // the flag). On CUDA, when `engine` has no explicit KV budget (kv_cache_bytes
 // and num_kv_blocks both 0), kv_cache_bytes is set from the memory plan
 // (RESOURCE_EXHAUSTED when not one block fits). Writes one line per decision

@@ -1,9 +1,9 @@
-// EngineObserver: what the engine service reports as it runs, for metrics.
+// EngineObserver: what the Engine reports as it runs, for metrics.
 // The server implements it over ServingMetrics; engine/ never depends on
 // server/. Every method has an empty default.
 //
 // Thread ownership: called on the engine thread, inside the step loop, so an
-// implementation must be quick and must not call back into EngineService.
+// implementation must be quick and must not call back into the Engine.
 #pragma once
 
 #include "absl/status/status.h"

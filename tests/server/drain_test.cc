@@ -13,6 +13,7 @@
 #include <regex>
 #include <thread>
 
+#include "server/proto_conversion.h"
 #include "tests/server/server_test_util.h"
 
 extern char** environ;
@@ -82,6 +83,10 @@ TEST(DrainTest, TheTimeoutCutsOffWhatIsStillRunning) {
   EXPECT_FALSE(drained_in_time);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(status.error_message(), HasSubstr("drain timeout"));
+  // An error finish (gqa_requests_finished_total{reason="error"}), not an abort.
+  ASSERT_EQ(gate.finished().size(), 1u);
+  EXPECT_EQ(gate.finished()[0].reason, FinishReason::kError);
+  EXPECT_STREQ(FinishReasonName(gate.finished()[0].reason), "error");
   EXPECT_EQ(app->engine()->Stats().num_kv_blocks_free, app->engine()->Stats().num_kv_blocks_total);
 }
 
