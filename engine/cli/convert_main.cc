@@ -19,13 +19,13 @@
 
 #include "absl/strings/match.h"
 #include "engine/cli/convert_tokenizer.h"
-#include "engine/cli/flag_parser.h"
 #include "engine/common/status_macros.h"
 #include "engine/gguf/gguf_file.h"
 #include "engine/model/gqa_convert.h"
 #include "engine/model/hf_loader.h"
 #include "engine/model/llama2c_loader.h"
 #include "engine/model/model_loader.h"
+#include "flags/flag_parser.h"
 
 namespace gqa {
 namespace {

@@ -10,13 +10,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/cli/backend_flags.h"
-#include "engine/cli/flag_parser.h"
 #include "engine/cli/perplexity_eval.h"
 #include "engine/common/status_macros.h"
 #include "engine/gguf/gguf_file.h"
+#include "engine/runner/backend_flags.h"
 #include "engine/runner/model_setup.h"
 #include "engine/tokenizer/gguf/gguf_tokenizer.h"
+#include "flags/flag_parser.h"
 #include "nlohmann/json.hpp"
 
 namespace gqa {
