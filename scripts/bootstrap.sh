@@ -29,6 +29,7 @@ build_packages=(
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv python3-pip python3-grpcio python3-protobuf python3-yaml
+  python3-matplotlib  # client/loadgen/plot_bench.py, gqa-bench's charts (plot_bench_test)
   prometheus  # a real Prometheus server scrapes /metrics in a test
 )
 # What the binaries load (readelf -d NEEDED, mapped with dpkg -S); apt brings

@@ -16,7 +16,8 @@ constexpr char kUsage[] =
     "                 [--dataset random|jsonl] [length, sampling, SLO and output flags]\n"
     "Serving benchmark for gqa-server over gRPC GenerateStream (like `vllm bench serve`):\n"
     "sends N requests with Poisson (or gamma) arrivals, reports throughput and TTFT / TPOT /\n"
-    "ITL / end-to-end latency percentiles; --result-json and --plot FILE.svg save the details.\n"
+    "ITL / end-to-end latency percentiles; --result-json FILE.json saves the details, and\n"
+    "client/loadgen/plot_bench.py FILE.json -o FILE.svg draws latency CDFs and throughput.\n"
     "ShareGPT-like lengths: --input-len-dist sharegpt --input-len 161 --output-len-dist sharegpt\n"
     "--output-len 338 (log-normal stand-ins with those means; an approximation).";
 
@@ -66,7 +67,6 @@ absl::StatusOr<BenchOptions> ParseBenchArgs(int argc, const char* const* argv) {
   p.AddFloat("slo-tpot", &slo_tpot, "goodput SLO: time per output token, ms");
   p.AddFloat("slo-e2el", &slo_e2el, "goodput SLO: end-to-end latency, ms");
   p.AddString("result-json", &o.result_json, "write config, summary and per-request records");
-  p.AddString("plot", &o.plot, "write latency CDFs and throughput (or sweep curves) as SVG");
   p.AddFloat("request-timeout", &request_timeout, "per-request deadline, seconds (default none)");
   p.AddFloat("connect-timeout", &connect_timeout,
              "deadline of the first call (GetModelInfo), seconds (default 10)");

@@ -37,7 +37,6 @@ struct BenchOptions {
   float temperature = 0;
   SloConfig slo;
   std::string result_json;        // "" = none
-  std::string plot;               // "" = none
   double request_timeout_s = 0;   // per request; 0 = none
   double connect_timeout_s = 10;  // GetModelInfo at startup
   bool progress = true;

@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "client/generation_client.h"
 #include "client/loadgen/arrivals.h"
-#include "client/loadgen/bench_plots.h"
 #include "client/loadgen/progress_bar.h"
 #include "client/loadgen/report_table.h"
 #include "client/loadgen/result_json.h"
@@ -90,9 +89,6 @@ absl::Status WriteBenchOutputs(const BenchOptions& options, const BenchResult& r
   if (!options.result_json.empty()) {
     absl::Status s = WriteJsonFile(options.result_json, BenchResultToJson(options, result));
     if (!s.ok()) return s;
-  }
-  if (!options.plot.empty()) {
-    if (absl::Status s = WritePlot(options.plot, result); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

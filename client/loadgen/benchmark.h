@@ -1,6 +1,6 @@
 // gqa-bench's library entry point: asks the server what it serves, builds
 // the workload, runs it once per request rate, then prints the table and
-// writes the JSON and SVG files. main() and the tests call it the same way.
+// writes the JSON file. main() and the tests call it the same way.
 //
 //   RunBenchCommand(argc, argv, out, err)      the whole program
 //   RunBenchmark(options, err)                 the runs only (for tests)
@@ -39,7 +39,8 @@ struct BenchResult {
 absl::StatusOr<BenchResult> RunBenchmark(const BenchOptions& options, std::ostream& err,
                                          bool err_is_tty = false);
 
-// The summary table(s) on `out`; --result-json and --plot files.
+// The summary table(s) on `out`; the --result-json file (client/loadgen/plot_bench.py
+// draws its charts).
 absl::Status WriteBenchOutputs(const BenchOptions& options, const BenchResult& result,
                                std::ostream& out);
 

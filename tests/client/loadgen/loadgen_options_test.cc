@@ -51,7 +51,7 @@ TEST(BenchOptionsTest, FlagsFillTheOptions) {
       "--max-concurrency", "4", "--seed", "9", "--input-len", "64", "--input-len-dist", "uniform",
       "--range-ratio", "0.25", "--output-len", "16", "--output-len-dist", "sharegpt",
       "--no-ignore-eos", "--temperature", "0.7", "--slo-ttft", "100", "--slo-tpot", "20",
-      "--result-json", "r.json", "--plot", "p.svg", "--request-timeout", "30", "--no-progress"});
+      "--result-json", "r.json", "--request-timeout", "30", "--no-progress"});
   // clang-format on
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->server, "h:1");
@@ -70,7 +70,6 @@ TEST(BenchOptionsTest, FlagsFillTheOptions) {
   EXPECT_EQ(o->slo.ttft_ms, 100);
   EXPECT_EQ(o->slo.tpot_ms, 20);
   EXPECT_EQ(o->result_json, "r.json");
-  EXPECT_EQ(o->plot, "p.svg");
   EXPECT_EQ(o->request_timeout_s, 30);
   EXPECT_FALSE(o->progress);
 }
