@@ -30,16 +30,11 @@ if(GQA_HAVE_CUDA_TOOLKIT)
   include(${CMAKE_CURRENT_LIST_DIR}/cuda.cmake)
 endif()
 
-# metrics: civetweb (Debian libcivetweb-dev), the embedded HTTP server that
-# serves /metrics (server/metrics). Debian ships no civetweb.pc, and its
-# civetweb-config.cmake fails unless the separate `civetweb` server binary is
-# installed too, so find the header and library directly.
-find_path(CIVETWEB_INCLUDE_DIR civetweb.h REQUIRED)
-find_library(CIVETWEB_LIBRARY civetweb REQUIRED)
-add_library(gqa_civetweb INTERFACE)
-target_include_directories(gqa_civetweb INTERFACE ${CIVETWEB_INCLUDE_DIR})
-target_link_libraries(gqa_civetweb INTERFACE ${CIVETWEB_LIBRARY} Threads::Threads ${CMAKE_DL_LIBS})
-add_library(gqa::civetweb ALIAS gqa_civetweb)
+# metrics: prometheus-cpp (Debian prometheus-cpp-dev 1.0.1): the registry,
+# the text format and the pull exposer (server/metrics). Its config finds
+# civetweb (civetweb::civetweb, civetweb::civetweb-cpp: the exposer's HTTP
+# server), zlib and curl itself; prometheus-cpp-dev depends on all of them.
+find_package(prometheus-cpp CONFIG REQUIRED)  # ships no version file
 
 # gRPC serving (proto/, server/, client/): Debian's libgrpc++-dev ships gRPC's
 # CMake config (it finds Protobuf, absl, re2, c-ares, OpenSSL, ZLIB itself);

@@ -24,7 +24,7 @@ build_packages=(
   build-essential cmake ninja-build pkg-config git
   libabsl-dev nlohmann-json3-dev libopenblas-dev libpcre2-dev libicu-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libcivetweb-dev
+  prometheus-cpp-dev  # /metrics: registry, text format, pull exposer (brings civetweb)
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -36,7 +36,8 @@ test_packages=(
 # the rest (re2, c-ares, OpenSSL, zlib, libgfortran ...) as their dependencies.
 runtime_packages=(
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623  # gRPC, Protobuf, abseil
-  libcivetweb1                                           # /metrics HTTP server
+  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0   # /metrics: prometheus-cpp and
+  libcivetweb1                                           # the exposer's HTTP server
   libopenblas0-pthread libgomp1                          # CPU backend (the pthread OpenBLAS
                                                          # that openblas.pc links)
   libicu72 libpcre2-8-0                                  # HF tokenizers

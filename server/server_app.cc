@@ -143,18 +143,16 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   context_->description = model_.description;
 
   if (options_.metrics_port >= 0) {
-    ServingMetrics* m = metrics_.get();
-    GQA_ASSIGN_OR_RETURN(metrics_http_,
-                         MetricsHttpServer::Start(options_.host, options_.metrics_port,
-                                                  [m] { return m->Render(); }));
+    GQA_ASSIGN_OR_RETURN(metrics_exposer_,
+                         MetricsExposer::Start(options_.host, options_.metrics_port, *metrics_));
   }
   log << "gqa-server: KV cache " << info.num_kv_blocks << " blocks of " << info.config.block_size
       << " tokens = " << info.kv_capacity_tokens() << " tokens ("
       << info.kv_cache_bytes / (1024.0 * 1024.0) << " MiB, " << backend_name << "); context "
       << info.config.max_model_len << ", max " << info.config.max_num_seqs << " sequences and "
       << info.config.max_num_batched_tokens << " tokens per step\n";
-  if (metrics_http_) {
-    log << "gqa-server: metrics at http://" << JoinHostPort(options_.host, metrics_http_->port())
+  if (metrics_exposer_) {
+    log << "gqa-server: metrics at http://" << JoinHostPort(options_.host, metrics_exposer_->port())
         << "/metrics\n";
   }
   if (!model_.tokenizer) {

@@ -24,7 +24,7 @@
 #include "engine/runner/model_setup.h"
 #include "server/generation_service.h"
 #include "server/health_and_drain.h"
-#include "server/metrics/metrics_http_server.h"
+#include "server/metrics/metrics_exposer.h"
 #include "server/metrics/serving_metrics.h"
 #include "server/metrics_observer.h"
 #include "server/server_options.h"
@@ -49,7 +49,7 @@ class ServerApp {
   bool Drain(std::chrono::nanoseconds timeout);
 
   int port() const { return port_; }
-  int metrics_port() const { return metrics_http_ ? metrics_http_->port() : -1; }
+  int metrics_port() const { return metrics_exposer_ ? metrics_exposer_->port() : -1; }
   std::string address() const;  // "host:port" to dial
   Engine* engine() { return engine_.get(); }
   ServingMetrics* metrics() { return metrics_.get(); }
@@ -69,7 +69,7 @@ class ServerApp {
   std::unique_ptr<EngineObserver> observer_;
   std::unique_ptr<Engine> engine_;  // goes before observer_ and metrics_
   std::unique_ptr<ServingContext> context_;
-  std::unique_ptr<MetricsHttpServer> metrics_http_;
+  std::unique_ptr<MetricsExposer> metrics_exposer_;
   bool drained_ = false;
 };
 

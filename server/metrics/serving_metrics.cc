@@ -1,76 +1,98 @@
 #include "server/metrics/serving_metrics.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include <array>
-#include <cstdio>
-#include <cstdlib>
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
-
-#include "absl/status/statusor.h"
-#include "server/metrics/registry.h"
-#include "server/metrics/text_format.h"
 
 namespace gqa {
 namespace {
 
-using metrics::Counter;
-using metrics::Family;
-using metrics::Gauge;
-using metrics::Histogram;
-using metrics::Registry;
-
 // Bucket layouts, in seconds or tokens. Latencies span sub-millisecond
 // inter-token gaps of a small model on a GPU to minutes for long generations
 // on a CPU, so the edges are roughly 1-2.5-5 per decade across that range.
-const std::vector<double>& InterTokenBuckets() {
-  static const auto* b = new std::vector<double>{
-      0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075,
-      0.1,    0.15,  0.2,    0.3,   0.4,    0.5,  0.75,  1,    2.5,  5,    10};
-  return *b;
+std::vector<double> InterTokenBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075,
+          0.1,    0.15,  0.2,    0.3,   0.4,    0.5,  0.75,  1,    2.5,  5,    10};
 }
-const std::vector<double>& FirstTokenBuckets() {
-  static const auto* b = new std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08,
-                                                 0.1,   0.25,   0.5,   0.75, 1,    2.5,  5,    7.5,
-                                                 10,    20,     40,    80,   160,  320,  640};
-  return *b;
+std::vector<double> FirstTokenBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75,
+          1,     2.5,    5,     7.5,  10,   20,   40,   80,   160, 320,  640};
 }
 // End-to-end and queueing: up to the 10+ minutes of a long CPU generation.
-const std::vector<double>& RequestBuckets() {
-  static const auto* b = new std::vector<double>{
-      0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,   2.5,  5,    10,  15,
-      20,    30,    40,   50,    60,   120, 240,  480, 960, 1920, 3840, 7680};
-  return *b;
+std::vector<double> RequestBuckets() {
+  return {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,   2.5,  5,    10,  15,
+          20,    30,    40,   50,    60,   120, 240,  480, 960, 1920, 3840, 7680};
 }
-const std::vector<double>& StepBuckets() {
-  static const auto* b =
-      new std::vector<double>{0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
-                              0.075,  0.1,   0.25,   0.5,   1,      2.5,  5,     10,   30};
-  return *b;
+std::vector<double> StepBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+          0.075,  0.1,   0.25,   0.5,   1,      2.5,  5,     10,   30};
 }
 constexpr int kMaxRequestTokensBucket = 131072;  // 128K context
 constexpr int kMaxStepTokensBucket = 32768;
 
-// The finish reasons exported from the start, so dashboards see zeros.
-constexpr std::array<std::string_view, 5> kFinishReasons = {"length", "stop", "eos", "aborted",
-                                                            "error"};
-
-// Registration only fails on a malformed constant name in this file, which
-// the unit tests catch; there is no caller to return an error to from a
-// constructor, so this is a CHECK.
-template <typename T>
-T Must(absl::StatusOr<T> value) {
-  if (!value.ok()) {
-    std::fprintf(stderr, "gqa ServingMetrics: %s\n", value.status().ToString().c_str());
-    std::abort();
-  }
-  return *std::move(value);
+// {1, 2, 4, ..., max_power_of_two}, for token counts.
+std::vector<double> PowersOfTwoBuckets(int max_power_of_two) {
+  std::vector<double> bounds;
+  for (int64_t b = 1; b <= max_power_of_two; b *= 2) bounds.push_back(static_cast<double>(b));
+  return bounds;
 }
 
-template <typename M>
-M* Single(Family<M>* family) {
-  return Must(family->WithLabels({}));
+// The finish reasons exported from the start, so dashboards and alerts see
+// zeros (a series that appears at 1 is no increase to rate()).
+constexpr std::array<std::string_view, 5> kFinishReasons = {"length", "stop", "eos", "aborted",
+                                                            "error"};
+// The codes the server refuses with, likewise at 0 from the start.
+constexpr std::array<std::string_view, 3> kRejectCodes = {"INVALID_ARGUMENT", "RESOURCE_EXHAUSTED",
+                                                          "UNAVAILABLE"};
+
+// `s` with every byte that is not part of a well-formed UTF-8 sequence
+// replaced by U+FFFD: Prometheus rejects a whole scrape over one invalid byte
+// in a label value, and the model name is input (prometheus-cpp escapes
+// backslash, quote and newline but passes bytes through).
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = byte(i);
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // overlong
+      if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;  // overlong
+      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    }
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = k == 1 ? byte(i + k) >= lo && byte(i + k) <= hi : (byte(i + k) & 0xC0) == 0x80;
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -78,53 +100,62 @@ M* Single(Family<M>* family) {
 struct ServingMetrics::Impl {
   explicit Impl(const ModelInfoLabels& info);
 
-  Registry registry;
+  const std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
 
-  Histogram* queue_time;
-  Histogram* time_to_first_token;
-  Histogram* inter_token_latency;
-  Histogram* e2e_latency;
-  Histogram* request_prompt_tokens;
-  Histogram* request_generation_tokens;
-  Histogram* step_duration;
-  Histogram* step_batch_tokens;
+  prometheus::Histogram* queue_time;
+  prometheus::Histogram* time_to_first_token;
+  prometheus::Histogram* inter_token_latency;
+  prometheus::Histogram* e2e_latency;
+  prometheus::Histogram* request_prompt_tokens;
+  prometheus::Histogram* request_generation_tokens;
+  prometheus::Histogram* step_duration;
+  prometheus::Histogram* step_batch_tokens;
 
-  Gauge* requests_running;
-  Gauge* requests_waiting;
-  Gauge* kv_blocks_total;
-  Gauge* kv_blocks_used;
-  Gauge* kv_usage_ratio;
-  Gauge* memory_weights;
-  Gauge* memory_kv_cache;
-  Gauge* memory_activations;
+  prometheus::Gauge* requests_running;
+  prometheus::Gauge* requests_waiting;
+  prometheus::Gauge* kv_blocks_total;
+  prometheus::Gauge* kv_blocks_used;
+  prometheus::Gauge* kv_usage_ratio;
+  prometheus::Gauge* memory_weights;
+  prometheus::Gauge* memory_kv_cache;
+  prometheus::Gauge* memory_activations;
 
-  Counter* prompt_tokens;
-  Counter* generation_tokens;
-  Counter* preemptions;
-  Family<Counter>* finished;
-  std::array<Counter*, kFinishReasons.size()> finished_by_reason;  // kFinishReasons order
-  Family<Counter>* rejected;
+  prometheus::Counter* prompt_tokens;
+  prometheus::Counter* generation_tokens;
+  prometheus::Counter* preemptions;
+  prometheus::Family<prometheus::Counter>* finished;
+  std::array<prometheus::Counter*, kFinishReasons.size()> finished_by_reason;  // that order
+  prometheus::Family<prometheus::Counter>* rejected;
+  std::array<prometheus::Counter*, kRejectCodes.size()> rejected_by_code;  // that order
 };
 
+// prometheus-cpp throws std::invalid_argument on a malformed name or a name
+// registered twice: only a bug in the constants here, which every test that
+// builds a ServingMetrics would hit.
 ServingMetrics::Impl::Impl(const ModelInfoLabels& info) {
-  Registry& r = registry;
+  prometheus::Registry& r = *registry;
   const auto histogram = [&r](const char* name, const char* help,
-                              const std::vector<double>& bounds) {
-    return Single(Must(r.AddHistogram(name, help, {}, bounds)));
+                              const std::vector<double>& buckets) {
+    return &prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, buckets);
   };
   const auto gauge = [&r](const char* name, const char* help) {
-    return Single(Must(r.AddGauge(name, help, {})));
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
   };
   const auto counter = [&r](const char* name, const char* help) {
-    return Single(Must(r.AddCounter(name, help, {})));
+    return &prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
   };
 
-  Family<Gauge>* model_info =
-      Must(r.AddGauge("gqa_model_info", "The served model; the value is always 1.",
-                      {"model", "backend", "dtype", "n_heads", "n_kv_heads", "block_size"}));
-  Must(model_info->WithLabels({info.model, info.backend, info.dtype, std::to_string(info.n_heads),
-                               std::to_string(info.n_kv_heads), std::to_string(info.block_size)}))
-      ->Set(1);
+  prometheus::BuildGauge()
+      .Name("gqa_model_info")
+      .Help("The served model; the value is always 1.")
+      .Register(r)
+      .Add({{"model", ValidUtf8(info.model)},
+            {"backend", ValidUtf8(info.backend)},
+            {"dtype", ValidUtf8(info.dtype)},
+            {"n_heads", std::to_string(info.n_heads)},
+            {"n_kv_heads", std::to_string(info.n_kv_heads)},
+            {"block_size", std::to_string(info.block_size)}})
+      .Set(1);
 
   // ---- per request ----
   time_to_first_token =
@@ -141,22 +172,23 @@ ServingMetrics::Impl::Impl(const ModelInfoLabels& info) {
                 "Time a request waited before its first scheduled step.", RequestBuckets());
   request_prompt_tokens =
       histogram("gqa_request_prompt_tokens", "Prompt length of finished requests, in tokens.",
-                metrics::PowersOfTwoBuckets(kMaxRequestTokensBucket));
+                PowersOfTwoBuckets(kMaxRequestTokensBucket));
   request_generation_tokens =
       histogram("gqa_request_generation_tokens", "Tokens generated by finished requests.",
-                metrics::PowersOfTwoBuckets(kMaxRequestTokensBucket));
-  finished = Must(r.AddCounter("gqa_requests_finished_total",
-                               "Requests finished, by reason (length, stop, eos, aborted, error).",
-                               {"reason"}));
+                PowersOfTwoBuckets(kMaxRequestTokensBucket));
+  finished = &prometheus::BuildCounter()
+                  .Name("gqa_requests_finished_total")
+                  .Help("Requests finished, by reason (length, stop, eos, aborted, error).")
+                  .Register(r);
   for (size_t i = 0; i < kFinishReasons.size(); ++i) {
-    finished_by_reason[i] = Must(finished->WithLabels({std::string(kFinishReasons[i])}));
+    finished_by_reason[i] = &finished->Add({{"reason", std::string(kFinishReasons[i])}});
   }
-  rejected = Must(r.AddCounter("gqa_requests_rejected_total",
-                               "Requests refused before running, by gRPC status code.", {"code"}));
-  // The codes the server refuses with exist from the start at 0, so the first
-  // rejection is a visible increase to rate() (a new series is not).
-  for (const char* code : {"INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "UNAVAILABLE"}) {
-    Must(rejected->WithLabels({code}));
+  rejected = &prometheus::BuildCounter()
+                  .Name("gqa_requests_rejected_total")
+                  .Help("Requests refused before running, by gRPC status code.")
+                  .Register(r);
+  for (size_t i = 0; i < kRejectCodes.size(); ++i) {
+    rejected_by_code[i] = &rejected->Add({{"code", std::string(kRejectCodes[i])}});
   }
 
   // ---- per engine step ----
@@ -164,7 +196,7 @@ ServingMetrics::Impl::Impl(const ModelInfoLabels& info) {
       histogram("gqa_step_duration_seconds",
                 "Wall time of one engine step (schedule, forward pass, update).", StepBuckets());
   step_batch_tokens = histogram("gqa_step_batch_tokens", "Tokens computed in one engine step.",
-                                metrics::PowersOfTwoBuckets(kMaxStepTokensBucket));
+                                PowersOfTwoBuckets(kMaxStepTokensBucket));
   prompt_tokens = counter("gqa_prompt_tokens_total", "Prompt tokens computed (prefill).");
   generation_tokens = counter("gqa_generation_tokens_total", "Tokens generated (decode).");
   preemptions = counter("gqa_preemptions_total",
@@ -174,31 +206,40 @@ ServingMetrics::Impl::Impl(const ModelInfoLabels& info) {
   kv_blocks_total = gauge("gqa_kv_cache_blocks_total", "KV cache blocks in the pool.");
   kv_blocks_used = gauge("gqa_kv_cache_blocks_used", "KV cache blocks in use.");
   kv_usage_ratio = gauge("gqa_kv_cache_usage_ratio", "Fraction of KV cache blocks in use, 0 to 1.");
-  Family<Gauge>* memory =
-      Must(r.AddGauge("gqa_memory_bytes",
-                      "Device memory held, by kind (weights, kv_cache, activations).", {"kind"}));
-  memory_weights = Must(memory->WithLabels({"weights"}));
-  memory_kv_cache = Must(memory->WithLabels({"kv_cache"}));
-  memory_activations = Must(memory->WithLabels({"activations"}));
+  auto& memory = prometheus::BuildGauge()
+                     .Name("gqa_memory_bytes")
+                     .Help("Device memory held, by kind (weights, kv_cache, activations).")
+                     .Register(r);
+  memory_weights = &memory.Add({{"kind", "weights"}});
+  memory_kv_cache = &memory.Add({{"kind", "kv_cache"}});
+  memory_activations = &memory.Add({{"kind", "activations"}});
 }
 
 ServingMetrics::ServingMetrics(const ModelInfoLabels& info) : impl_(std::make_unique<Impl>(info)) {}
 
 ServingMetrics::~ServingMetrics() = default;
 
-void ServingMetrics::ObserveQueueTime(double seconds) { impl_->queue_time->Observe(seconds); }
+namespace {
+void ObserveUnlessNan(prometheus::Histogram* h, double value) {
+  if (!std::isnan(value)) h->Observe(value);
+}
+}  // namespace
+
+void ServingMetrics::ObserveQueueTime(double seconds) {
+  ObserveUnlessNan(impl_->queue_time, seconds);
+}
 
 void ServingMetrics::ObserveTimeToFirstToken(double seconds) {
-  impl_->time_to_first_token->Observe(seconds);
+  ObserveUnlessNan(impl_->time_to_first_token, seconds);
 }
 
 void ServingMetrics::ObserveInterTokenLatency(double seconds) {
-  impl_->inter_token_latency->Observe(seconds);
+  ObserveUnlessNan(impl_->inter_token_latency, seconds);
 }
 
 void ServingMetrics::ObserveRequestFinished(double e2e_seconds, int prompt_tokens,
                                             int generation_tokens, std::string_view reason) {
-  impl_->e2e_latency->Observe(e2e_seconds);
+  ObserveUnlessNan(impl_->e2e_latency, e2e_seconds);
   impl_->request_prompt_tokens->Observe(prompt_tokens);
   impl_->request_generation_tokens->Observe(generation_tokens);
   for (size_t i = 0; i < kFinishReasons.size(); ++i) {
@@ -207,18 +248,23 @@ void ServingMetrics::ObserveRequestFinished(double e2e_seconds, int prompt_token
       return;
     }
   }
-  // An unknown reason still counts, under its own series (WithLabels only
-  // fails on a label-count mismatch, impossible here).
-  if (auto c = impl_->finished->WithLabels({std::string(reason)}); c.ok()) (*c)->Increment();
+  // An unknown reason still counts, under its own series.
+  impl_->finished->Add({{"reason", ValidUtf8(reason)}}).Increment();
 }
 
 void ServingMetrics::CountRejected(std::string_view code) {
-  if (auto c = impl_->rejected->WithLabels({std::string(code)}); c.ok()) (*c)->Increment();
+  for (size_t i = 0; i < kRejectCodes.size(); ++i) {
+    if (code == kRejectCodes[i]) {
+      impl_->rejected_by_code[i]->Increment();
+      return;
+    }
+  }
+  impl_->rejected->Add({{"code", ValidUtf8(code)}}).Increment();
 }
 
 void ServingMetrics::ObserveStep(double seconds, int batch_tokens, int prompt_tokens,
                                  int generation_tokens) {
-  impl_->step_duration->Observe(seconds);
+  ObserveUnlessNan(impl_->step_duration, seconds);
   impl_->step_batch_tokens->Observe(batch_tokens);
   impl_->prompt_tokens->Increment(prompt_tokens);
   impl_->generation_tokens->Increment(generation_tokens);
@@ -244,7 +290,9 @@ void ServingMetrics::SetMemoryBytes(double weights, double kv_cache, double acti
 }
 
 std::string ServingMetrics::Render() const {
-  return metrics::RenderTextFormat(impl_->registry.Collect());
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }
+
+std::shared_ptr<prometheus::Registry> ServingMetrics::registry() const { return impl_->registry; }
 
 }  // namespace gqa

@@ -1,14 +1,26 @@
 // ServingMetrics: every Prometheus metric gqa-server exports, behind methods
-// named for the events that move them. Rendered in the Prometheus text
-// exposition format (version 0.0.4) by Render(); served by MetricsHttpServer.
+// named for the events that move them, on prometheus-cpp (Debian's
+// prometheus-cpp-dev 1.0.1). MetricsExposer serves registry() over HTTP;
+// Render() gives the same text for tests and logs.
+//
+// Cost: each method is a few atomic adds (a counter or gauge) or one
+// uncontended mutex (a histogram observation); every labelled series the
+// methods touch is looked up once, in the constructor. Only CountRejected with
+// a code outside the pre-created ones and an unknown finish reason look a
+// series up by its labels (a hash and a mutex).
 //
 // Thread ownership: every method is thread-safe (reactor threads observe
-// request events, the engine thread observes steps, the HTTP thread renders).
+// request events, the engine thread observes steps, the exposer's civetweb
+// threads collect).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
+
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
 
 namespace gqa {
 
@@ -26,14 +38,19 @@ class ServingMetrics {
  public:
   explicit ServingMetrics(const ModelInfoLabels& info);
   ~ServingMetrics();
+  ServingMetrics(const ServingMetrics&) = delete;
+  ServingMetrics& operator=(const ServingMetrics&) = delete;
 
   // ---- per request ----
-  void ObserveQueueTime(double seconds);            // gqa_request_queue_time_seconds
-  void ObserveTimeToFirstToken(double seconds);     // gqa_time_to_first_token_seconds
-  void ObserveInterTokenLatency(double seconds);    // gqa_inter_token_latency_seconds
+  // NaN observations are dropped: one would poison a histogram's _sum for the
+  // life of the process.
+  void ObserveQueueTime(double seconds);          // gqa_request_queue_time_seconds
+  void ObserveTimeToFirstToken(double seconds);   // gqa_time_to_first_token_seconds
+  void ObserveInterTokenLatency(double seconds);  // gqa_inter_token_latency_seconds
   // gqa_e2e_request_latency_seconds, gqa_request_prompt_tokens,
   // gqa_request_generation_tokens, gqa_requests_finished_total{reason}.
-  // reason: "length" | "stop" | "eos" | "aborted" | "error".
+  // reason: "length" | "stop" | "eos" | "aborted" | "error" (each exported at 0
+  // from the start); any other string counts under its own series.
   void ObserveRequestFinished(double e2e_seconds, int prompt_tokens, int generation_tokens,
                               std::string_view reason);
   // gqa_requests_rejected_total{code}; code: the gRPC status name, e.g. "RESOURCE_EXHAUSTED".
@@ -43,14 +60,20 @@ class ServingMetrics {
   // gqa_step_duration_seconds, gqa_step_batch_tokens, gqa_prompt_tokens_total,
   // gqa_generation_tokens_total.
   void ObserveStep(double seconds, int batch_tokens, int prompt_tokens, int generation_tokens);
-  void SetRequestCounts(int running, int waiting);     // gqa_requests_running / _waiting
-  void SetKvCacheBlocks(int total, int used);          // gqa_kv_cache_blocks_* and _usage_ratio
-  void CountPreemptions(int n);                        // gqa_preemptions_total
+  void SetRequestCounts(int running, int waiting);  // gqa_requests_running / _waiting
+  void SetKvCacheBlocks(int total, int used);       // gqa_kv_cache_blocks_* and _usage_ratio
+  void CountPreemptions(int n);                     // gqa_preemptions_total
   // gqa_memory_bytes{kind="weights|kv_cache|activations"}
   void SetMemoryBytes(double weights, double kv_cache, double activations);
 
-  // The whole registry in the text exposition format.
+  // The registry in the Prometheus text exposition format (0.0.4), as an
+  // exposer serves it (without the exposer's own exposer_* families). The
+  // order of series within a family is unspecified.
   std::string Render() const;
+
+  // The prometheus-cpp registry holding every family above; shared so that an
+  // exposer can hold a weak reference to it.
+  std::shared_ptr<prometheus::Registry> registry() const;
 
  private:
   struct Impl;

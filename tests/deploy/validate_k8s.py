@@ -240,7 +240,7 @@ def check_deployment(c, repo, dep, k, server_binary):
 
     # Prometheus annotations.
     ann = pod["metadata"].get("annotations", {})
-    metrics_path = source_constant(repo, "server/metrics/metrics_http_server.cc",
+    metrics_path = source_constant(repo, "server/metrics/metrics_exposer.cc",
                                    r'kMetricsPath\[\] = "([^"]+)"', "the metrics path")
     c.check(ann.get("prometheus.io/scrape") == "true", "prometheus.io/scrape: \"true\"")
     c.check(ann.get("prometheus.io/port") == str(ports.get("metrics")),

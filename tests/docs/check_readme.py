@@ -126,7 +126,7 @@ def check_metrics(text, metrics_port):
     exported = set(re.findall(r"^# TYPE (\w+) ", body.decode(), re.M))
     documented = set()
     for cell in table_rows(text, "## Metrics"):
-        for name in re.findall(r"`(gqa_\w+)", cell):
+        for name in re.findall(r"`((?:gqa|exposer)_\w+)", cell):  # exposer_: prometheus-cpp's
             documented.add(name)
     for name in sorted(documented - exported):
         problem(f"metrics table: {name} is not exported")

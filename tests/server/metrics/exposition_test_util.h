@@ -1,6 +1,7 @@
 // Reading values back out of rendered text-format output, for tests.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,17 @@ inline std::vector<std::string> SampleLines(const std::string& text) {
     if (!line.empty() && line[0] != '#') out.push_back(std::move(line));
   }
   return out;
+}
+
+// FamilyBlock's lines with its samples sorted: prometheus-cpp renders the
+// series of a family in no fixed order.
+inline std::vector<std::string> SortedFamilyLines(const std::string& text,
+                                                  const std::string& name) {
+  std::vector<std::string> lines = Lines(FamilyBlock(text, name));
+  const auto samples = std::find_if(lines.begin(), lines.end(),
+                                    [](const std::string& l) { return l.empty() || l[0] != '#'; });
+  std::sort(samples, lines.end());
+  return lines;
 }
 
 }  // namespace gqa::testing

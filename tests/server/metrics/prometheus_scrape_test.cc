@@ -1,8 +1,9 @@
 // End to end with a real Prometheus server (Debian package `prometheus`):
 // our exposer serves known observations, Prometheus scrapes it every second,
-// and its query API must return exactly those values. Skips without the
-// `prometheus` binary ($GQA_PROMETHEUS_BIN overrides the PATH lookup).
-// Loopback addresses only.
+// and its query API must return exactly those values; with deploy/compose's
+// alerting rules loaded, an error finish turns GqaRequestErrors pending.
+// Skips without the `prometheus` binary ($GQA_PROMETHEUS_BIN overrides the
+// PATH lookup). Loopback addresses only.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -27,7 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "server/metrics/metrics_http_server.h"
+#include "server/metrics/metrics_exposer.h"
 #include "server/metrics/serving_metrics.h"
 #include "tests/server/metrics/exposition_test_util.h"
 #include "tests/server/metrics/http_test_client.h"
@@ -127,6 +128,21 @@ double SampleOf(const nlohmann::json& series) {
   return std::stod(series["value"][1].get<std::string>());
 }
 
+// deploy/compose's alerting and recording rules.
+constexpr char kRulesFile[] = GQA_SOURCE_DIR "/deploy/compose/prometheus/rules/gqa-serve.rules.yml";
+
+// The alert named `name` from /api/v1/alerts when it is pending or firing.
+std::optional<nlohmann::json> PendingAlert(int prometheus_port, const std::string& name) {
+  auto r = testing::HttpRequest(prometheus_port, "GET", "/api/v1/alerts");
+  if (!r.ok() || r->status != 200) return std::nullopt;
+  nlohmann::json body = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || body.value("status", "") != "success") return std::nullopt;
+  for (const nlohmann::json& alert : body["data"]["alerts"]) {
+    if (alert["labels"].value("alertname", "") == name) return alert;
+  }
+  return std::nullopt;
+}
+
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -146,15 +162,26 @@ TEST(PrometheusScrapeTest, RealPrometheusReadsExactValues) {
     metrics.ObserveRequestFinished(2.0, 10, 20, reason);
   }
   metrics.CountRejected("RESOURCE_EXHAUSTED");
-  auto exposer = MetricsHttpServer::Start("127.0.0.1", 0, [&] { return metrics.Render(); });
+  auto exposer = MetricsExposer::Start("127.0.0.1", 0, metrics);
   ASSERT_TRUE(exposer.ok()) << exposer.status();
-  const size_t num_samples = testing::SampleLines(metrics.Render()).size();
+  // What a scrape holds: our samples and the exposer's own (their values move
+  // with each scrape, their number does not).
+  absl::StatusOr<testing::HttpResponse> served =
+      testing::HttpRequest((*exposer)->port(), "GET", "/metrics");
+  ASSERT_TRUE(served.ok()) << served.status();
+  const size_t num_samples = testing::SampleLines(served->body).size();
+  ASSERT_GT(num_samples, testing::SampleLines(metrics.Render()).size());
 
   gqa::testing::ScratchDir dir;
   const std::string config = dir.File("prometheus.yml");
   std::ofstream(config) << "global:\n"
                            "  scrape_interval: 1s\n"
                            "  scrape_timeout: 1s\n"
+                           "  evaluation_interval: 1s\n"
+                           "rule_files:\n"
+                           "  - '"
+                        << kRulesFile
+                        << "'\n"
                            "scrape_configs:\n"
                            "  - job_name: gqa\n"
                            "    static_configs:\n"
@@ -224,6 +251,22 @@ TEST(PrometheusScrapeTest, RealPrometheusReadsExactValues) {
     EXPECT_EQ((*info)[0]["metric"]["model"].get<std::string>(), model_name);
     EXPECT_EQ((*info)[0]["metric"]["n_kv_heads"], "2");
     EXPECT_EQ(SampleOf((*info)[0]), 1);
+
+    // An error finish: {reason="error"} was scraped at 0 (it exists from the
+    // start), so going to 1 is an increase that rate() sees, and the
+    // GqaRequestErrors alert's expression holds: the alert turns pending
+    // (it fires after its `for: 5m`) for this job and instance.
+    metrics.ObserveRequestFinished(0.5, 10, 3, "error");
+    std::optional<nlohmann::json> alert;
+    while (Clock::now() < deadline && !alert) {
+      alert = PendingAlert(web_port, "GqaRequestErrors");
+      if (!alert) std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling
+    }
+    ASSERT_TRUE(alert) << "GqaRequestErrors never pending; log:\n" << ReadFile(log);
+    EXPECT_EQ((*alert)["labels"]["job"], "gqa");
+    EXPECT_EQ((*alert)["labels"]["instance"], absl::StrCat("127.0.0.1:", (*exposer)->port()));
+    EXPECT_EQ((*alert)["labels"]["severity"], "warning");
+    EXPECT_GT(std::stod((*alert)["value"].get<std::string>()), 0);
   }
   ASSERT_TRUE(finished) << "Prometheus never scraped the exposer";
 }

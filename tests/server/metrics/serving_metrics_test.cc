@@ -1,5 +1,7 @@
 #include "server/metrics/serving_metrics.h"
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <regex>
 #include <string>
@@ -16,6 +18,8 @@ namespace {
 using testing::FamilyBlock;
 using testing::SampleLines;
 using testing::SampleValue;
+using testing::SortedFamilyLines;
+using Lines = std::vector<std::string>;
 
 ModelInfoLabels TestInfo() { return {"tiny \"llama\"\\v2\nx", "cpu", "fp32", 8, 2, 16}; }
 
@@ -58,34 +62,34 @@ TEST(ServingMetricsTest, EveryFamilyHasHelpAndTheRightType) {
 
 TEST(ServingMetricsTest, FreshRenderHasZeroSeries) {
   const std::string text = ServingMetrics(TestInfo()).Render();
-  EXPECT_EQ(FamilyBlock(text, "gqa_requests_finished_total"),
-            "# HELP gqa_requests_finished_total Requests finished, by reason (length, stop, eos, "
-            "aborted, error).\n"
-            "# TYPE gqa_requests_finished_total counter\n"
-            "gqa_requests_finished_total{reason=\"aborted\"} 0\n"
-            "gqa_requests_finished_total{reason=\"eos\"} 0\n"
-            "gqa_requests_finished_total{reason=\"error\"} 0\n"
-            "gqa_requests_finished_total{reason=\"length\"} 0\n"
-            "gqa_requests_finished_total{reason=\"stop\"} 0\n");
-  EXPECT_EQ(FamilyBlock(text, "gqa_requests_rejected_total"),
-            "# HELP gqa_requests_rejected_total Requests refused before running, by gRPC status "
-            "code.\n"
-            "# TYPE gqa_requests_rejected_total counter\n"
-            "gqa_requests_rejected_total{code=\"INVALID_ARGUMENT\"} 0\n"
-            "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"} 0\n"
-            "gqa_requests_rejected_total{code=\"UNAVAILABLE\"} 0\n");
-  EXPECT_EQ(FamilyBlock(text, "gqa_model_info"),
-            "# HELP gqa_model_info The served model; the value is always 1.\n"
-            "# TYPE gqa_model_info gauge\n"
-            "gqa_model_info{model=\"tiny \\\"llama\\\"\\\\v2\\nx\",backend=\"cpu\",dtype=\"fp32\","
-            "n_heads=\"8\",n_kv_heads=\"2\",block_size=\"16\"} 1\n");
-  EXPECT_EQ(FamilyBlock(text, "gqa_memory_bytes"),
-            "# HELP gqa_memory_bytes Device memory held, by kind (weights, kv_cache, "
-            "activations).\n"
-            "# TYPE gqa_memory_bytes gauge\n"
-            "gqa_memory_bytes{kind=\"activations\"} 0\n"
-            "gqa_memory_bytes{kind=\"kv_cache\"} 0\n"
-            "gqa_memory_bytes{kind=\"weights\"} 0\n");
+  EXPECT_EQ(SortedFamilyLines(text, "gqa_requests_finished_total"),
+            (Lines{"# HELP gqa_requests_finished_total Requests finished, by reason (length, stop, "
+                   "eos, aborted, error).",
+                   "# TYPE gqa_requests_finished_total counter",
+                   "gqa_requests_finished_total{reason=\"aborted\"} 0",
+                   "gqa_requests_finished_total{reason=\"eos\"} 0",
+                   "gqa_requests_finished_total{reason=\"error\"} 0",
+                   "gqa_requests_finished_total{reason=\"length\"} 0",
+                   "gqa_requests_finished_total{reason=\"stop\"} 0"}));
+  EXPECT_EQ(SortedFamilyLines(text, "gqa_requests_rejected_total"),
+            (Lines{"# HELP gqa_requests_rejected_total Requests refused before running, by gRPC "
+                   "status code.",
+                   "# TYPE gqa_requests_rejected_total counter",
+                   "gqa_requests_rejected_total{code=\"INVALID_ARGUMENT\"} 0",
+                   "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"} 0",
+                   "gqa_requests_rejected_total{code=\"UNAVAILABLE\"} 0"}));
+  // Labels in name order; the model name escaped (backslash, quote, newline).
+  EXPECT_EQ(SortedFamilyLines(text, "gqa_model_info"),
+            (Lines{"# HELP gqa_model_info The served model; the value is always 1.",
+                   "# TYPE gqa_model_info gauge",
+                   "gqa_model_info{backend=\"cpu\",block_size=\"16\",dtype=\"fp32\","
+                   "model=\"tiny \\\"llama\\\"\\\\v2\\nx\",n_heads=\"8\",n_kv_heads=\"2\"} 1"}));
+  EXPECT_EQ(
+      SortedFamilyLines(text, "gqa_memory_bytes"),
+      (Lines{"# HELP gqa_memory_bytes Device memory held, by kind (weights, kv_cache, "
+             "activations).",
+             "# TYPE gqa_memory_bytes gauge", "gqa_memory_bytes{kind=\"activations\"} 0",
+             "gqa_memory_bytes{kind=\"kv_cache\"} 0", "gqa_memory_bytes{kind=\"weights\"} 0"}));
   EXPECT_EQ(SampleValue(text, "gqa_e2e_request_latency_seconds_bucket{le=\"+Inf\"}"), 0);
   EXPECT_EQ(SampleValue(text, "gqa_e2e_request_latency_seconds_count"), 0);
   EXPECT_EQ(SampleValue(text, "gqa_preemptions_total"), 0);
@@ -136,13 +140,13 @@ TEST(ServingMetricsTest, RendersKnownObservations) {
   EXPECT_EQ(SampleValue(text, "gqa_requests_finished_total{reason=\"eos\"}"), 1);
   EXPECT_EQ(SampleValue(text, "gqa_requests_finished_total{reason=\"length\"}"), 0);
   EXPECT_EQ(SampleValue(text, "gqa_requests_finished_total{reason=\"my_reason\"}"), 1);
-  EXPECT_EQ(FamilyBlock(text, "gqa_requests_rejected_total"),
-            "# HELP gqa_requests_rejected_total Requests refused before running, by gRPC status "
-            "code.\n"
-            "# TYPE gqa_requests_rejected_total counter\n"
-            "gqa_requests_rejected_total{code=\"INVALID_ARGUMENT\"} 1\n"
-            "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"} 2\n"
-            "gqa_requests_rejected_total{code=\"UNAVAILABLE\"} 0\n");
+  EXPECT_EQ(SortedFamilyLines(text, "gqa_requests_rejected_total"),
+            (Lines{"# HELP gqa_requests_rejected_total Requests refused before running, by gRPC "
+                   "status code.",
+                   "# TYPE gqa_requests_rejected_total counter",
+                   "gqa_requests_rejected_total{code=\"INVALID_ARGUMENT\"} 1",
+                   "gqa_requests_rejected_total{code=\"RESOURCE_EXHAUSTED\"} 2",
+                   "gqa_requests_rejected_total{code=\"UNAVAILABLE\"} 0"}));
   // e2e: 0.75, 1, 2 and 700; bounds ... 0.5, 1, 2.5 ... 480, 960 ...
   const std::string e2e = "gqa_e2e_request_latency_seconds";
   EXPECT_EQ(SampleValue(text, e2e + "_bucket{le=\"0.5\"}"), 0);
@@ -177,6 +181,45 @@ TEST(ServingMetricsTest, RendersKnownObservations) {
   EXPECT_NE(text.find("\ngqa_memory_bytes{kind=\"weights\"} 1500000000\n"), std::string::npos);
   EXPECT_NE(text.find("\ngqa_memory_bytes{kind=\"kv_cache\"} 268435456\n"), std::string::npos);
   EXPECT_NE(text.find("\ngqa_memory_bytes{kind=\"activations\"} 1024\n"), std::string::npos);
+}
+
+TEST(ServingMetricsTest, ErrorFinishesCountUnderTheirOwnReason) {
+  ServingMetrics m(TestInfo());
+  m.ObserveRequestFinished(0.5, 4, 0, "error");
+  m.ObserveRequestFinished(0.5, 4, 2, "error");
+  m.ObserveRequestFinished(0.5, 4, 2, "aborted");
+  const std::string text = m.Render();
+  EXPECT_EQ(SampleValue(text, "gqa_requests_finished_total{reason=\"error\"}"), 2);
+  EXPECT_EQ(SampleValue(text, "gqa_requests_finished_total{reason=\"aborted\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "gqa_requests_finished_total{reason=\"stop\"}"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_e2e_request_latency_seconds_count"), 3);
+}
+
+// A NaN would poison _sum for the life of the process; +Inf lands in +Inf.
+TEST(ServingMetricsTest, NanObservationsAreDropped) {
+  ServingMetrics m(TestInfo());
+  m.ObserveInterTokenLatency(std::nan(""));
+  m.ObserveStep(std::nan(""), 4, 4, 0);
+  m.ObserveQueueTime(std::numeric_limits<double>::infinity());
+  const std::string text = m.Render();
+  EXPECT_EQ(SampleValue(text, "gqa_inter_token_latency_seconds_count"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_inter_token_latency_seconds_sum"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_step_duration_seconds_count"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_step_batch_tokens_count"), 1);  // the rest of the step counts
+  EXPECT_EQ(SampleValue(text, "gqa_request_queue_time_seconds_bucket{le=\"7680\"}"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_request_queue_time_seconds_bucket{le=\"+Inf\"}"), 1);
+}
+
+// Prometheus rejects a whole scrape over one invalid UTF-8 byte in a label
+// value; the model name is input.
+TEST(ServingMetricsTest, InvalidUtf8InLabelsBecomesReplacementCharacters) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  ModelInfoLabels info = TestInfo();
+  info.model = "caf\xC3\xA9 \xFF \xC0\xAF \xED\xA0\x80 \xF0\x9F\x98\x80 \xC3";
+  const std::string text = ServingMetrics(info).Render();
+  const std::string want = "model=\"caf\xC3\xA9 " + fffd + " " + fffd + fffd + " " + fffd + fffd +
+                           fffd + " \xF0\x9F\x98\x80 " + fffd + "\"";
+  EXPECT_NE(text.find(want), std::string::npos) << FamilyBlock(text, "gqa_model_info");
 }
 
 // Every sample line is `name{label="value",...} number`, and every histogram's
