@@ -19,7 +19,7 @@
 # (2, for perplexity), DECODE_THREADS (1, decode and the server: on a loaded machine
 # OpenMP's barriers make 2-thread batch-1 decode far slower than 1 thread),
 # DECODE_TOKENS (64), STREAMS (16), SKIP_SERVE=1 to skip gqa-bench, REUSE=1 to
-# keep perplexity results already in WORK.
+# keep the perplexity and decode results already in WORK.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -78,9 +78,11 @@ done
 prompt_ids="$(seq -s, 100 131)"
 for round in 1 2; do
   for v in "${variants[@]}"; do
+    log="$work/results/decode-$v-$round.log"
+    [[ -n "${REUSE:-}" ]] && grep -q "tokens/s" "$log" 2>/dev/null && continue
     "$generate" --model "$work/models/$v" --prompt-ids "$prompt_ids" --max-tokens "$decode_tokens" \
       --ignore-eos --print-ids --temperature 0 --threads "$decode_threads" --backend cpu \
-      2> "$work/results/decode-$v-$round.log" > /dev/null
+      2> "$log" > /dev/null
   done
 done
 
@@ -90,6 +92,12 @@ if [[ -z "${SKIP_SERVE:-}" && -n "$server" && -n "$bench" ]]; then
     "$server" --model "$work/models/$v" --port "$port" --metrics-port -1 --threads "$decode_threads" \
       --backend cpu --max-num-seqs "$streams" > "$work/results/server-$v.log" 2>&1 &
     pid=$!
+    # Until the model is loaded (it listens earlier, answering UNAVAILABLE).
+    for _ in $(seq 600); do
+      grep -q "health SERVING" "$work/results/server-$v.log" && break
+      kill -0 "$pid" 2> /dev/null || break
+      sleep 0.5
+    done
     "$bench" --server "localhost:$port" --num-prompts "$streams" \
       --max-concurrency "$streams" --input-len 128 --output-len 32 --connect-timeout 120 \
       --no-progress --result-json "$work/results/bench-$v.json" > "$work/results/bench-$v.log" \

@@ -8,7 +8,8 @@
 #
 # Environment: TEXT (default /usr/share/common-licenses/GPL-3), CONTEXT (512),
 # CHUNKS (4), THREADS (2), MODEL_GGUF (the cached Q4_1 SmolLM2), VENV (a venv
-# with gguf and numpy; default one under the peers cache, made with pip).
+# with gguf and numpy; default one under the peers cache, made with pip), OUT_MD
+# (default bench/results/perplexity_vs_llama_cpp.md: the record written).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$repo/build/release}"
@@ -20,7 +21,7 @@ model="${MODEL_GGUF:-$cache/SmolLM2-135M-Instruct.Q4_1.gguf}"
 venv="${VENV:-$peers/venv-gguf}"
 f32="$peers/SmolLM2-135M-Instruct.F32.gguf"
 
-bin="$("$repo/bench/peers/build_llama_cpp.sh" | tail -1)"
+bin="$(PEER_TARGETS="${PEER_TARGETS:-llama-perplexity}" "$repo/bench/peers/build_llama_cpp.sh" | tail -1)"
 if [[ ! -f "$f32" ]]; then
   if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv" && "$venv/bin/pip" install -q gguf numpy
@@ -34,12 +35,24 @@ ours_json="$("$ours" --model "$f32" --file "$text" --context "$context" --chunks
 theirs_log="$("$bin/llama-perplexity" -m "$f32" -f "$text" -c "$context" -b "$context" \
   --chunks "$chunks" -t "$threads" 2>&1)"
 theirs="$(echo "$theirs_log" | sed -n 's/.*Final estimate: PPL = \([0-9.]*\).*/\1/p')"
-python3 - "$ours_json" "$theirs" <<'PY'
+out_md="${OUT_MD:-$repo/bench/results/perplexity_vs_llama_cpp.md}"
+commit="$(git -C "$repo" rev-parse --short HEAD)"
+python3 - "$ours_json" "$theirs" "$out_md" "$commit" "$text" "$context" "$chunks" "$threads" <<'PY'
 import json, sys
 ours = json.loads(sys.argv[1]); theirs = float(sys.argv[2])
+out_md, commit, text, context, chunks, threads = sys.argv[3:9]
 rel = abs(ours["perplexity"] - theirs) / theirs
-print(f"gqa-perplexity {ours['perplexity']:.4f} (+/- {ours['perplexity_error']:.4f}, "
-      f"{ours['tokens_scored']} tokens, {ours['chunks']} chunks of {ours['context']}); "
-      f"llama-perplexity {theirs:.4f}; relative difference {100 * rel:.3f}%")
+verdict = "PASS" if rel < 0.005 else "FAIL"
+line = (f"gqa-perplexity {ours['perplexity']:.4f} (+/- {ours['perplexity_error']:.4f}, "
+        f"{ours['tokens_scored']} tokens, {ours['chunks']} chunks of {ours['context']}); "
+        f"llama-perplexity {theirs:.4f}; relative difference {100 * rel:.3f}% ({verdict}, limit 0.5%)")
+print(line)
+open(out_md, "w").write(
+    "# gqa-perplexity against llama.cpp's llama-perplexity\n\n"
+    f"Written by `bench/peers/validate_perplexity.sh` at commit {commit}: SmolLM2-135M-Instruct "
+    "as an all-F32 GGUF (the Q4_1 file dequantized by gguf-py, `bench/peers/make_f32_gguf.py`), "
+    f"text `{text}`, `-c {context} -b {context} --chunks {chunks} -t {threads}` for llama.cpp "
+    f"(llama-cpp-python 0.3.36's vendored llama.cpp, CPU) and `--context {context} --chunks "
+    f"{chunks} --threads {threads}` for gqa-perplexity (CPU backend, f32).\n\n{line}\n")
 sys.exit(0 if rel < 0.005 else 1)
 PY
