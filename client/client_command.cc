@@ -23,8 +23,8 @@ constexpr char kUsage[] =
     "  chat      [--system TEXT] [--message TEXT] a conversation through the model's chat\n"
     "            template: one reply to --message (or to stdin when piped), else an\n"
     "            interactive session when stdin is a terminal. Unless given, chat decodes\n"
-    "            greedily (--temperature 0) and stops at --max-tokens 512: small models\n"
-    "            answer best that way; the server's defaults still apply to the rest\n"
+    "            greedily (--temperature 0): small models answer best that way; the\n"
+    "            server's defaults apply to the rest\n"
     "  tokenize  --prompt TEXT [--no-special-tokens]\n"
     "  info      what the server serves\n"
     "  health    [--service NAME] grpc.health.v1 check of the server (or of NAME, e.g.\n"
@@ -32,9 +32,8 @@ constexpr char kUsage[] =
     "            only when SERVING, 1 otherwise (default deadline 5 s)\n"
     "--stop may be given several times. Exit codes: 0 OK, 1 the call failed, 2 bad usage.";
 
-// chat's sampling defaults (usage text): greedy, and a reply of at most a page.
+// chat's sampling default (usage text): greedy.
 constexpr float kChatTemperature = 0;
-constexpr int kChatMaxTokens = 512;
 
 // `health` without --deadline: a probe must never hang on a stuck server.
 constexpr double kDefaultHealthDeadlineSeconds = 5;
@@ -179,7 +178,6 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   if (seed) s.set_seed(*seed);
   v1::StoppingCriteria& st = *r.mutable_stopping();
   if (max_tokens != 0) st.set_max_tokens(max_tokens);
-  if (o.command == "chat" && max_tokens == 0) st.set_max_tokens(kChatMaxTokens);
   st.set_min_tokens(min_tokens);
   for (const std::string& stop : stops) st.add_stop(stop);
   if (!stop_token_ids.empty()) {

@@ -9,7 +9,7 @@ Checks, against the built binaries and a live gqa-server on the demo model:
     dummy weights, gqa-client against the live server) run and exit 0;
   - the metrics table lists exactly the metric families /metrics exports;
   - the flags table names only real gqa-server flags;
-  - the API table names every field of GenerateRequest, SamplingParams and
+  - the API table names every field of GenerateRequest, Chat, SamplingParams and
     StoppingCriteria in the proto, and nothing else.
 Exit 1 with one line per problem.
 """
@@ -148,7 +148,8 @@ def check_api_table(text, proto):
         for name in re.findall(r"`([\w.]+)`", cell):
             documented.add(name.split(".")[-1])
     expected = (proto_fields(proto, "GenerateRequest") - {"input", "sampling", "stopping"}) \
-        | proto_fields(proto, "SamplingParams") | proto_fields(proto, "StoppingCriteria")
+        | proto_fields(proto, "SamplingParams") | proto_fields(proto, "StoppingCriteria") \
+        | proto_fields(proto, "Chat")
     for name in sorted(expected - documented):
         problem(f"API table: field {name} is missing")
     for name in sorted(documented - expected):
