@@ -26,8 +26,8 @@ constexpr char kUsage[] =
     "usage: gqa-perplexity [--model PATH] [--tokenizer PATH] --file TEXT [--context N]\n"
     "                      [--stride S] [--chunks N] [--parallel P] [--batch-tokens B]\n"
     "                      [--threads N] [--backend auto|cpu|cuda] [--json] [--quiet]\n"
-    "Perplexity of TEXT, chunked as llama.cpp's llama-perplexity (same numbers for the\n"
-    "same model, text and --context):\n"
+    "Perplexity of TEXT (one trailing newline dropped, as llama.cpp's -f does), chunked as\n"
+    "llama.cpp's llama-perplexity (same numbers for the same model, text and --context):\n"
     "  --stride 0 (default): the tokens (BOS first if the tokenizer adds one) are cut into\n"
     "    non-overlapping chunks of --context tokens, each starting with BOS if the tokenizer\n"
     "    adds one; each chunk scores its second half (context - context/2 - 1 tokens).\n"
@@ -141,6 +141,8 @@ int RunPerplexity(const PerplexityOptions& o, std::ostream& out, std::ostream& e
   };
   absl::StatusOr<std::string> text = ReadFile(o.file);
   if (!text.ok()) return fail(text.status());
+  // llama.cpp's -f drops one trailing newline; so do we, for the same tokens.
+  if (!text->empty() && text->back() == '\n') text->pop_back();
   absl::StatusOr<std::string> backend_name = ResolveBackend(o.backend.backend);
   if (!backend_name.ok()) return fail(backend_name.status());
   // A GGUF's vocabulary serves a converted HF directory that has no tokenizer.json.

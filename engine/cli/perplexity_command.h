@@ -1,6 +1,7 @@
 // gqa-perplexity: the perplexity of a text file under a model, through the
 // serving engine's prompt logprobs, chunked as llama.cpp's llama-perplexity
-// (perplexity_chunks.h) so the two tools' numbers compare. Prints a progress
+// (perplexity_chunks.h), the file's one trailing newline dropped as llama.cpp's
+// -f drops it, so the two tools see the same tokens and their numbers compare. Prints a progress
 // bar on stderr and one result line (or a JSON object) on stdout.
 #pragma once
 
