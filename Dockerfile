@@ -30,6 +30,7 @@ FROM scratch AS source
 COPY CMakeLists.txt CMakePresets.json /src/
 COPY cmake/ /src/cmake/
 COPY proto/ /src/proto/
+COPY flags/ /src/flags/
 COPY engine/ /src/engine/
 COPY server/ /src/server/
 COPY client/ /src/client/

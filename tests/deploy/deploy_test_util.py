@@ -111,7 +111,7 @@ def server_defaults(repo):
 
 # The sources that register gqa-server's flags: its own, and the backend flags
 # it shares with gqa-generate.
-SERVER_FLAG_SOURCES = ("server/server_options.cc", "engine/cli/backend_flags.cc")
+SERVER_FLAG_SOURCES = ("server/server_options.cc", "engine/runner/backend_flags.cc")
 
 
 def server_flags(repo):
