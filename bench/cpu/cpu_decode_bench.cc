@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_split.h"
 #include "bench/common/memory_bandwidth.h"
-#include "engine/cli/flag_parser.h"
 #include "engine/model/dummy_weights.h"
 #include "engine/runner/llm_engine.h"
+#include "flags/flag_parser.h"
 
 namespace gqa::bench {
 namespace {
@@ -34,7 +34,8 @@ struct Row {
 GenerationRequest Request(int id, int prompt_len, int max_tokens, int vocab) {
   GenerationRequest r;
   r.request_id = std::to_string(id);
-  for (int i = 0; i < prompt_len; ++i) r.prompt_token_ids.push_back(3 + (i * 7 + id * 13) % (vocab - 3));
+  for (int i = 0; i < prompt_len; ++i)
+    r.prompt_token_ids.push_back(3 + (i * 7 + id * 13) % (vocab - 3));
   r.sampling.temperature = 0;
   r.stopping.max_tokens = max_tokens;
   r.stopping.ignore_eos = true;
@@ -58,8 +59,8 @@ Row Prefill(const ModelWeights& w, const std::string& preset, int threads, int p
 }
 
 // Mean decode step of `batch` sequences after their prompts are in the cache.
-Row Decode(const ModelWeights& w, const std::string& preset, int threads, int batch,
-           int prompt_len, int steps) {
+Row Decode(const ModelWeights& w, const std::string& preset, int threads, int batch, int prompt_len,
+           int steps) {
   EngineConfig c;
   c.max_num_seqs = batch;
   c.max_num_batched_tokens = std::max(batch, prompt_len * batch);
@@ -88,7 +89,8 @@ int main(int argc, char** argv) {
   using namespace gqa;
   std::string presets = "stories15m,stories110m";
   int threads = 0, steps = 32, prompt_len = 128;
-  FlagParser flags("usage: gqa-bench-cpu [--presets a,b] [--threads N] [--decode-steps N] [--prompt-len N]");
+  FlagParser flags(
+      "usage: gqa-bench-cpu [--presets a,b] [--threads N] [--decode-steps N] [--prompt-len N]");
   flags.AddString("presets", &presets, "comma-separated model presets");
   flags.AddInt("threads", &threads, "CPU threads (0: all)");
   flags.AddInt("decode-steps", &steps, "decode steps timed per measurement");
@@ -99,7 +101,8 @@ int main(int argc, char** argv) {
   }
   const double bandwidth = bench::MeasureReadBandwidth();
   std::printf("measured memory read bandwidth: %.2f GB/s\n\n", bandwidth / 1e9);
-  std::printf("| model | phase | batch | tokens/s | ms/step | bytes/step (MB) | %% of bandwidth |\n");
+  std::printf(
+      "| model | phase | batch | tokens/s | ms/step | bytes/step (MB) | %% of bandwidth |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (absl::string_view name : absl::StrSplit(presets, ',')) {
     absl::StatusOr<ModelConfig> config = PresetConfig(std::string(name));
@@ -116,7 +119,8 @@ int main(int argc, char** argv) {
       if (r.bytes_per_step > 0) {
         std::printf("| %s | %s | %d | %.1f | %.2f | %.1f | %.0f%% |\n", r.preset.c_str(),
                     r.phase.c_str(), r.batch, r.tokens_per_s, r.seconds_per_step * 1e3,
-                    r.bytes_per_step / 1e6, 100 * r.bytes_per_step / r.seconds_per_step / bandwidth);
+                    r.bytes_per_step / 1e6,
+                    100 * r.bytes_per_step / r.seconds_per_step / bandwidth);
       } else {
         std::printf("| %s | %s | %d | %.1f | %.2f | - | - |\n", r.preset.c_str(), r.phase.c_str(),
                     r.batch, r.tokens_per_s, r.seconds_per_step * 1e3);

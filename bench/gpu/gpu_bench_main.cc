@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/gpu/gpu_benches.h"
 #include "engine/backend/cuda/cuda_backend.h"
-#include "engine/cli/flag_parser.h"
+#include "flags/flag_parser.h"
 
 namespace {
 

@@ -15,11 +15,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "engine/backend/backend.h"
-#include "engine/cli/flag_parser.h"
 #include "engine/common/status_macros.h"
 #include "engine/model/llama_model.h"
 #include "engine/model/model_loader.h"
 #include "engine/runner/kv_cache_storage.h"
+#include "flags/flag_parser.h"
 #ifdef GQA_HAVE_CUDA
 #include "engine/backend/cuda/cuda_backend.h"
 #endif
