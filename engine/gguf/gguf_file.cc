@@ -11,49 +11,19 @@
 #include "engine/common/mmap_file.h"
 #include "engine/common/status_macros.h"
 #include "engine/gguf/ggml_types.h"
+#include "engine/gguf/gguf_encoding.h"
 
 namespace gqa::gguf {
 namespace {
+
+using internal::Load;
+using internal::MinEncodedSize;
 
 constexpr uint32_t kMaxDims = 4;     // GGML_MAX_DIMS
 constexpr int kMaxArrayNesting = 8;  // arrays of arrays of ...
 constexpr uint64_t kMaxAlignment = 1 << 20;
 
-// The smallest encoding of one element of `t` (a string's length field, an
-// array's type and count), so that a count can be checked against the bytes
-// left before anything is iterated or reserved. 0 for an unknown type.
-uint64_t MinEncodedSize(ValueType t) {
-  switch (t) {
-    case ValueType::kUint8:
-    case ValueType::kInt8:
-    case ValueType::kBool:
-      return 1;
-    case ValueType::kUint16:
-    case ValueType::kInt16:
-      return 2;
-    case ValueType::kUint32:
-    case ValueType::kInt32:
-    case ValueType::kFloat32:
-      return 4;
-    case ValueType::kUint64:
-    case ValueType::kInt64:
-    case ValueType::kFloat64:
-    case ValueType::kString:
-      return 8;
-    case ValueType::kArray:
-      return 12;
-  }
-  return 0;
-}
-
 bool IsFixedSize(ValueType t) { return t != ValueType::kString && t != ValueType::kArray; }
-
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
 
 }  // namespace
 

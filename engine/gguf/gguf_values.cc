@@ -5,38 +5,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
+#include "engine/gguf/gguf_encoding.h"
 #include "engine/gguf/gguf_file.h"
 
 namespace gqa::gguf {
 namespace {
 
+using internal::Load;
+
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-size_t IntSize(ValueType t) {
-  switch (t) {
-    case ValueType::kUint8:
-    case ValueType::kInt8:
-      return 1;
-    case ValueType::kUint16:
-    case ValueType::kInt16:
-      return 2;
-    case ValueType::kUint32:
-    case ValueType::kInt32:
-      return 4;
-    case ValueType::kUint64:
-    case ValueType::kInt64:
-      return 8;
-    default:
-      return 0;  // not an integer type
-  }
-}
+// The size of an integer of type `t`; 0 when `t` is not an integer type.
+size_t IntSize(ValueType t) { return internal::IsIntegerType(t) ? internal::MinEncodedSize(t) : 0; }
 
 // The integer of type `t` at p: its two's complement bits and whether it is
 // a negative signed value.

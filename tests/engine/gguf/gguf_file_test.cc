@@ -164,7 +164,9 @@ TEST(GgufFileTest, EveryTruncationIsAnError) {
     std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + len);
     absl::StatusOr<std::unique_ptr<GgufFile>> f = Parse(prefix);
     EXPECT_FALSE(f.ok()) << "prefix of " << len << " bytes parsed";
-    if (!f.ok()) EXPECT_THAT(f.status().message(), HasSubstr("test.gguf: ")) << len;
+    if (!f.ok()) {
+      EXPECT_THAT(f.status().message(), HasSubstr("test.gguf: ")) << len;
+    }
   }
   EXPECT_THAT(ErrorOf({}), HasSubstr("magic: truncated"));
   GgufBuilder one;
