@@ -321,7 +321,7 @@ bool Lexer::LexNumber() {
     char b = std::tolower(src_[p + 1]);
     base = b == 'b' ? 2 : b == 'o' ? 8 : 16;
     q = p + 2;
-    while (q < src_.size() && (HexDigit(src_[q]) >= 0 && HexDigit(src_[q]) < base ||
+    while (q < src_.size() && ((HexDigit(src_[q]) >= 0 && HexDigit(src_[q]) < base) ||
                                (src_[q] == '_' && q + 1 < src_.size()))) {
       if (src_[q] == '_' && !(HexDigit(src_[q + 1]) >= 0 && HexDigit(src_[q + 1]) < base)) break;
       ++q;

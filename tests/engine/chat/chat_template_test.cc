@@ -184,7 +184,9 @@ TEST(ChatTemplateTest, NeverCrashesOnRandomInput) {
     ChatTemplateInput input;
     input.messages = {{"user", "hello"}, {"assistant", "{{ x }}"}};
     absl::StatusOr<std::string> out = t->Render(input);
-    if (!out.ok()) EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << src;
+    if (!out.ok()) {
+      EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << src;
+    }
   }
   EXPECT_GT(parsed, 100);  // the generator reaches the renderer
 }

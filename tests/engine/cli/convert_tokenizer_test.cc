@@ -59,13 +59,17 @@ TEST(ConvertTokenizerTest, LlamaSentencePieceGguf) {
   if (!shared) GTEST_SKIP() << "no ../shared/models";
   const std::string gguf = (*shared / "tiny-random-gguf" / "llama-2-tiny-random.gguf").string();
   testing::ScratchDir dir;
-  absl::StatusOr<ModelWeights> in = LoadModel(ModelSource{.path = gguf});
+  ModelSource source;
+  source.path = gguf;
+  absl::StatusOr<ModelWeights> in = LoadModel(source);
   ASSERT_TRUE(in.ok()) << in.status();
   Convert(gguf, dir.File("hf"), 1);
   ExpectSameTokenizer(gguf, dir.File("hf"));
   // As gqa-server loads a model: weights, tokenizer and config together.
   std::ostringstream log;
-  absl::StatusOr<LoadedModel> loaded = SetUpModel({.model = dir.File("hf")}, log);
+  ModelSetupOptions setup;
+  setup.model = dir.File("hf");
+  absl::StatusOr<LoadedModel> loaded = SetUpModel(setup, log);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ASSERT_NE(loaded->tokenizer, nullptr);
   EXPECT_EQ(loaded->weights.config.n_kv_heads, 1);
@@ -79,7 +83,9 @@ TEST(ConvertTokenizerTest, SmolLM2ByteLevelBpeGgufWithChatTemplate) {
   Convert(*gguf, dir.File("hf"), 1);
   ExpectSameTokenizer(*gguf, dir.File("hf"));
   std::ostringstream log;
-  absl::StatusOr<LoadedModel> loaded = SetUpModel({.model = dir.File("hf")}, log);
+  ModelSetupOptions setup;
+  setup.model = dir.File("hf");
+  absl::StatusOr<LoadedModel> loaded = SetUpModel(setup, log);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ASSERT_NE(loaded->chat_template, nullptr);  // the GGUF's ChatML template came along
   EXPECT_EQ(loaded->weights.config.n_kv_heads, 1);
