@@ -59,26 +59,22 @@ absl::StatusOr<ExprPtr> Parser::ParseExpression(bool with_condexpr) {
 }
 
 absl::StatusOr<ExprPtr> Parser::ParseOr() {
-  GQA_ASSIGN_OR_RETURN(ExprPtr left, ParseAnd());
-  while (IsName("or")) {
-    int line = Cur().line;
-    Next();
-    GQA_ASSIGN_OR_RETURN(ExprPtr right, ParseAnd());
-    ExprPtr e = Make(Expr::Kind::kOr, line);
-    e->children.push_back(std::move(left));
-    e->children.push_back(std::move(right));
-    left = std::move(e);
-  }
-  return left;
+  return ParseLogicalLevel(&Parser::ParseAnd, Expr::Kind::kOr, "or");
 }
 
 absl::StatusOr<ExprPtr> Parser::ParseAnd() {
-  GQA_ASSIGN_OR_RETURN(ExprPtr left, ParseNot());
-  while (IsName("and")) {
-    int line = Cur().line;
+  return ParseLogicalLevel(&Parser::ParseNot, Expr::Kind::kAnd, "and");
+}
+
+// One left-associative level of `word` (and, or) over `sub`: short-circuit
+// nodes of `kind`, unlike ParseBinaryLevel's operators.
+absl::StatusOr<ExprPtr> Parser::ParseLogicalLevel(absl::StatusOr<ExprPtr> (Parser::*sub)(),
+                                                  Expr::Kind kind, const char* word) {
+  GQA_ASSIGN_OR_RETURN(ExprPtr left, (this->*sub)());
+  while (IsName(word)) {
+    ExprPtr e = Make(kind, Cur().line);
     Next();
-    GQA_ASSIGN_OR_RETURN(ExprPtr right, ParseNot());
-    ExprPtr e = Make(Expr::Kind::kAnd, line);
+    GQA_ASSIGN_OR_RETURN(ExprPtr right, (this->*sub)());
     e->children.push_back(std::move(left));
     e->children.push_back(std::move(right));
     left = std::move(e);

@@ -109,6 +109,8 @@ class Parser {
   absl::StatusOr<ExprPtr> ParsePow();
   absl::StatusOr<ExprPtr> ParseUnary(bool with_filter);
   absl::StatusOr<ExprPtr> ParseUnaryFiltered();
+  absl::StatusOr<ExprPtr> ParseLogicalLevel(absl::StatusOr<ExprPtr> (Parser::*sub)(),
+                                            Expr::Kind kind, const char* word);
   absl::StatusOr<ExprPtr> ParseBinaryLevel(absl::StatusOr<ExprPtr> (Parser::*sub)(),
                                            std::initializer_list<const char*> ops);
   absl::StatusOr<ExprPtr> ParsePrimary();
