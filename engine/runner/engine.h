@@ -63,6 +63,7 @@ struct EngineConfig {
   int num_kv_blocks = 0;      // > 0 overrides kv_cache_bytes (tests)
   int max_logit_rows = 64;    // rows per logits GEMM chunk
   uint64_t seed = 0;          // base of per-request seeds when a request sets none
+  bool enable_prefix_caching = true;  // reuse the KV blocks of shared prompt prefixes
 };
 
 // What the engine serves; fixed at Create.

@@ -17,6 +17,10 @@ struct StepObservation {
   int num_prompt_tokens = 0;      // prompt lengths of the requests that got their first token
   int num_generation_tokens = 0;  // tokens generated (sampled) in the step
   int num_preemptions = 0;        // preemptions during the step
+  // Prefix cache, counted in tokens as vLLM does: prompt tokens looked up by
+  // the requests admitted this step, and how many of them were cache hits.
+  int num_prefix_cache_queries = 0;
+  int num_prefix_cache_hits = 0;
 };
 
 // Gauges, reported after every loop iteration (a step, or aborts applied).
@@ -24,7 +28,8 @@ struct EngineStateObservation {
   int num_running = 0;  // scheduler's running sequences
   int num_waiting = 0;  // scheduler's waiting sequences (queued or preempted)
   int num_kv_blocks_total = 0;
-  int num_kv_blocks_used = 0;
+  int num_kv_blocks_used = 0;    // held by sequences (refcount > 0)
+  int num_kv_blocks_cached = 0;  // free but holding a cached prefix (evictable)
 };
 
 class EngineObserver {

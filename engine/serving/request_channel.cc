@@ -14,6 +14,7 @@ void RequestDelta::MergeFrom(RequestDelta&& later) {
   if (later.finish_reason != FinishReason::kNone) finish_reason = later.finish_reason;
   if (!later.status.ok()) status = later.status;
   if (later.num_prompt_tokens > 0) num_prompt_tokens = later.num_prompt_tokens;
+  if (later.num_cached_prompt_tokens > 0) num_cached_prompt_tokens = later.num_cached_prompt_tokens;
   num_preemptions = std::max(num_preemptions, later.num_preemptions);
   if (later.queue_seconds >= 0) queue_seconds = later.queue_seconds;
   if (later.ttft_seconds >= 0) ttft_seconds = later.ttft_seconds;

@@ -38,6 +38,7 @@ struct RequestDelta {
   // drain timeout); `finished` is then true.
   absl::Status status;
   int num_prompt_tokens = 0;
+  int num_cached_prompt_tokens = 0;  // prompt tokens found in the prefix cache (first scheduling)
   int num_preemptions = 0;
   double queue_seconds = -1;  // arrival to first scheduled; < 0: not yet
   double ttft_seconds = -1;   // arrival to first token; < 0: not yet

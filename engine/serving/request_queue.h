@@ -47,7 +47,10 @@ struct ServiceStats {
   int num_running = 0;  // scheduler's running sequences
   int num_waiting = 0;  // scheduler's waiting sequences
   int num_kv_blocks_total = 0;
-  int num_kv_blocks_free = 0;
+  int num_kv_blocks_free = 0;    // includes the cached ones below (evictable on demand)
+  int num_kv_blocks_cached = 0;  // free blocks still holding a cached prefix (refcount 0)
+  int64_t prefix_cache_queries_tokens = 0;  // cumulative: prompt tokens looked up
+  int64_t prefix_cache_hits_tokens = 0;     // cumulative: of those, found in the cache
   int64_t num_steps = 0;
   int64_t num_preemptions = 0;
   bool draining = false;
