@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,6 +121,15 @@ struct ServingMetrics::Impl {
   prometheus::Gauge* memory_kv_cache;
   prometheus::Gauge* memory_activations;
 
+  // gqa_cache_config_info{block_size,num_gpu_blocks} 1, once the pool size is
+  // known (the first SetKvCacheBlocks with total > 0); the series is replaced
+  // if the pool size ever changes. Guarded by cache_config_mu.
+  const int block_size;
+  prometheus::Family<prometheus::Gauge>* cache_config;
+  std::mutex cache_config_mu;
+  prometheus::Gauge* cache_config_series = nullptr;
+  int cache_config_blocks = 0;
+
   prometheus::Counter* prompt_tokens;
   prometheus::Counter* generation_tokens;
   prometheus::Counter* preemptions;
@@ -132,7 +142,7 @@ struct ServingMetrics::Impl {
 // prometheus-cpp throws std::invalid_argument on a malformed name or a name
 // registered twice: only a bug in the constants here, which every test that
 // builds a ServingMetrics would hit.
-ServingMetrics::Impl::Impl(const ModelInfoLabels& info) {
+ServingMetrics::Impl::Impl(const ModelInfoLabels& info) : block_size(info.block_size) {
   prometheus::Registry& r = *registry;
   const auto histogram = [&r](const char* name, const char* help,
                               const std::vector<double>& buckets) {
@@ -206,6 +216,15 @@ ServingMetrics::Impl::Impl(const ModelInfoLabels& info) {
   kv_blocks_total = gauge("gqa_kv_cache_blocks_total", "KV cache blocks in the pool.");
   kv_blocks_used = gauge("gqa_kv_cache_blocks_used", "KV cache blocks in use.");
   kv_usage_ratio = gauge("gqa_kv_cache_usage_ratio", "Fraction of KV cache blocks in use, 0 to 1.");
+  // vLLM's cache_config_info shape (labels block_size, num_gpu_blocks), which
+  // the Gateway API Inference Extension's endpoint picker reads for its
+  // prefix-cache scorer.
+  cache_config = &prometheus::BuildGauge()
+                      .Name("gqa_cache_config_info")
+                      .Help(
+                          "KV cache layout: block size in tokens and blocks in the pool; the "
+                          "value is always 1.")
+                      .Register(r);
   auto& memory = prometheus::BuildGauge()
                      .Name("gqa_memory_bytes")
                      .Help("Device memory held, by kind (weights, kv_cache, activations).")
@@ -279,6 +298,17 @@ void ServingMetrics::SetKvCacheBlocks(int total, int used) {
   impl_->kv_blocks_total->Set(total);
   impl_->kv_blocks_used->Set(used);
   impl_->kv_usage_ratio->Set(total > 0 ? static_cast<double>(used) / total : 0.0);
+  if (total <= 0) return;
+  std::lock_guard<std::mutex> lock(impl_->cache_config_mu);
+  if (total == impl_->cache_config_blocks) return;
+  if (impl_->cache_config_series != nullptr) {
+    impl_->cache_config->Remove(impl_->cache_config_series);
+  }
+  impl_->cache_config_series =
+      &impl_->cache_config->Add({{"block_size", std::to_string(impl_->block_size)},
+                                 {"num_gpu_blocks", std::to_string(total)}});
+  impl_->cache_config_series->Set(1);
+  impl_->cache_config_blocks = total;
 }
 
 void ServingMetrics::CountPreemptions(int n) { impl_->preemptions->Increment(n); }

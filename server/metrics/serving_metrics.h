@@ -61,8 +61,12 @@ class ServingMetrics {
   // gqa_generation_tokens_total.
   void ObserveStep(double seconds, int batch_tokens, int prompt_tokens, int generation_tokens);
   void SetRequestCounts(int running, int waiting);  // gqa_requests_running / _waiting
-  void SetKvCacheBlocks(int total, int used);       // gqa_kv_cache_blocks_* and _usage_ratio
-  void CountPreemptions(int n);                     // gqa_preemptions_total
+  // gqa_kv_cache_blocks_*, _usage_ratio (used / total, 0 to 1; 0 while
+  // total is 0) and, once total > 0, gqa_cache_config_info{block_size,
+  // num_gpu_blocks} (replaced if total changes). The engine thread calls it
+  // after every step; it takes one uncontended mutex.
+  void SetKvCacheBlocks(int total, int used);
+  void CountPreemptions(int n);  // gqa_preemptions_total
   // gqa_memory_bytes{kind="weights|kv_cache|activations"}
   void SetMemoryBytes(double weights, double kv_cache, double activations);
 
