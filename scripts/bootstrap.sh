@@ -10,6 +10,8 @@
 #   test     GoogleTest, Google Benchmark, Python gRPC, Prometheus (scripts/test.sh)
 #   runtime  only the shared libraries gqa-server and gqa-client load (the runtime
 #            images); tests/deploy/dockerfile_check.py checks it covers the binaries
+#   fuzz     clang 14 with libFuzzer and LLVM's OpenMP runtime: the `fuzz` preset
+#            that scripts/fuzz.sh builds (not in the default groups)
 #
 # Debian 12 is the reference. Ubuntu 24.04, the base of NVIDIA's CUDA 13 images
 # that the Dockerfile's CUDA stages use, ships the same upstream versions (gRPC
@@ -25,6 +27,7 @@ build_packages=(
   libabsl-dev nlohmann-json3-dev libopenblas-dev libpcre2-dev libicu-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   prometheus-cpp-dev  # /metrics: registry, text format, pull exposer (brings civetweb)
+  libcpp-httplib-dev  # the OpenAI-compatible HTTP front end (server/http)
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -32,12 +35,18 @@ test_packages=(
   python3-matplotlib  # client/loadgen/plot_bench.py, gqa-bench's charts (plot_bench_test)
   prometheus  # a real Prometheus server scrapes /metrics in a test
 )
+# scripts/fuzz.sh: clang's -fsanitize=fuzzer needs libFuzzer, and clang's
+# -fopenmp links libomp (the CPU backend's OpenMP), not GCC's libgomp.
+fuzz_packages=(
+  clang-14 libfuzzer-14-dev libomp-14-dev
+)
 # What the binaries load (readelf -d NEEDED, mapped with dpkg -S); apt brings
 # the rest (re2, c-ares, OpenSSL, zlib, libgfortran ...) as their dependencies.
 runtime_packages=(
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623  # gRPC, Protobuf, abseil
   libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0   # /metrics: prometheus-cpp and
   libcivetweb1                                           # the exposer's HTTP server
+  libcpp-httplib0.11                                     # the OpenAI HTTP front end
   libopenblas0-pthread libgomp1                          # CPU backend (the pthread OpenBLAS
                                                          # that openblas.pc links)
   libicu72 libpcre2-8-0                                  # HF tokenizers
@@ -49,12 +58,13 @@ ubuntu_2404_name() {
   case "$1" in
     libgrpc++1.51 | libgrpc29 | libprotobuf32 | libabsl20220623) echo "$1t64" ;;
     libicu72) echo libicu74 ;;
+    libcpp-httplib0.11) echo libcpp-httplib0.14 ;;
     *) echo "$1" ;;
   esac
 }
 
 usage() {
-  echo "usage: scripts/bootstrap.sh [--print] [build|test|runtime ...]" >&2
+  echo "usage: scripts/bootstrap.sh [--print] [build|test|runtime|fuzz ...]" >&2
   exit 2
 }
 
@@ -63,7 +73,7 @@ groups=()
 for arg in "$@"; do
   case "$arg" in
     --print) print_only=true ;;
-    build | test | runtime) groups+=("$arg") ;;
+    build | test | runtime | fuzz) groups+=("$arg") ;;
     *) usage ;;
   esac
 done

@@ -131,14 +131,22 @@ void LayOut(const ModelConfig& c, Cursor& cur, ModelWeights* w) {
 
 absl::StatusOr<ModelWeights> LoadLlama2c(std::string_view path_sv) {
   GQA_ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file, MappedFile::Open(path_sv));
-  const std::string& path = file->path();
-  if (file->size() < kHeaderBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", file->size(),
+  GQA_ASSIGN_OR_RETURN(ModelWeights w,
+                       Llama2cFromBytes({file->data(), file->size()}, file->path()));
+  w.storage.push_back(file);
+  return w;
+}
+
+absl::StatusOr<ModelWeights> Llama2cFromBytes(std::span<const uint8_t> bytes,
+                                              std::string_view name) {
+  const std::string path(name);
+  if (bytes.size() < kHeaderBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", bytes.size(),
                                                    " bytes, too short for a llama2.c header (",
                                                    kHeaderBytes, " bytes)"));
   }
   Header h;
-  std::memcpy(&h, file->data(), kHeaderBytes);
+  std::memcpy(&h, bytes.data(), kHeaderBytes);
   if (static_cast<uint32_t>(h.dim) == kVersionedMagic) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": a versioned llama2.c export (magic 'ak42'); only the legacy format is supported"));
@@ -153,14 +161,13 @@ absl::StatusOr<ModelWeights> LoadLlama2c(std::string_view path_sv) {
         absl::StrCat(path, ": llama2.c header sizes overflow (over 2^62 bytes)"));
   }
   const uint64_t expected = kHeaderBytes + count.bytes();
-  if (file->size() != expected) {
+  if (bytes.size() != expected) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": expected ", expected, " bytes for the llama2.c header's shapes, file has ",
-        file->size(), " bytes (", file->size() < expected ? "truncated" : "trailing data", ")"));
+        bytes.size(), " bytes (", bytes.size() < expected ? "truncated" : "trailing data", ")"));
   }
-  Cursor cur(file->data() + kHeaderBytes);
+  Cursor cur(bytes.data() + kHeaderBytes);
   LayOut(w.config, cur, &w);
-  w.storage.push_back(file);
   return w;
 }
 

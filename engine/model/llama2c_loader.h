@@ -8,6 +8,8 @@
 //   when not shared. RoPE rotates interleaved pairs.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -21,6 +23,10 @@ namespace gqa {
 // config: rope_style kInterleaved, rms_norm_eps 1e-5, rope_theta 10000,
 // bos 1, eos {2}, dtype f32, name "llama2c".
 absl::StatusOr<ModelWeights> LoadLlama2c(std::string_view path);
+// The same from bytes that must outlive the result (a fuzzer or test calls
+// this; the weights hold no storage then); `name` stands for the path in errors.
+absl::StatusOr<ModelWeights> Llama2cFromBytes(std::span<const uint8_t> bytes,
+                                              std::string_view name);
 
 // Writes `weights` as a legacy llama2.c file: fp32, RoPE rows re-ordered to the
 // interleaved layout when needed, zeros in the unused RoPE tables, a positive

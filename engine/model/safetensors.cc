@@ -127,9 +127,21 @@ std::string_view SafetensorsDTypeName(DType dtype) {
 absl::StatusOr<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::Open(
     std::string_view path_sv) {
   GQA_ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> mapping, MappedFile::Open(path_sv));
-  const std::string& path = mapping->path();
-  const uint8_t* bytes = mapping->data();
-  const uint64_t size = mapping->size();
+  const std::span<const uint8_t> bytes(mapping->data(), mapping->size());
+  std::string path = mapping->path();
+  return Parse(bytes, std::move(path), std::move(mapping));
+}
+
+absl::StatusOr<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::FromBytes(
+    std::span<const uint8_t> bytes, std::string name) {
+  return Parse(bytes, std::move(name), nullptr);
+}
+
+absl::StatusOr<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::Parse(
+    std::span<const uint8_t> byte_span, std::string path,
+    std::shared_ptr<const MappedFile> mapping) {
+  const uint8_t* bytes = byte_span.data();
+  const uint64_t size = byte_span.size();
   auto error = [&](const std::string& what) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
   };
@@ -160,7 +172,8 @@ absl::StatusOr<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::Open(
   GQA_RETURN_IF_ERROR(CheckNoOverlap(entries, path));
 
   std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
-  file->mapping_ = mapping;
+  file->path_ = std::move(path);
+  file->mapping_ = std::move(mapping);
   const uint8_t* data = bytes + 8 + header_len;
   for (const Entry& e : entries) {
     Tensor t;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,8 +36,12 @@ class SafetensorsFile {
   // Maps and validates `path`. Errors name the file and, where one is at
   // fault, the tensor.
   static absl::StatusOr<std::shared_ptr<const SafetensorsFile>> Open(std::string_view path);
+  // Validates `bytes`, which must outlive the result (a fuzzer or test calls
+  // this; mapping() is null then); `name` stands for the path in errors.
+  static absl::StatusOr<std::shared_ptr<const SafetensorsFile>> FromBytes(
+      std::span<const uint8_t> bytes, std::string name);
 
-  const std::string& path() const { return mapping_->path(); }
+  const std::string& path() const { return path_; }
   std::vector<std::string> Names() const;  // sorted
   bool Contains(std::string_view name) const { return tensors_.find(name) != tensors_.end(); }
   // A read-only view into the mapping; NotFound naming the file when absent.
@@ -48,8 +53,12 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
+  // Open and FromBytes: validates `bytes` and builds the views into them.
+  static absl::StatusOr<std::shared_ptr<const SafetensorsFile>> Parse(
+      std::span<const uint8_t> bytes, std::string path, std::shared_ptr<const MappedFile> mapping);
 
-  std::shared_ptr<const MappedFile> mapping_;
+  std::string path_;
+  std::shared_ptr<const MappedFile> mapping_;  // null for FromBytes
   std::map<std::string, Tensor, std::less<>> tensors_;
   std::vector<std::unique_ptr<uint64_t[]>> aligned_copies_;
 };

@@ -64,7 +64,15 @@ absl::StatusOr<std::unique_ptr<Llama2cTokenizer>> Llama2cTokenizer::Load(const s
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open tokenizer file ", path));
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return absl::DataLossError(absl::StrCat("error reading tokenizer file ", path));
+  return FromBytes(data, path, vocab_size);
+}
 
+absl::StatusOr<std::unique_ptr<Llama2cTokenizer>> Llama2cTokenizer::FromBytes(
+    std::string_view data, const std::string& path, int vocab_size) {
+  if (vocab_size < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tokenizer ", path, ": vocab_size must be >= 0, got ", vocab_size));
+  }
   auto tok = std::unique_ptr<Llama2cTokenizer>(new Llama2cTokenizer());
   Reader reader(data);
   int32_t max_len = 0;

@@ -60,6 +60,11 @@ class Llama2cTokenizer final : public Tokenizer {
   // be exactly at a token boundary. Errors name the file and the token index.
   static absl::StatusOr<std::unique_ptr<Llama2cTokenizer>> Load(const std::string& path,
                                                                 int vocab_size = 0);
+  // The same from the file's contents (a fuzzer or test calls this); `name`
+  // stands for the path in errors.
+  static absl::StatusOr<std::unique_ptr<Llama2cTokenizer>> FromBytes(std::string_view data,
+                                                                     const std::string& name,
+                                                                     int vocab_size = 0);
 
   int vocab_size() const override { return static_cast<int>(pieces_.size()); }
   int bos_id() const override { return kBosId; }

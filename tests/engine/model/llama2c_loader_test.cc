@@ -95,6 +95,23 @@ TEST_F(Llama2cTest, LayoutMatchesTheFormat) {
   }
 }
 
+// Llama2cFromBytes (the fuzz target's entry point): the same checks and
+// views as LoadLlama2c, into the caller's bytes, errors naming `name`.
+TEST_F(Llama2cTest, FromBytesMatchesLoad) {
+  const std::string bytes = Numbered({8, 12, 2, 2, 1, 10, 4}, 1096);
+  absl::StatusOr<ModelWeights> w =
+      Llama2cFromBytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "mem");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->config.vocab_size, 10);
+  EXPECT_TRUE(w->storage.empty());
+  EXPECT_EQ(static_cast<const char*>(w->embed.data), bytes.data() + 28);
+  EXPECT_EQ(w->final_norm.as<float>()[0], 1096.0f - 8 - 16);  // 16: the two RoPE tables
+  absl::StatusOr<ModelWeights> short_file =
+      Llama2cFromBytes({reinterpret_cast<const uint8_t*>(bytes.data()), 12}, "mem");
+  EXPECT_EQ(short_file.status().message(),
+            "mem: 12 bytes, too short for a llama2.c header (28 bytes)");
+}
+
 TEST_F(Llama2cTest, SizeMustMatchExactly) {
   const std::vector<int32_t> h = {8, 12, 2, 2, 1, 10, 4};
   std::string e = Error(Numbered(h, 1095));

@@ -75,6 +75,27 @@ TEST_F(SafetensorsTest, ReadsViewsIntoTheFile) {
   EXPECT_THAT(missing.status().message(), HasSubstr("'zzz'"));
 }
 
+// FromBytes (the fuzz target's entry point) validates exactly as Open does,
+// with views into the caller's bytes and `name` in place of the path.
+TEST_F(SafetensorsTest, FromBytesMatchesOpen) {
+  std::string header = R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})";
+  header.resize((header.size() + 7) / 8 * 8, ' ');  // data aligned: served in place
+  const std::string bytes = Safetensors(header, Floats({3, 4}));
+  auto f = SafetensorsFile::FromBytes(
+      {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "in-memory");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ((*f)->path(), "in-memory");
+  EXPECT_EQ((*f)->mapping(), nullptr);
+  const Tensor a = *(*f)->Get("a");
+  EXPECT_EQ(a.as<float>()[1], 4.0f);
+  EXPECT_EQ(static_cast<const char*>(a.data), bytes.data() + 8 + header.size());  // no copy
+  const std::string bad = Safetensors("[1]", "");
+  auto e = SafetensorsFile::FromBytes({reinterpret_cast<const uint8_t*>(bad.data()), bad.size()},
+                                      "in-memory");
+  EXPECT_EQ(e.status().message(), "in-memory: header is not a JSON object");
+  EXPECT_EQ(Error(bad), path_ + ": header is not a JSON object");
+}
+
 TEST_F(SafetensorsTest, UnalignedTensorIsCopiedAligned) {
   // Pad the header to 4k+1 bytes: the data then starts 1 byte past a 4-byte boundary.
   std::string header = R"({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]}})";

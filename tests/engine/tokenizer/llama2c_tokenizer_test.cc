@@ -237,6 +237,21 @@ TEST(Llama2cTokenizerLoadTest, CorruptFilesNameFileAndToken) {
   EXPECT_EQ(Llama2cTokenizer::Load(path, -1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// FromBytes (the fuzz target's entry point) reads what Load reads, errors
+// naming `name`.
+TEST(Llama2cTokenizerLoadTest, FromBytesMatchesLoad) {
+  const std::string good = Serialize({{0, "<unk>"}, {0, "<s>"}, {0, "</s>"}, {-1, "hello"}});
+  auto tok = Llama2cTokenizer::FromBytes(good, "mem");
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  EXPECT_EQ((*tok)->vocab_size(), 4);
+  EXPECT_EQ((*tok)->TokenString(3), "hello");
+  EXPECT_EQ((*tok)->score(3), -1.0f);
+  EXPECT_EQ(Llama2cTokenizer::FromBytes(good, "mem", 3).value()->vocab_size(), 3);
+  auto bad = Llama2cTokenizer::FromBytes(good.substr(0, good.size() - 1), "mem");
+  EXPECT_EQ(bad.status().message(),
+            "tokenizer mem: token 3 has length 5 but 4 byte(s) are left in the file");
+}
+
 TEST(Llama2cTokenizerLoadTest, TruncatedRealFileNamesTheToken) {
   const auto shared = testing::SharedModelsDir();
   if (!shared) GTEST_SKIP() << "../shared/models absent";
