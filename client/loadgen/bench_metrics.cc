@@ -41,7 +41,14 @@ BenchmarkMetrics ComputeMetrics(const std::vector<RequestRecord>& records, doubl
   }
   m.duration_s = duration_s;
   std::vector<double> ttft, tpot, itl, e2el;
+  std::vector<std::vector<double>> ttft_by_turn;
   for (const RequestRecord& r : records) {
+    if (r.conversation >= 0 && r.turn >= static_cast<int>(m.turns.size())) {
+      const int first_new = static_cast<int>(m.turns.size());
+      m.turns.resize(r.turn + 1);
+      ttft_by_turn.resize(r.turn + 1);
+      for (int k = first_new; k <= r.turn; ++k) m.turns[k].turn = k;
+    }
     if (!r.ok()) {
       ++m.failed;
       ++m.failures_by_code[r.status_name];
@@ -50,9 +57,17 @@ BenchmarkMetrics ComputeMetrics(const std::vector<RequestRecord>& records, doubl
     ++m.completed;
     m.total_input_tokens += r.input_len;
     m.total_output_tokens += r.output_len;
+    m.total_cached_prompt_tokens += r.cached_prompt_tokens;
+    TurnMetrics* turn = r.conversation >= 0 ? &m.turns[r.turn] : nullptr;
+    if (turn != nullptr) {
+      ++turn->completed;
+      turn->input_tokens += r.input_len;
+      turn->cached_prompt_tokens += r.cached_prompt_tokens;
+    }
     e2el.push_back(E2eSeconds(r) * kMs);
     if (!r.has_tokens()) continue;
     ttft.push_back(TtftSeconds(r) * kMs);
+    if (turn != nullptr) ttft_by_turn[r.turn].push_back(TtftSeconds(r) * kMs);
     if (r.output_len > 1) tpot.push_back(TpotSeconds(r) * kMs);
     for (double gap : ItlSeconds(r)) itl.push_back(gap * kMs);
     if (slo.any() && MeetsSlo(r, slo)) ++m.good_requests;
@@ -69,6 +84,7 @@ BenchmarkMetrics ComputeMetrics(const std::vector<RequestRecord>& records, doubl
   m.tpot_ms = Summarize(std::move(tpot));
   m.itl_ms = Summarize(std::move(itl));
   m.e2el_ms = Summarize(std::move(e2el));
+  for (size_t k = 0; k < m.turns.size(); ++k) m.turns[k].ttft_ms = Summarize(ttft_by_turn[k]);
   m.output_tokens_per_s = TokensPerSecond(records, duration_s);
   for (double v : m.output_tokens_per_s) {
     m.peak_output_throughput = std::max(m.peak_output_throughput, v);

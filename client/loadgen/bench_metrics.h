@@ -24,6 +24,15 @@ struct SloConfig {
   bool any() const { return ttft_ms > 0 || tpot_ms > 0 || e2el_ms > 0; }
 };
 
+// One turn of a multi-turn chat workload, over its completed requests.
+struct TurnMetrics {
+  int turn = 0;  // 0-based
+  int completed = 0;
+  int64_t input_tokens = 0;
+  int64_t cached_prompt_tokens = 0;  // the server's usage
+  Summary ttft_ms;
+};
+
 struct BenchmarkMetrics {
   int num_requests = 0;
   int completed = 0;  // status OK
@@ -33,6 +42,9 @@ struct BenchmarkMetrics {
   // Completed requests only.
   int64_t total_input_tokens = 0;
   int64_t total_output_tokens = 0;
+  // Prompt tokens the server's prefix cache held (Usage.cached_prompt_tokens;
+  // 0 from a server without one).
+  int64_t total_cached_prompt_tokens = 0;
   double request_throughput = 0;      // completed requests / s
   double input_throughput = 0;        // input tokens / s
   double output_throughput = 0;       // output tokens / s
@@ -43,6 +55,8 @@ struct BenchmarkMetrics {
   double goodput = 0;
   // Over completed requests with >= 1 token (TPOT: >= 2 tokens; ITL: every gap).
   Summary ttft_ms, tpot_ms, itl_ms, e2el_ms;
+  // Multi-turn chat only (else empty): one entry per turn, in turn order.
+  std::vector<TurnMetrics> turns;
   int max_concurrency_observed = 0;
   // Tokens received (any request) per 1 s bucket: [i, i + 1) s after the start.
   std::vector<double> output_tokens_per_s;

@@ -19,7 +19,9 @@ constexpr char kUsage[] =
     "ITL / end-to-end latency percentiles; --result-json FILE.json saves the details, and\n"
     "client/loadgen/plot_bench.py FILE.json -o FILE.svg draws latency CDFs and throughput.\n"
     "ShareGPT-like lengths: --input-len-dist sharegpt --input-len 161 --output-len-dist sharegpt\n"
-    "--output-len 338 (log-normal stand-ins with those means; an approximation).";
+    "--output-len 338 (log-normal stand-ins with those means; an approximation).\n"
+    "Prefix caching: --shared-prefix-len 512 --input-len 64 (a shared system prompt);\n"
+    "--turns 4 --num-conversations 8 (multi-turn chat: each turn resends the history).";
 
 absl::Status Positive(const std::string& flag, double value) {
   if (value > 0) return absl::OkStatus();
@@ -56,6 +58,13 @@ absl::StatusOr<BenchOptions> ParseBenchArgs(int argc, const char* const* argv) {
               "optional \"output_len\"");
   p.AddInt("input-len", &o.input.mean, "random: prompt tokens (mean; default 128)");
   p.AddInt("output-len", &o.output.mean, "output tokens = max_tokens (mean; default 128)");
+  p.AddInt("shared-prefix-len", &o.shared_prefix_len,
+           "random: every prompt starts with the same N random tokens (default 0)");
+  p.AddInt("turns", &o.turns,
+           "random: turns per conversation (default 1); turn k sends the prompts and outputs of "
+           "turns < k, then --input-len new tokens; sent when turn k-1 has ended");
+  p.AddInt("num-conversations", &o.num_conversations,
+           "with --turns > 1: conversations, arriving at --request-rate (default --num-prompts)");
   p.AddString("input-len-dist", &input_dist, "fixed (default), uniform or sharegpt");
   p.AddString("output-len-dist", &output_dist, "fixed (default), uniform or sharegpt");
   p.AddFloat("range-ratio", &range_ratio,
@@ -124,6 +133,17 @@ absl::StatusOr<BenchOptions> ParseBenchArgs(int argc, const char* const* argv) {
   }
   if (o.dataset == "random" && !o.dataset_path.empty()) {
     return absl::InvalidArgumentError("--dataset-path is for --dataset jsonl");
+  }
+  if (absl::Status s = NonNegative("shared-prefix-len", o.shared_prefix_len); !s.ok()) return s;
+  if (o.turns < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--turns must be >= 1, got ", o.turns));
+  }
+  if (o.num_conversations < 0 || (o.num_conversations > 0 && o.turns < 2)) {
+    return absl::InvalidArgumentError(
+        "--num-conversations must be >= 1 and goes with --turns >= 2 (else use --num-prompts)");
+  }
+  if (o.dataset != "random" && (o.shared_prefix_len > 0 || o.turns > 1)) {
+    return absl::InvalidArgumentError("--shared-prefix-len and --turns are for --dataset random");
   }
   if (absl::Status s = NonNegative("temperature", o.temperature); !s.ok()) return s;
   for (auto [flag, value] :

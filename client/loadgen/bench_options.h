@@ -30,6 +30,12 @@ struct BenchOptions {
   std::string dataset_path;        // jsonl
   LengthSpec input;
   LengthSpec output;
+  // Random dataset: every prompt starts with the same random ids (prefix caching).
+  int shared_prefix_len = 0;
+  // Random dataset: > 1 = multi-turn chat, num_conversations conversations
+  // of `turns` requests each (0 = num_prompts conversations); see workload.h.
+  int turns = 1;
+  int num_conversations = 0;
   bool ignore_eos = true;
   // Greedy by default: deterministic outputs, and the cheapest sampler path;
   // the benchmark measures serving, not sampling (vLLM's benchmark client

@@ -26,7 +26,9 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& context) {
 absl::StatusOr<std::vector<WorkItem>> BuildWorkload(const BenchOptions& o,
                                                     const v1::ModelInfo& info) {
   WorkloadOptions w;
-  w.num_prompts = o.num_prompts;
+  w.num_prompts = o.turns > 1 && o.num_conversations > 0 ? o.num_conversations : o.num_prompts;
+  w.shared_prefix_len = o.shared_prefix_len;
+  w.turns = o.turns;
   w.input = o.input;
   w.output = o.output;
   w.seed = o.seed;
@@ -59,10 +61,11 @@ absl::StatusOr<BenchResult> RunBenchmark(const BenchOptions& options, std::ostre
   driver.max_concurrency = options.max_concurrency;
   driver.request_timeout_s = options.request_timeout_s;
   for (double rate : options.request_rates) {
+    // Multi-turn chat: conversations arrive; their later turns follow.
     AssignArrivals(
-        ArrivalTimes(options.num_prompts, rate, options.burstiness, options.seed ^ kArrivalStream),
+        ArrivalTimes(NumArrivals(*items), rate, options.burstiness, options.seed ^ kArrivalStream),
         &*items);
-    ProgressBar bar(err, err_is_tty, options.num_prompts,
+    ProgressBar bar(err, err_is_tty, static_cast<int>(items->size()),
                     options.sweep ? "rate " + RateName(rate) : "");
     ProgressFn progress = nullptr;
     if (options.progress) {

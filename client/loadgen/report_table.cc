@@ -53,6 +53,11 @@ void PrintRunTable(const RunResult& run, int max_concurrency, std::ostream& out)
   Row(out, "Benchmark duration (s):", m.duration_s);
   Row(out, "Total input tokens:", m.total_input_tokens);
   Row(out, "Total generated tokens:", m.total_output_tokens);
+  Row(out, "Total cached prompt tokens:", m.total_cached_prompt_tokens);
+  if (m.total_input_tokens > 0) {
+    Row(out, "Prefix cache hit rate (%):",
+        100.0 * static_cast<double>(m.total_cached_prompt_tokens) / m.total_input_tokens);
+  }
   Row(out, "Request throughput (req/s):", m.request_throughput);
   if (m.has_goodput) Row(out, "Request goodput (req/s):", m.goodput);
   Row(out, "Output token throughput (tok/s):", m.output_throughput);
@@ -62,6 +67,19 @@ void PrintRunTable(const RunResult& run, int max_concurrency, std::ostream& out)
   Latency(out, "Time per Output Token (excl. 1st token)", "TPOT", m.tpot_ms);
   Latency(out, "Inter-token Latency", "ITL", m.itl_ms);
   Latency(out, "End-to-end Latency", "E2EL", m.e2el_ms);
+  if (!m.turns.empty()) {
+    Section(out, "TTFT by Turn (ms)");
+    out << absl::StrFormat("%-5s %9s %9s %9s %9s %9s %8s\n", "turn", "completed", "prompt", "mean",
+                           "median", "p90", "cached%");
+    for (const TurnMetrics& t : m.turns) {
+      const double cached =
+          t.input_tokens > 0 ? 100.0 * static_cast<double>(t.cached_prompt_tokens) / t.input_tokens
+                             : 0;
+      const double prompt = t.completed > 0 ? static_cast<double>(t.input_tokens) / t.completed : 0;
+      out << absl::StrFormat("%-5d %9d %9.1f %9.2f %9.2f %9.2f %8.1f\n", t.turn + 1, t.completed,
+                             prompt, t.ttft_ms.mean, t.ttft_ms.median, t.ttft_ms.p90, cached);
+    }
+  }
   Section(out, "", '=');
 }
 

@@ -6,20 +6,28 @@
 // the dispatcher after the reactor's OnDone (ordered by the driver's mutex).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gqa::loadgen {
 
 struct RequestRecord {
-  int index = 0;                // position in the workload
-  int input_len = 0;            // prompt tokens (the server's usage when reported)
-  int expected_output_len = 0;  // max_tokens asked for
-  int output_len = 0;           // tokens received
-  double arrival_s = 0;         // scheduled arrival
-  double start_s = 0;           // the call was started (>= arrival_s; later when
-                                // --max-concurrency held it back)
-  double end_s = 0;             // the stream's status arrived
+  int index = 0;                 // position in the workload
+  int input_len = 0;             // prompt tokens (the server's usage when reported)
+  int expected_output_len = 0;   // max_tokens asked for
+  int output_len = 0;            // tokens received
+  int cached_prompt_tokens = 0;  // the server's usage: prompt tokens its prefix cache held
+  int conversation = -1;         // multi-turn chat (WorkItem's); -1 / 0 otherwise
+  int turn = 0;
+  // Multi-turn chat only (else empty): the prompt sent, and every token id
+  // received in order (the next turn's prompt continues with them).
+  std::vector<int32_t> prompt_token_ids;
+  std::vector<int32_t> output_token_ids;
+  double arrival_s = 0;  // scheduled arrival
+  double start_s = 0;    // the call was started (>= arrival_s; later when
+                         // --max-concurrency held it back)
+  double end_s = 0;      // the stream's status arrived
   // One entry per streamed message that carried >= 1 token: when it arrived
   // and how many tokens it carried. Non-decreasing times.
   std::vector<double> message_times_s;

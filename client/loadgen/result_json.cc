@@ -57,10 +57,19 @@ Json FieldValue(const google::protobuf::Message& m, const FieldDescriptor* f, in
 }
 
 Json RequestJson(const RequestRecord& r) {
-  Json j{{"index", r.index},           {"input_len", r.input_len},
-         {"output_len", r.output_len}, {"expected_output_len", r.expected_output_len},
-         {"arrival_s", r.arrival_s},   {"start_s", r.start_s},
-         {"end_s", r.end_s},           {"status", r.status_name}};
+  Json j{{"index", r.index},
+         {"input_len", r.input_len},
+         {"output_len", r.output_len},
+         {"expected_output_len", r.expected_output_len},
+         {"arrival_s", r.arrival_s},
+         {"start_s", r.start_s},
+         {"end_s", r.end_s},
+         {"status", r.status_name},
+         {"cached_prompt_tokens", r.cached_prompt_tokens}};
+  if (r.conversation >= 0) {
+    j["conversation"] = r.conversation;
+    j["turn"] = r.turn;
+  }
   if (!r.error.empty()) j["error"] = r.error;
   if (r.has_tokens()) {
     j["ttft_ms"] = TtftSeconds(r) * 1e3;
@@ -81,19 +90,23 @@ Json RequestJson(const RequestRecord& r) {
 Json ConfigToJson(const BenchOptions& o) {
   Json rates = Json::array();
   for (double rate : o.request_rates) rates.push_back(RateJson(rate));
-  Json j{{"server", o.server},
-         {"num_prompts", o.num_prompts},
-         {"request_rates", std::move(rates)},
-         {"sweep", o.sweep},
-         {"burstiness", o.burstiness},
-         {"max_concurrency", o.max_concurrency > 0 ? Json(o.max_concurrency) : Json(nullptr)},
-         {"seed", o.seed},
-         {"dataset", o.dataset},
-         {"input_len", LengthJson(o.input)},
-         {"output_len", LengthJson(o.output)},
-         {"ignore_eos", o.ignore_eos},
-         {"temperature", o.temperature},
-         {"request_timeout_s", o.request_timeout_s}};
+  Json j{
+      {"server", o.server},
+      {"num_prompts", o.num_prompts},
+      {"request_rates", std::move(rates)},
+      {"sweep", o.sweep},
+      {"burstiness", o.burstiness},
+      {"max_concurrency", o.max_concurrency > 0 ? Json(o.max_concurrency) : Json(nullptr)},
+      {"seed", o.seed},
+      {"dataset", o.dataset},
+      {"input_len", LengthJson(o.input)},
+      {"output_len", LengthJson(o.output)},
+      {"ignore_eos", o.ignore_eos},
+      {"temperature", o.temperature},
+      {"request_timeout_s", o.request_timeout_s},
+      {"shared_prefix_len", o.shared_prefix_len},
+      {"turns", o.turns},
+      {"num_conversations", o.num_conversations > 0 ? Json(o.num_conversations) : Json(nullptr)}};
   if (!o.dataset_path.empty()) j["dataset_path"] = o.dataset_path;
   Json slo = Json::object();
   if (o.slo.ttft_ms > 0) slo["ttft_ms"] = o.slo.ttft_ms;
@@ -124,6 +137,14 @@ Json RunToJson(const RunResult& run) {
   const BenchmarkMetrics& m = run.metrics;
   Json requests = Json::array();
   for (const RequestRecord& r : run.records) requests.push_back(RequestJson(r));
+  Json turns = Json::array();
+  for (const TurnMetrics& t : m.turns) {
+    turns.push_back(Json{{"turn", t.turn + 1},
+                         {"completed", t.completed},
+                         {"input_tokens", t.input_tokens},
+                         {"cached_prompt_tokens", t.cached_prompt_tokens},
+                         {"ttft_ms", SummaryJson(t.ttft_ms)}});
+  }
   return Json{{"request_rate", RateJson(run.request_rate)},
               {"num_requests", m.num_requests},
               {"completed", m.completed},
@@ -132,6 +153,7 @@ Json RunToJson(const RunResult& run) {
               {"duration_s", m.duration_s},
               {"total_input_tokens", m.total_input_tokens},
               {"total_output_tokens", m.total_output_tokens},
+              {"total_cached_prompt_tokens", m.total_cached_prompt_tokens},
               {"request_throughput", m.request_throughput},
               {"input_throughput", m.input_throughput},
               {"output_throughput", m.output_throughput},
@@ -145,6 +167,7 @@ Json RunToJson(const RunResult& run) {
               {"tpot_ms", SummaryJson(m.tpot_ms)},
               {"itl_ms", SummaryJson(m.itl_ms)},
               {"e2el_ms", SummaryJson(m.e2el_ms)},
+              {"turns", std::move(turns)},
               {"requests", std::move(requests)}};
 }
 

@@ -6,9 +6,15 @@
 //     caller's thread = the dispatcher: sleeps until each item's arrival
 //     time, waits for a free slot under max_concurrency, starts the call;
 //     then waits for every call to end. Calls on_progress a few times a second.
+//     Multi-turn chat (WorkItem::previous_turn >= 0): a follow-up turn is due
+//     when its previous turn has ended, and takes the next free slot before
+//     any later arrival; its prompt is the previous turn's prompt + the token
+//     ids the server returned + its own part. When the previous turn failed
+//     it is not sent: recorded as ABORTED (and so are the turns after it).
 //   gRPC's threads run the reactions (OnReadDone, OnDone): they append to
 //     their own request's record and, on OnDone, take the driver's mutex for
-//     a moment to free the slot. Nothing blocks in a reaction.
+//     a moment to free the slot (and queue the next turn). Nothing blocks in
+//     a reaction.
 //
 // Times are seconds since the run's start (steady_clock).
 #pragma once

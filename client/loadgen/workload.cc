@@ -9,6 +9,9 @@
 namespace gqa::loadgen {
 namespace {
 
+// The shared prefix's random stream: seed ^ this.
+constexpr uint64_t kPrefixStream = 0xC2B2AE3D27D4EB4Full;
+
 // Fills the sampling and stopping fields every benchmark request shares.
 void SetParams(const WorkloadOptions& o, int index, int output_len, v1::GenerateRequest* r) {
   r->set_request_id(absl::StrCat("bench-", index));
@@ -30,9 +33,12 @@ int MaxTotalLen(const v1::ModelInfo& info) {
 absl::StatusOr<std::vector<WorkItem>> BuildRandomWorkload(const WorkloadOptions& options,
                                                           const v1::ModelInfo& info) {
   const int max_total = MaxTotalLen(info);
-  if (max_total < 2) {
-    return absl::FailedPreconditionError(absl::StrCat("the server's context holds ", max_total,
-                                                      " tokens: no room for a prompt and output"));
+  const int prefix_len = options.shared_prefix_len;
+  if (max_total - prefix_len < 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the server's context holds ", max_total, " tokens: no room for ",
+        prefix_len > 0 ? absl::StrCat("a shared prefix of ", prefix_len, " tokens, ") : "",
+        "a prompt and output"));
   }
   absl::flat_hash_set<int> special(info.eos_token_ids().begin(), info.eos_token_ids().end());
   special.insert(info.bos_token_id());
@@ -44,18 +50,46 @@ absl::StatusOr<std::vector<WorkItem>> BuildRandomWorkload(const WorkloadOptions&
     return absl::FailedPreconditionError(absl::StrCat("the model's vocabulary (", info.vocab_size(),
                                                       " ids) has no non-special token"));
   }
-  std::mt19937_64 rng(options.seed);
   std::uniform_int_distribution<size_t> pick(0, usable.size() - 1);
-  std::vector<WorkItem> items(options.num_prompts);
-  for (int i = 0; i < options.num_prompts; ++i) {
-    WorkItem& w = items[i];
-    w.input_len = SampleLength(options.input, rng);
-    w.output_len = SampleLength(options.output, rng);
-    ClipToContext(max_total, &w.input_len, &w.output_len);
-    auto* ids = w.request.mutable_prompt_token_ids()->mutable_ids();
-    ids->Reserve(w.input_len);
-    for (int t = 0; t < w.input_len; ++t) ids->Add(usable[pick(rng)]);
-    SetParams(options, i, w.output_len, &w.request);
+  // The prefix has its own stream: without one, prompts and lengths are
+  // those of the same seed without --shared-prefix-len.
+  std::vector<int32_t> prefix(prefix_len);
+  std::mt19937_64 prefix_rng(options.seed ^ kPrefixStream);
+  for (int32_t& id : prefix) id = usable[pick(prefix_rng)];
+
+  std::mt19937_64 rng(options.seed);
+  const int turns = std::max(1, options.turns);
+  std::vector<WorkItem> items(static_cast<size_t>(options.num_prompts) * turns);
+  for (int c = 0; c < options.num_prompts; ++c) {
+    int context = prefix_len;  // the conversation's tokens so far
+    for (int k = 0; k < turns; ++k) {
+      const int i = c * turns + k;
+      WorkItem& w = items[i];
+      int part_len = SampleLength(options.input, rng);
+      w.output_len = SampleLength(options.output, rng);
+      if (turns == 1) {
+        ClipToContext(max_total - prefix_len, &part_len, &w.output_len);
+      } else if (context + part_len + w.output_len > max_total) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "conversation ", c, " needs ", context + part_len + w.output_len, " tokens by turn ",
+            k + 1, " of ", turns, "; the server fits ", max_total,
+            ": fewer --turns or shorter --input-len / --output-len / --shared-prefix-len"));
+      }
+      auto* ids = w.request.mutable_prompt_token_ids()->mutable_ids();
+      if (k == 0) {
+        ids->Reserve(prefix_len + part_len);
+        ids->Add(prefix.begin(), prefix.end());
+      }
+      for (int t = 0; t < part_len; ++t) ids->Add(usable[pick(rng)]);
+      w.input_len = context + part_len;
+      if (turns > 1) {
+        w.conversation = c;
+        w.turn = k;
+        w.previous_turn = k == 0 ? -1 : i - 1;
+        context += part_len + w.output_len;
+      }
+      SetParams(options, i, w.output_len, &w.request);
+    }
   }
   return items;
 }
@@ -100,8 +134,18 @@ absl::StatusOr<std::vector<WorkItem>> BuildDatasetWorkload(const WorkloadOptions
   return items;
 }
 
+int NumArrivals(const std::vector<WorkItem>& items) {
+  return static_cast<int>(std::count_if(items.begin(), items.end(),
+                                        [](const WorkItem& w) { return w.previous_turn < 0; }));
+}
+
 void AssignArrivals(const std::vector<double>& times, std::vector<WorkItem>* items) {
-  for (size_t i = 0; i < items->size() && i < times.size(); ++i) (*items)[i].arrival_s = times[i];
+  size_t next = 0;
+  for (WorkItem& w : *items) {
+    if (w.previous_turn >= 0) continue;
+    if (next >= times.size()) break;
+    w.arrival_s = times[next++];
+  }
 }
 
 }  // namespace gqa::loadgen

@@ -19,19 +19,37 @@
 namespace gqa::loadgen {
 
 struct WorkloadOptions {
-  int num_prompts = 100;
-  LengthSpec input;   // random dataset only
-  LengthSpec output;  // random dataset, and jsonl lines without "output_len"
+  int num_prompts = 100;  // single-turn requests; with turns > 1: conversations
+  LengthSpec input;       // random dataset only: the unique part of a prompt (one turn's
+                          // new user part in a chat)
+  LengthSpec output;      // random dataset, and jsonl lines without "output_len"
   uint64_t seed = 0;
   float temperature = 0;   // sent as sampling.temperature
   bool ignore_eos = true;  // exact output lengths
+  // Random dataset only. Every prompt (a chat's first turn) starts with the
+  // same shared_prefix_len ids, drawn once from `seed` (its own stream).
+  int shared_prefix_len = 0;
+  // Random dataset only. > 1: num_prompts conversations of `turns` requests
+  // each; see WorkItem::previous_turn.
+  int turns = 1;
 };
 
 struct WorkItem {
   v1::GenerateRequest request;
   int input_len = 0;     // prompt tokens sent; 0 for a text prompt (the server reports it)
   int output_len = 0;    // = request.stopping.max_tokens
-  double arrival_s = 0;  // seconds after the benchmark's start
+  double arrival_s = 0;  // seconds after the benchmark's start; follow-up turns:
+                         // unused (they arrive when the previous turn ends)
+  // Multi-turn chat: conversation index and turn (0-based); -1 / 0 otherwise.
+  int conversation = -1;
+  int turn = 0;
+  // -1: `request` is complete, sent at arrival_s. Otherwise the item index of
+  // this conversation's previous turn: `request` then holds only the new
+  // user part, and the driver sends previous prompt + previous output ids +
+  // this part once the previous turn has ended (see stream_driver.h).
+  // input_len is then the full prompt's length, assuming the previous turns
+  // return exactly their output_len tokens (ignore_eos).
+  int previous_turn = -1;
 };
 
 // The most tokens (prompt + output) one request may hold on this server:
@@ -40,8 +58,12 @@ int MaxTotalLen(const v1::ModelInfo& info);
 
 // num_prompts requests of random token ids in [0, vocab_size), never the
 // model's EOS or BOS ids, lengths from options.input / options.output clipped
-// to MaxTotalLen (ClipToContext). FAILED_PRECONDITION when the model leaves
-// no room (MaxTotalLen < 2, or no usable token id).
+// to MaxTotalLen (ClipToContext) less the shared prefix. With turns > 1:
+// num_prompts * turns items, conversation c's turn k at index c * turns + k;
+// no clipping: FAILED_PRECONDITION when a conversation's last turn would not
+// fit (prefix + every turn's input and output > MaxTotalLen). Also
+// FAILED_PRECONDITION when the model leaves no room (MaxTotalLen < 2 or the
+// prefix leaves < 2, or no usable token id).
 absl::StatusOr<std::vector<WorkItem>> BuildRandomWorkload(const WorkloadOptions& options,
                                                           const v1::ModelInfo& info);
 
@@ -54,7 +76,12 @@ absl::StatusOr<std::vector<WorkItem>> BuildDatasetWorkload(const WorkloadOptions
                                                            const std::string& source,
                                                            const v1::ModelInfo& info);
 
-// Sets items[i].arrival_s = times[i]. Precondition: equal sizes.
+// Items sent at an arrival time: those with previous_turn == -1 (every item
+// without multi-turn chat).
+int NumArrivals(const std::vector<WorkItem>& items);
+
+// Sets the arrival_s of the k-th item with previous_turn == -1 to times[k].
+// Precondition: times.size() == NumArrivals(*items).
 void AssignArrivals(const std::vector<double>& times, std::vector<WorkItem>* items);
 
 }  // namespace gqa::loadgen

@@ -261,6 +261,43 @@ TEST_F(LoadgenLiveTest, JsonlTextPromptsAndFailedRequestsCountedByCode) {
   EXPECT_EQ(run["total_output_tokens"], 2 * (3 + 5));
 }
 
+TEST_F(LoadgenLiveTest, MultiTurnChatWithASharedPrefixRunsEveryTurn) {
+  const std::string json_path = dir_ + "/chat.json";
+  ASSERT_EQ(Bench({"--turns", "3", "--num-conversations", "4", "--shared-prefix-len", "16",
+                   "--input-len", "8", "--output-len", "6", "--max-concurrency", "3", "--seed", "2",
+                   "--result-json", json_path, "--no-progress"}),
+            0)
+      << err_.str();
+  // Turn k's prompt: 16 + k * (8 + 6) + 8 tokens.
+  EXPECT_THAT(out_.str(), HasSubstr(Row("Successful requests:", "12")));
+  EXPECT_THAT(out_.str(), HasSubstr(Row("Total input tokens:", "456")));  // 4 * (24 + 38 + 52)
+  EXPECT_THAT(out_.str(), HasSubstr(Row("Total generated tokens:", "72")));
+  EXPECT_THAT(out_.str(), HasSubstr("TTFT by Turn (ms)"));
+  const Json j = ReadJson(json_path);
+  ASSERT_FALSE(j.is_discarded());
+  const Json& run = j["runs"][0];
+  EXPECT_LE(run["max_concurrency_observed"].get<int>(), 3);
+  ASSERT_EQ(run["turns"].size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(run["turns"][k]["completed"], 4);
+    EXPECT_EQ(run["turns"][k]["input_tokens"], 4 * (16 + k * 14 + 8));
+    EXPECT_EQ(run["turns"][k]["ttft_ms"]["count"], 4);
+  }
+  ASSERT_EQ(run["requests"].size(), 12u);
+  for (int i = 0; i < 12; ++i) {
+    const Json& r = run["requests"][i];
+    EXPECT_EQ(r["status"], "OK");
+    EXPECT_EQ(r["conversation"], i / 3);
+    EXPECT_EQ(r["turn"], i % 3);
+    EXPECT_EQ(r["input_len"], 16 + (i % 3) * 14 + 8);  // the server's count
+    EXPECT_EQ(r["output_len"], 6);
+    // A turn starts after its previous turn ended.
+    if (i % 3 > 0) {
+      EXPECT_GE(r["start_s"], run["requests"][i - 1]["end_s"]);
+    }
+  }
+}
+
 TEST_F(LoadgenLiveTest, BadDatasetIsAClearError) {
   const std::string path = dir_ + "/bad.jsonl";
   std::ofstream(path) << "{\"prompt\": \"ok\"}\n{\"prompt_token_ids\": [1, 99999]}\n";

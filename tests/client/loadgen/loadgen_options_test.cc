@@ -105,6 +105,26 @@ TEST(BenchOptionsTest, BadFlagsNameTheFlag) {
   EXPECT_THAT(Error({"extra"}), HasSubstr("unexpected argument 'extra'"));
 }
 
+TEST(BenchOptionsTest, SharedPrefixAndMultiTurnChat) {
+  absl::StatusOr<BenchOptions> o = Parse({});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->shared_prefix_len, 0);
+  EXPECT_EQ(o->turns, 1);
+  EXPECT_EQ(o->num_conversations, 0);
+  o = Parse({"--shared-prefix-len", "512", "--turns", "4", "--num-conversations", "8"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->shared_prefix_len, 512);
+  EXPECT_EQ(o->turns, 4);
+  EXPECT_EQ(o->num_conversations, 8);
+  EXPECT_THAT(Error({"--shared-prefix-len", "-1"}), HasSubstr("--shared-prefix-len must be >= 0"));
+  EXPECT_THAT(Error({"--turns", "0"}), HasSubstr("--turns must be >= 1, got 0"));
+  EXPECT_THAT(Error({"--num-conversations", "3"}), HasSubstr("goes with --turns >= 2"));
+  EXPECT_THAT(Error({"--turns", "2", "--num-conversations", "-1"}),
+              HasSubstr("--num-conversations must be >= 1"));
+  EXPECT_THAT(Error({"--dataset", "jsonl", "--dataset-path", "d", "--turns", "2"}),
+              HasSubstr("are for --dataset random"));
+}
+
 TEST(BenchOptionsTest, Help) {
   absl::StatusOr<BenchOptions> o = Parse({"--help"});
   ASSERT_TRUE(o.ok());

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <set>
+#include <string>
 
 #include "client/loadgen/arrivals.h"
 #include "client/loadgen/length_distribution.h"
@@ -238,6 +240,108 @@ TEST(WorkloadTest, AssignsArrivals) {
   std::vector<WorkItem> items(3);
   AssignArrivals({0, 0.5, 2}, &items);
   EXPECT_EQ(items[2].arrival_s, 2);
+}
+
+std::vector<int32_t> Ids(const WorkItem& w) {
+  return {w.request.prompt_token_ids().ids().begin(), w.request.prompt_token_ids().ids().end()};
+}
+
+// A model with room for long prompts and enough ids that random prompts differ.
+v1::ModelInfo WideModel() {
+  v1::ModelInfo info = SmallModel();
+  info.set_vocab_size(1000);
+  info.set_context_length(4096);
+  return info;
+}
+
+TEST(WorkloadTest, SharedPrefixIsTheSameNIdsThenEachPromptsOwnPart) {
+  WorkloadOptions o;
+  o.num_prompts = 8;
+  o.input = {LengthDist::kFixed, 12};
+  o.output = {LengthDist::kFixed, 4};
+  o.seed = 3;
+  absl::StatusOr<std::vector<WorkItem>> plain = BuildRandomWorkload(o, WideModel());
+  o.shared_prefix_len = 40;
+  absl::StatusOr<std::vector<WorkItem>> shared = BuildRandomWorkload(o, WideModel());
+  ASSERT_TRUE(plain.ok() && shared.ok()) << shared.status();
+  ASSERT_EQ(shared->size(), 8u);
+  const std::vector<int32_t> first = Ids((*shared)[0]);
+  ASSERT_EQ(first.size(), 52u);
+  const std::vector<int32_t> prefix(first.begin(), first.begin() + 40);
+  std::set<int32_t> distinct_first_unique_ids;
+  for (size_t i = 0; i < shared->size(); ++i) {
+    const WorkItem& w = (*shared)[i];
+    const std::vector<int32_t> ids = Ids(w);
+    EXPECT_EQ(w.input_len, 52);
+    EXPECT_EQ(w.output_len, 4);
+    EXPECT_EQ(w.previous_turn, -1);
+    ASSERT_EQ(ids.size(), 52u);
+    EXPECT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + 40), prefix) << i;
+    // The prefix has its own random stream: the rest is the prompt the same
+    // seed makes without a prefix.
+    EXPECT_EQ(std::vector<int32_t>(ids.begin() + 40, ids.end()), Ids((*plain)[i])) << i;
+    distinct_first_unique_ids.insert(ids[40]);
+    for (int32_t id : ids) EXPECT_TRUE(id >= 0 && id < 1000 && id != 1 && id != 2) << id;
+  }
+  // Exactly N leading ids are shared: the 41st is not the same everywhere.
+  EXPECT_GT(distinct_first_unique_ids.size(), 1u);
+
+  // Another seed, another prefix; the prefix leaves room for the rest only.
+  o.seed = 4;
+  absl::StatusOr<std::vector<WorkItem>> other = BuildRandomWorkload(o, WideModel());
+  ASSERT_TRUE(other.ok());
+  const std::vector<int32_t> other_first = Ids((*other)[0]);
+  EXPECT_NE(std::vector<int32_t>(other_first.begin(), other_first.begin() + 40), prefix);
+  v1::ModelInfo small = SmallModel();  // 64 tokens: 40 + 12 + 4 fits; 62 + 1 + 1 is the most
+  o.shared_prefix_len = 60;
+  absl::StatusOr<std::vector<WorkItem>> clipped = BuildRandomWorkload(o, small);
+  ASSERT_TRUE(clipped.ok());
+  EXPECT_EQ((*clipped)[0].input_len, 63);
+  EXPECT_EQ((*clipped)[0].output_len, 1);
+  o.shared_prefix_len = 63;
+  EXPECT_THAT(BuildRandomWorkload(o, small).status().message(),
+              HasSubstr("no room for a shared prefix of 63 tokens"));
+}
+
+TEST(WorkloadTest, ChatTurnsCarryOnlyTheirNewPartAndChainToThePreviousTurn) {
+  WorkloadOptions o;
+  o.num_prompts = 3;  // conversations
+  o.turns = 4;
+  o.shared_prefix_len = 10;
+  o.input = {LengthDist::kFixed, 6};
+  o.output = {LengthDist::kFixed, 5};
+  o.seed = 11;
+  absl::StatusOr<std::vector<WorkItem>> items = BuildRandomWorkload(o, WideModel());
+  ASSERT_TRUE(items.ok()) << items.status();
+  ASSERT_EQ(items->size(), 12u);
+  EXPECT_EQ(NumArrivals(*items), 3);
+  for (int c = 0; c < 3; ++c) {
+    for (int k = 0; k < 4; ++k) {
+      const WorkItem& w = (*items)[c * 4 + k];
+      EXPECT_EQ(w.conversation, c);
+      EXPECT_EQ(w.turn, k);
+      EXPECT_EQ(w.previous_turn, k == 0 ? -1 : c * 4 + k - 1);
+      EXPECT_EQ(w.request.request_id(), "bench-" + std::to_string(c * 4 + k));
+      EXPECT_EQ(w.output_len, 5);
+      EXPECT_EQ(w.request.stopping().max_tokens(), 5);
+      // The full prompt: prefix + k earlier turns of (6 + 5) + its own 6.
+      EXPECT_EQ(w.input_len, 10 + k * 11 + 6);
+      EXPECT_EQ(w.request.prompt_token_ids().ids_size(), k == 0 ? 16 : 6);
+    }
+    EXPECT_EQ(Ids((*items)[c * 4]).at(9), Ids((*items)[0]).at(9));  // the shared prefix
+  }
+  // Arrivals go to the conversations' first turns only.
+  AssignArrivals({0.5, 1, 2}, &*items);
+  EXPECT_EQ((*items)[0].arrival_s, 0.5);
+  EXPECT_EQ((*items)[1].arrival_s, 0);
+  EXPECT_EQ((*items)[4].arrival_s, 1);
+  EXPECT_EQ((*items)[8].arrival_s, 2);
+
+  // A conversation must fit the context whole: 10 + 4 * 11 = 54 <= 64, 65 > 64.
+  EXPECT_TRUE(BuildRandomWorkload(o, SmallModel()).ok());
+  o.turns = 5;
+  EXPECT_THAT(BuildRandomWorkload(o, SmallModel()).status().message(),
+              HasSubstr("conversation 0 needs 65 tokens by turn 5 of 5; the server fits 64"));
 }
 
 }  // namespace
