@@ -1,6 +1,17 @@
 # Every dependency comes from a Debian package (scripts/bootstrap.sh installs them).
 find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
+# gqa_openmp: what the CPU backend and the model loader link for their parallel
+# loops. GQA_USE_OPENMP=OFF (the tsan preset: libgomp is invisible to TSan)
+# compiles them with -fopenmp-simd only: the `omp simd` hints stay, every
+# `omp parallel` pragma is ignored and its loop runs on the calling thread.
+option(GQA_USE_OPENMP "Run the CPU backend's parallel loops on OpenMP threads" ON)
+add_library(gqa_openmp INTERFACE)
+if(GQA_USE_OPENMP)
+  target_link_libraries(gqa_openmp INTERFACE OpenMP::OpenMP_CXX)
+else()
+  target_compile_options(gqa_openmp INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-fopenmp-simd>)
+endif()
 find_package(absl REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(PkgConfig REQUIRED)

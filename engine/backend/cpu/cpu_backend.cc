@@ -1,7 +1,9 @@
 #include "engine/backend/cpu/cpu_backend.h"
 
 #include <cblas.h>
+#ifdef _OPENMP  // GQA_USE_OPENMP=OFF (the tsan preset): the parallel pragmas are ignored
 #include <omp.h>
+#endif
 
 #include <algorithm>
 #include <cassert>
@@ -9,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "engine/backend/cpu/cpu_attention.h"
@@ -40,15 +43,23 @@ void ScaleRow(const float* x, const float* weight, float inv_rms, int64_t dim, f
   for (int64_t i = 0; i < dim; ++i) out[i] = x[i] * inv_rms * weight[i];
 }
 
+// Online cores: OpenMP's count where it is on, the standard library's otherwise.
+#ifdef _OPENMP
+int NumProcs() { return omp_get_num_procs(); }
+#else
+int NumProcs() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+#endif
+
 }  // namespace
 
-CpuBackend::CpuBackend(int num_threads)
-    : num_threads_(num_threads > 0 ? num_threads : omp_get_num_procs()) {
+CpuBackend::CpuBackend(int num_threads) : num_threads_(num_threads > 0 ? num_threads : NumProcs()) {
   // Process-wide settings. Every parallel region of this backend also names its
   // team size, so it holds on threads other than the constructing one.
   // OpenBLAS runs single-threaded inside OpenMP threads (cpu::GemmBlas splits
   // the work itself), so only one thread pool ever spins on the cores.
+#ifdef _OPENMP
   omp_set_num_threads(num_threads_);
+#endif
   openblas_set_num_threads(1);
 }
 
