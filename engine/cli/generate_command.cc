@@ -6,12 +6,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "engine/runner/backend_flags.h"
-#include "flags/flag_parser.h"
 #include "engine/common/status_macros.h"
+#include "engine/runner/backend_flags.h"
 #include "engine/runner/llm_engine.h"
 #include "engine/runner/model_setup.h"
 #include "engine/tokenizer/incremental_decoder.h"
+#include "flags/flag_parser.h"
 
 namespace gqa {
 namespace {
@@ -22,6 +22,7 @@ constexpr char kUsage[] =
     "                    [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
     "                    [--ignore-eos] [--print-ids] [--load-format dummy --preset NAME]\n"
     "                    [--threads N] [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
+    "                    [--enable-prefix-caching | --no-enable-prefix-caching]\n"
     "Without --model, runs the built-in demo model (random weights, byte vocabulary).";
 
 absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
@@ -42,6 +43,7 @@ absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
 absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* argv) {
   GenerateOptions o;
   std::string prompt, prompt_ids, chat;
+  bool enable_prefix_caching = false, no_enable_prefix_caching = false;
   FlagParser p(kUsage);
   p.AddString("model", &o.model, "HF model directory, GGUF file or llama2.c .bin checkpoint");
   p.AddString("tokenizer", &o.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF directory");
@@ -63,6 +65,10 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
   p.AddBool("print-ids", &o.print_ids, "print generated token ids instead of text");
   p.AddString("load-format", &o.load_format, "auto (default) or dummy (random weights)");
   p.AddString("preset", &o.preset, "dummy weights' shape: " + PresetList());
+  p.AddBool("enable-prefix-caching", &enable_prefix_caching,
+            "reuse the KV blocks of shared prompt prefixes (the default)");
+  p.AddBool("no-enable-prefix-caching", &no_enable_prefix_caching,
+            "compute every prompt token (the outputs are the same)");
   AddBackendFlags(p, &o.backend);
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
   o.help = p.help_requested();
@@ -77,6 +83,11 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
     return absl::InvalidArgumentError("give one of --prompt, --prompt-ids and --chat");
   }
   if (o.max_tokens < 1) return absl::InvalidArgumentError("--max-tokens must be >= 1");
+  if (enable_prefix_caching && no_enable_prefix_caching) {
+    return absl::InvalidArgumentError(
+        "give one of --enable-prefix-caching and --no-enable-prefix-caching");
+  }
+  o.enable_prefix_caching = !no_enable_prefix_caching;
   GQA_RETURN_IF_ERROR(ValidateBackendFlags(o.backend));
   return o;
 }
@@ -126,6 +137,7 @@ int RunGenerate(const GenerateOptions& o, std::ostream& out, std::ostream& err) 
 
   EngineConfig config;
   config.max_num_seqs = 1;
+  config.enable_prefix_caching = o.enable_prefix_caching;
   const ModelConfig& mc = loaded->weights.config;
   config.max_num_batched_tokens = std::min(mc.max_seq_len, 512);
   GenerationRequest request;

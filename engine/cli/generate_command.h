@@ -22,7 +22,11 @@ struct GenerateOptions {
   int max_tokens = 128;
   SamplingParams sampling;
   bool ignore_eos = false;
-  bool print_ids = false;            // print the generated ids, space-separated, on one line
+  bool print_ids = false;  // print the generated ids, space-separated, on one line
+  // --enable-prefix-caching (default) / --no-enable-prefix-caching. One
+  // request shares no prefix with another, so it changes nothing but the
+  // engine's bookkeeping; there for parity with gqa-server.
+  bool enable_prefix_caching = true;
   std::string load_format = "auto";  // "auto" or "dummy"
   std::string preset;                // dummy weights: a preset name (or --model config.json)
   // --backend, --dtype (compute dtype on CUDA, and the dummy weights'),

@@ -1,6 +1,7 @@
 #include "engine/runner/engine.h"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,27 @@ int NumKvBlocks(const EngineConfig& c, const ModelConfig& model, DType kv_dtype)
 
 absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
 
+// The prefix cache's salt, the parent hash of every first block: the model's
+// identity (its shape, RoPE, specials and weight dtype) and the KV cache's
+// dtype, so that a block computed by a different model never matches.
+BlockHash PrefixCacheSalt(const ModelConfig& m, DType kv_dtype) {
+  uint64_t h = MixBits(0x6771612d70726566ull);  // "gqa-pref"
+  for (unsigned char c : m.name) h = HashCombine(h, c);
+  const RopeScaling& rs = m.rope_scaling;
+  for (int v : {m.dim, m.hidden_dim, m.n_layers, m.n_heads, m.n_kv_heads, m.head_dim, m.vocab_size,
+                m.max_seq_len, m.bos_token_id, rs.original_max_position_embeddings,
+                static_cast<int>(m.rope_style), static_cast<int>(m.tie_word_embeddings),
+                static_cast<int>(m.attention_bias), static_cast<int>(m.dtype),
+                static_cast<int>(kv_dtype)}) {
+    h = HashCombine(h, static_cast<uint32_t>(v));
+  }
+  for (float f :
+       {m.rms_norm_eps, m.rope_theta, rs.factor, rs.low_freq_factor, rs.high_freq_factor}) {
+    h = HashCombine(h, std::bit_cast<uint32_t>(f));
+  }
+  return h;
+}
+
 }  // namespace
 
 Engine::Engine(const QueueLimits& limits, EngineObserver* observer)
@@ -54,7 +76,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const ModelWeights& weigh
     return absl::InvalidArgumentError(
         "block_size, max_num_seqs, max_num_batched_tokens and max_logit_rows must be positive");
   }
-  const int num_blocks = NumKvBlocks(c, weights.config, backend->activation_dtype());
+  const DType kv_dtype = backend->activation_dtype();
+  const int num_blocks = NumKvBlocks(c, weights.config, kv_dtype);
   if (num_blocks <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("the KV cache budget of ", c.kv_cache_bytes,
                                                    " bytes holds not even one block"));
@@ -68,7 +91,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const ModelWeights& weigh
   info.backend_name = std::string(backend->name());
   GQA_ASSIGN_OR_RETURN(e->runner_, ModelRunner::Create(weights, std::move(backend), runner_limits,
                                                        c.block_size, num_blocks));
-  e->kv_cache_ = std::make_unique<KvCacheManager>(num_blocks, c.block_size);
+  PrefixCacheOptions prefix_cache;
+  prefix_cache.enabled = c.enable_prefix_caching;
+  prefix_cache.salt = PrefixCacheSalt(weights.config, kv_dtype);
+  e->kv_cache_ = std::make_unique<KvCacheManager>(num_blocks, c.block_size, prefix_cache);
   SchedulerConfig sc;
   sc.max_num_seqs = c.max_num_seqs;
   sc.max_num_batched_tokens = c.max_num_batched_tokens;
@@ -273,6 +299,7 @@ void Engine::FinishEarly(RequestTable::iterator it, FinishReason reason,
   d.finish_reason = reason;
   d.status = status;
   d.num_prompt_tokens = st.num_prompt_tokens;
+  if (st.seq) d.num_cached_prompt_tokens = st.seq->num_cached_prompt_tokens;
   d.queue_seconds = st.queue_seconds;
   d.ttft_seconds = st.ttft_seconds;
   d.e2e_seconds = e2e;
@@ -289,6 +316,8 @@ void Engine::Emit(const SchedulerOutput& plan, const ModelOutput& out,
   step.duration_seconds = Seconds(now - step_start);
   step.num_batch_tokens = plan.num_tokens;
   step.num_preemptions = plan.num_preemptions;
+  step.num_prefix_cache_queries = plan.num_prefix_cache_queries;
+  step.num_prefix_cache_hits = plan.num_prefix_cache_hits;
   num_preemptions_ += plan.num_preemptions;
 
   for (const NewRequestData& n : plan.new_requests) {  // scheduled for the first time
@@ -313,6 +342,7 @@ void Engine::Emit(const SchedulerOutput& plan, const ModelOutput& out,
     RequestDelta d;
     d.prompt_logprobs = o.prompt_logprobs;
     d.num_prompt_tokens = st.num_prompt_tokens;
+    d.num_cached_prompt_tokens = st.seq->num_cached_prompt_tokens;
     d.num_preemptions = st.seq->num_preemptions;
     if (r.sample) {
       d.tokens.push_back(o.sample);
@@ -353,12 +383,15 @@ void Engine::Publish() {
   s.num_waiting = scheduler_->num_waiting();
   s.num_kv_blocks_total = kv_cache_->pool().num_blocks_total();
   s.num_kv_blocks_free = kv_cache_->pool().num_blocks_free();
+  s.num_kv_blocks_cached = kv_cache_->pool().num_blocks_cached();
+  s.prefix_cache_queries_tokens = scheduler_->prefix_cache_queries_tokens();
+  s.prefix_cache_hits_tokens = scheduler_->prefix_cache_hits_tokens();
   s.num_steps = num_steps_;
   s.num_preemptions = num_preemptions_;
   if (observer_) {
-    observer_->OnEngineState(EngineStateObservation{s.num_running, s.num_waiting,
-                                                    s.num_kv_blocks_total,
-                                                    s.num_kv_blocks_total - s.num_kv_blocks_free});
+    observer_->OnEngineState(EngineStateObservation{
+        s.num_running, s.num_waiting, s.num_kv_blocks_total,
+        s.num_kv_blocks_total - s.num_kv_blocks_free, s.num_kv_blocks_cached});
   }
   queue_.Publish(s, num_left_queue_, tokens_left_queue_, num_finished_);
   num_finished_ = 0;

@@ -55,6 +55,7 @@ std::vector<RequestOutput> LlmEngine::Step() {
     o.finished = d.finished;
     o.finish_reason = d.finish_reason;
     o.num_prompt_tokens = d.num_prompt_tokens;
+    o.num_cached_prompt_tokens = d.num_cached_prompt_tokens;
     o.num_output_tokens = it->second.num_output_tokens;
     o.num_preemptions = d.num_preemptions;
     outputs.push_back(std::move(o));

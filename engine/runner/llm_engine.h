@@ -25,6 +25,7 @@ struct RequestOutput {
   bool finished = false;
   FinishReason finish_reason = FinishReason::kNone;
   int num_prompt_tokens = 0;
+  int num_cached_prompt_tokens = 0;  // prefix-cache hit at the first scheduling
   int num_output_tokens = 0;
   int num_preemptions = 0;
 };

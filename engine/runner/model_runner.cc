@@ -76,9 +76,10 @@ ForwardBatch ModelRunner::PrepareInputs(const SchedulerOutput& plan, std::vector
       positions.push_back(pos);
       host_slots_.push_back(int64_t{r.block_table[pos / block_size]} * block_size +
                             pos % block_size);
-      if (i < static_cast<int>(r.prompt_logprob_targets.size())) {
+      const int j = i - r.prompt_logprob_row;  // into prompt_logprob_targets
+      if (j >= 0 && j < static_cast<int>(r.prompt_logprob_targets.size())) {
         logit_rows.push_back(row);
-        uses.push_back({s, r.prompt_logprob_targets[i]});
+        uses.push_back({s, r.prompt_logprob_targets[j]});
       }
     }
     if (r.sample) {

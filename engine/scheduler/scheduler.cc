@@ -3,6 +3,15 @@
 #include <algorithm>
 
 namespace gqa {
+namespace {
+
+// Prompt logprobs need every prompt row computed (as in vLLM): no hits until
+// they are done (a preempted sequence that finished them may hit).
+bool SkipsPrefixCache(const Sequence& seq) {
+  return seq.request().prompt_logprobs && !seq.prompt_logprobs_done();
+}
+
+}  // namespace
 
 Scheduler::Scheduler(const SchedulerConfig& config, KvCacheManager* kv_cache)
     : config_(config), kv_cache_(kv_cache) {}
@@ -47,6 +56,13 @@ void Scheduler::Preempt(Sequence* victim) {
   ++num_preemptions_total_;
 }
 
+std::vector<int32_t> Scheduler::FindCachedPrefix(Sequence* seq) {
+  if (!kv_cache_->prefix_caching() || SkipsPrefixCache(*seq)) return {};
+  // Full blocks only, and never the last token: it must be computed for its logits.
+  const int max_blocks = (seq->num_tokens() - 1) / kv_cache_->block_size();
+  return kv_cache_->FindCachedPrefix(seq->token_ids(), max_blocks, seq->cache_state);
+}
+
 bool Scheduler::GrowOrPreempt(Sequence* seq, int num_new) {
   const int needed_tokens = seq->num_computed_tokens + num_new;
   while (!kv_cache_->Grow(seq->block_table, needed_tokens)) {
@@ -60,7 +76,8 @@ bool Scheduler::GrowOrPreempt(Sequence* seq, int num_new) {
 void Scheduler::AddToPlan(SchedulerOutput& plan, Sequence* seq, int num_new) {
   const int start = seq->num_computed_tokens;
   const int end = start + num_new;
-  if (start == 0 && seq->num_preemptions == 0) {
+  if (!seq->introduced) {
+    seq->introduced = true;
     plan.new_requests.push_back(NewRequestData{seq->request_id(), seq->request().prompt_token_ids,
                                                seq->request().sampling, seq->fallback_seed()});
   }
@@ -70,9 +87,12 @@ void Scheduler::AddToPlan(SchedulerOutput& plan, Sequence* seq, int num_new) {
   r.token_ids.assign(seq->token_ids().begin() + start, seq->token_ids().begin() + end);
   r.block_table = seq->block_table;
   r.sample = end == seq->num_tokens();
-  if (seq->request().prompt_logprobs && !seq->prompt_logprobs_done) {
-    // Row `pos` predicts token pos + 1: score it when it is a prompt token.
-    for (int pos = start; pos < end && pos + 1 < seq->num_prompt_tokens(); ++pos) {
+  if (seq->request().prompt_logprobs) {
+    // Row `pos` predicts token pos + 1: score it when it is a prompt token
+    // not scored before (a recompute after preemption skips those).
+    const int first = std::max(start, seq->num_prompt_rows_scored);
+    r.prompt_logprob_row = std::max(0, first - start);
+    for (int pos = first; pos < end && pos + 1 < seq->num_prompt_tokens(); ++pos) {
       r.prompt_logprob_targets.push_back(seq->token_ids()[pos + 1]);
     }
   }
@@ -109,16 +129,31 @@ SchedulerOutput Scheduler::Schedule() {
 
   // 2. Admit waiting sequences while blocks, budget and the sequence cap allow.
   //    Not in a step that had to preempt: the pool is under pressure.
+  //    A waiting sequence has nothing computed (new, or preempted): it starts
+  //    after its cached prefix, if any.
   while (!preempted && !waiting_.empty() && budget > 0 && num_running() < config_.max_num_seqs) {
     Sequence* seq = waiting_.front();
-    const int num_new = std::min(seq->num_uncomputed_tokens(), budget);
-    if (!kv_cache_->Grow(seq->block_table, seq->num_computed_tokens + num_new)) break;
+    const std::vector<int32_t> hits = FindCachedPrefix(seq);
+    const int num_cached = static_cast<int>(hits.size()) * kv_cache_->block_size();
+    const int num_new = std::min(seq->num_tokens() - num_cached, budget);
+    if (!kv_cache_->AllocateWithPrefix(seq->block_table, hits, num_cached + num_new,
+                                       seq->cache_state)) {
+      break;
+    }
+    seq->num_computed_tokens = num_cached;
+    if (!seq->introduced && kv_cache_->prefix_caching() && !SkipsPrefixCache(*seq)) {
+      seq->num_cached_prompt_tokens = num_cached;
+      plan.num_prefix_cache_queries += seq->num_prompt_tokens();
+      plan.num_prefix_cache_hits += num_cached;
+    }
     waiting_.pop_front();
     seq->status = SequenceStatus::kRunning;
     InsertSorted(running_, seq);
     add(seq, num_new);
   }
   plan.num_preemptions = static_cast<int>(num_preemptions_total_ - preemptions_before);
+  prefix_cache_queries_tokens_ += plan.num_prefix_cache_queries;
+  prefix_cache_hits_tokens_ += plan.num_prefix_cache_hits;
   return plan;
 }
 
@@ -143,7 +178,14 @@ std::vector<Sequence*> Scheduler::Update(const SchedulerOutput& plan, const Mode
     const ScheduledRequest& r = plan.requests[i];
     Sequence* seq = scheduled_[i];
     seq->num_computed_tokens += r.num_new_tokens();
-    if (seq->num_computed_tokens >= seq->num_prompt_tokens()) seq->prompt_logprobs_done = true;
+    // Before any Finish below frees the blocks: they stay cached at count 0.
+    kv_cache_->CacheFullBlocks(seq->block_table, seq->token_ids(), seq->num_computed_tokens,
+                               seq->cache_state);
+    if (seq->request().prompt_logprobs) {
+      seq->num_prompt_rows_scored =
+          std::max(seq->num_prompt_rows_scored,
+                   std::min(seq->num_computed_tokens, seq->num_prompt_tokens() - 1));
+    }
     if (!r.sample) continue;
     const int32_t token = out.requests[i].sample.token_id;
     seq->AppendOutputToken(token);

@@ -6,6 +6,13 @@
 // priority, newest) is preempted: its blocks are freed and it is recomputed
 // later.
 //
+// Prefix cache: a sequence admitted with nothing computed (new, or preempted)
+// starts after the longest run of cached full blocks of its tokens, capped so
+// that at least its last token is computed (there must be logits to sample
+// from). A request asking for prompt logprobs takes no hits until they are
+// done (they need every row), but fills the cache like any other. After each
+// step, Update registers every newly completed full block.
+//
 // Its output is plain data (scheduler_output.h); Update maps the runner's
 // results back onto the sequences of the last plan.
 //
@@ -50,12 +57,17 @@ class Scheduler {
   int num_waiting() const { return static_cast<int>(waiting_.size()); }
   bool HasUnfinished() const { return !running_.empty() || !waiting_.empty(); }
   int64_t num_preemptions_total() const { return num_preemptions_total_; }
+  // Cumulative, in tokens, counted at each request's first scheduling.
+  int64_t prefix_cache_queries_tokens() const { return prefix_cache_queries_tokens_; }
+  int64_t prefix_cache_hits_tokens() const { return prefix_cache_hits_tokens_; }
 
  private:
   // Allocates KV for `num_new` more tokens of `seq`, preempting from the back
   // of running_ as needed. Returns false if `seq` itself had to be preempted.
   bool GrowOrPreempt(Sequence* seq, int num_new);
   void Preempt(Sequence* victim);
+  // Cached blocks `seq` may start with (empty: none, or the cache is off).
+  std::vector<int32_t> FindCachedPrefix(Sequence* seq);
   void InsertSorted(std::vector<Sequence*>& list, Sequence* seq);
   void InsertSorted(std::deque<Sequence*>& list, Sequence* seq);
   FinishReason CheckStop(const Sequence& seq, int32_t token) const;
@@ -69,6 +81,8 @@ class Scheduler {
   std::vector<Sequence*> scheduled_;       // the last plan's sequences, in row order
   std::vector<std::string> finished_ids_;  // for the next plan's finished_request_ids
   int64_t num_preemptions_total_ = 0;
+  int64_t prefix_cache_queries_tokens_ = 0;
+  int64_t prefix_cache_hits_tokens_ = 0;
 };
 
 }  // namespace gqa

@@ -33,10 +33,12 @@ struct ScheduledRequest {
   std::vector<int32_t> token_ids;    // the tokens to compute, positions [start, start + size)
   std::vector<int32_t> block_table;  // KV blocks covering start + size tokens
   bool sample = false;               // this chunk ends the known tokens: sample the next one
-  // Prompt tokens scored by this chunk's rows: row i predicts
-  // prompt_logprob_targets[i] (the prompt token at start_position + i + 1).
-  // Empty unless the request asked for prompt logprobs.
+  // Prompt tokens scored by this chunk's rows: row prompt_logprob_row + i
+  // predicts prompt_logprob_targets[i] (the prompt token at start_position +
+  // prompt_logprob_row + i + 1). Empty unless the request asked for prompt
+  // logprobs; rows before prompt_logprob_row were scored before a preemption.
   std::vector<int32_t> prompt_logprob_targets;
+  int prompt_logprob_row = 0;
   int num_new_tokens() const { return static_cast<int>(token_ids.size()); }
 };
 
@@ -48,6 +50,10 @@ struct SchedulerOutput {
   std::vector<std::string> finished_request_ids;
   int num_tokens = 0;       // sum of num_new_tokens
   int num_preemptions = 0;  // sequences preempted while making this plan
+  // Prefix cache, in tokens, over the requests scheduled for the first time
+  // in this plan (as vLLM counts): prompt tokens looked up, and found cached.
+  int num_prefix_cache_queries = 0;
+  int num_prefix_cache_hits = 0;
   bool empty() const { return requests.empty(); }
 };
 

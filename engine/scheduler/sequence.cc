@@ -12,6 +12,7 @@ Sequence::Sequence(GenerationRequest request, int64_t arrival, uint64_t fallback
 void Sequence::ResetForRecompute() {
   num_computed_tokens = 0;
   block_table.clear();
+  cache_state.ResetTable();
   status = SequenceStatus::kWaiting;
   ++num_preemptions;
 }

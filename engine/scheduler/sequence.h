@@ -1,7 +1,8 @@
 // Sequence: one request's state inside the engine: its tokens (prompt, then
-// output), how many of them have K/V in the cache and its block table (its
-// sampler lives in the model runner: see scheduler_output.h). Unified scheduling needs nothing
-// else: a sequence runs whenever num_computed_tokens < num_tokens(), be it a prompt, a chunk of
+// output), how many of them have K/V in the cache, its block table and its
+// place in the prefix cache (its sampler lives in the model runner: see
+// scheduler_output.h). Unified scheduling needs nothing else: a sequence runs
+// whenever num_computed_tokens < num_tokens(), be it a prompt, a chunk of
 // one, a decode step or a recompute after preemption.
 //
 // Thread ownership: the engine thread.
@@ -36,7 +37,8 @@ class Sequence {
   int num_uncomputed_tokens() const { return num_tokens() - num_computed_tokens; }
 
   void AppendOutputToken(int32_t token) { token_ids_.push_back(token); }
-  // Drops the KV state (blocks already freed by the caller): recompute from 0.
+  // Drops the KV state (blocks already freed by the caller): recompute from 0,
+  // or from what the prefix cache still holds when it is admitted again.
   void ResetForRecompute();
 
   // Sorts before `other` in scheduling order: priority, then arrival.
@@ -49,8 +51,16 @@ class Sequence {
   FinishReason finish_reason = FinishReason::kNone;
   int num_computed_tokens = 0;  // tokens whose K/V is in the cache
   BlockTable block_table;
+  SequenceCacheState cache_state;  // the prefix cache's view of the block table
   int num_preemptions = 0;
-  bool prompt_logprobs_done = false;  // computed once, never again after a preemption
+  // Prompt-logprob rows [0, n) sent (row pos scores prompt token pos + 1):
+  // scored once, never again when a preemption recomputes them.
+  int num_prompt_rows_scored = 0;
+  bool prompt_logprobs_done() const { return num_prompt_rows_scored >= num_prompt_tokens_ - 1; }
+  // Set when first planned (its NewRequestData went to the runner). Its first
+  // chunk need not start at position 0: a prefix-cache hit skips blocks.
+  bool introduced = false;
+  int num_cached_prompt_tokens = 0;  // prefix-cache hit at the first scheduling, in tokens
 
  private:
   GenerationRequest request_;

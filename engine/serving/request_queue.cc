@@ -110,6 +110,9 @@ void RequestQueue::Publish(const ServiceStats& engine, int num_left_queue,
     stats_.num_waiting = engine.num_waiting;
     stats_.num_kv_blocks_total = engine.num_kv_blocks_total;
     stats_.num_kv_blocks_free = engine.num_kv_blocks_free;
+    stats_.num_kv_blocks_cached = engine.num_kv_blocks_cached;
+    stats_.prefix_cache_queries_tokens = engine.prefix_cache_queries_tokens;
+    stats_.prefix_cache_hits_tokens = engine.prefix_cache_hits_tokens;
     stats_.num_steps = engine.num_steps;
     stats_.num_preemptions = engine.num_preemptions;
   }

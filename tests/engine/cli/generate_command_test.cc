@@ -55,6 +55,25 @@ TEST(GenerateArgsTest, BadFlagsNameTheFlag) {
   EXPECT_TRUE(ok->print_ids);
 }
 
+TEST(GenerateArgsTest, PrefixCachingIsOnUnlessTurnedOff) {
+  EXPECT_TRUE(Parse({})->enable_prefix_caching);
+  EXPECT_TRUE(Parse({"--enable-prefix-caching"})->enable_prefix_caching);
+  EXPECT_FALSE(Parse({"--no-enable-prefix-caching"})->enable_prefix_caching);
+  EXPECT_THAT(Parse({"--enable-prefix-caching", "--no-enable-prefix-caching"}).status().message(),
+              HasSubstr("one of --enable-prefix-caching and --no-enable-prefix-caching"));
+}
+
+TEST(GenerateCommandTest, PrefixCachingOffGivesTheSameTokens) {
+  const CliRun on = Generate({"--prompt", "Hello there", "--max-tokens", "20", "--print-ids",
+                              "--temperature", "0.8", "--seed", "5", "--ignore-eos"});
+  const CliRun off = Generate({"--prompt", "Hello there", "--max-tokens", "20", "--print-ids",
+                               "--temperature", "0.8", "--seed", "5", "--ignore-eos",
+                               "--no-enable-prefix-caching"});
+  ASSERT_EQ(on.code, 0) << on.err;
+  ASSERT_EQ(off.code, 0) << off.err;
+  EXPECT_EQ(on.out, off.out);
+}
+
 TEST(GenerateCommandTest, DemoModelPrintsExactlyMaxTokensIdsReproducibly) {
   const CliRun a = Generate({"--prompt", "Hello", "--max-tokens", "12", "--print-ids",
                              "--temperature", "0.8", "--seed", "5", "--ignore-eos"});
