@@ -14,6 +14,7 @@
 #include "engine/runner/chat_setup.h"
 #include "engine/runner/engine.h"
 #include "engine/tokenizer/byte_tokenizer.h"
+#include "google/protobuf/stubs/logging.h"
 #include "gqa/v1/generation.pb.h"
 #include "server/request_validation.h"
 
@@ -29,6 +30,9 @@ struct Fixture {
 // The server tests' tiny model: GQA-4, 2 layers, dim 64, context 256, with a
 // KV cache of 8 blocks of 16 tokens (so RESOURCE_EXHAUSTED is reachable).
 Fixture* MakeFixture() {
+  // Protobuf logs every string field with invalid UTF-8 it refuses to parse:
+  // a line per input, which would slow the fuzzer down to the terminal's pace.
+  google::protobuf::SetLogHandler(nullptr);
   auto* f = new Fixture();
   gqa::ModelConfig c;
   c.name = "fuzz-tiny";

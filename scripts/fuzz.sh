@@ -61,6 +61,9 @@ dict_for() {
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export GQA_SHARED_DIR="${GQA_SHARED_DIR:-$repo/../shared}"
+# One input at a time: the CPU backend's and the GGUF loader's OpenMP workers
+# would only spin beside the fuzzer (libomp waits actively), stealing its core.
+export OMP_NUM_THREADS=1
 
 mkdir -p "$work"
 rows=()
