@@ -85,7 +85,7 @@ COPY --from=build-cuda /out/lib/ /usr/local/lib/
 ENV GQA_CUDA_PLUGIN=/usr/local/lib/libgqa_cuda_plugin.so
 # Numeric, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
 USER 10001:10001
-EXPOSE 50051 9400
+EXPOSE 50051 9400 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=600s --retries=3 \
   CMD ["gqa-client", "--server", "127.0.0.1:50051", "--deadline", "4", "health"]
@@ -101,7 +101,7 @@ RUN /tmp/bootstrap.sh runtime && rm -rf /var/lib/apt/lists/* /tmp/bootstrap.sh \
  && mkdir -p /models
 COPY --from=build-cpu /out/bin/ /usr/local/bin/
 USER 10001:10001
-EXPOSE 50051 9400
+EXPOSE 50051 9400 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=600s --retries=3 \
   CMD ["gqa-client", "--server", "127.0.0.1:50051", "--deadline", "4", "health"]

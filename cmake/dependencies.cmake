@@ -20,6 +20,10 @@ pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 # ICU (libicu-dev): Unicode normalization (NFC) and character properties for HF tokenizers.
 pkg_check_modules(ICU_UC REQUIRED IMPORTED_TARGET icu-uc)
+# The OpenAI-compatible HTTP front end (server/http): cpp-httplib (Debian
+# libcpp-httplib-dev 0.11, a shared library built with OpenSSL, zlib and brotli:
+# its pkg-config cflags must be used, they change the structs' layout).
+pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 if(GQA_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

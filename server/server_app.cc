@@ -21,8 +21,9 @@ std::string JoinHostPort(const std::string& host, int port) {
 // health NOT_SERVING, so orchestrators stop routing here and restart the pod.
 class AppObserver final : public EngineObserver {
  public:
-  AppObserver(ServingMetrics* metrics, HealthAndDrain* health, EngineObserver* extra)
-      : metrics_(metrics), health_(health), extra_(extra) {}
+  AppObserver(ServingMetrics* metrics, HealthAndDrain* health, HttpFrontEnd* http,
+              EngineObserver* extra)
+      : metrics_(metrics), health_(health), http_(http), extra_(extra) {}
   void OnStep(const StepObservation& s) override {
     metrics_.OnStep(s);
     if (extra_) extra_->OnStep(s);
@@ -50,12 +51,14 @@ class AppObserver final : public EngineObserver {
   void OnEngineFailed(const absl::Status& status) override {
     std::cerr << "gqa-server: the backend failed, serving nothing more: " << status << "\n";
     health_->MarkNotServing();
+    if (http_) http_->MarkFailed();
     if (extra_) extra_->OnEngineFailed(status);
   }
 
  private:
   MetricsObserver metrics_;
   HealthAndDrain* const health_;
+  HttpFrontEnd* const http_;
   EngineObserver* const extra_;
 };
 
@@ -80,6 +83,15 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
   log << "gqa-server: gRPC listening on " << JoinHostPort(options.host, app->port_)
       << " (gqa.v1.Generation, grpc.health.v1.Health, reflection); health NOT_SERVING until "
          "the model is loaded\n";
+  if (options.http_port >= 0) {
+    HttpOptions http;
+    http.host = options.http_host.empty() ? options.host : options.http_host;
+    http.port = options.http_port;
+    http.threads = options.http_threads > 0 ? options.http_threads : DefaultHttpThreads(options);
+    GQA_ASSIGN_OR_RETURN(app->http_, HttpFrontEnd::Start(http));
+    log << "gqa-server: HTTP (OpenAI API) listening on " << JoinHostPort(http.host, app->http_->port())
+        << " (" << http.threads << " threads); /health 503 until the model is loaded\n";
+  }
   return app;
 }
 
@@ -119,7 +131,8 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   labels.n_kv_heads = mc.n_kv_heads;
   labels.block_size = engine_config.block_size;
   metrics_ = std::make_unique<ServingMetrics>(labels);
-  observer_ = std::make_unique<AppObserver>(metrics_.get(), health_.get(), observer_for_tests);
+  observer_ = std::make_unique<AppObserver>(metrics_.get(), health_.get(), http_.get(),
+                                            observer_for_tests);
   GQA_ASSIGN_OR_RETURN(engine_, Engine::Create(model_.weights, std::move(backend), engine_config,
                                                options_.queue, observer_.get()));
   // The backend holds its own copy now; the host copy (for a GGUF, the
@@ -159,6 +172,10 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
     log << "gqa-server: no tokenizer: clients must send prompt_token_ids (see --tokenizer)\n";
   }
   service_.SetServing(context_.get());
+  if (http_) {
+    http_metrics_ = std::make_unique<HttpMetrics>(*metrics_->registry());
+    http_->SetServing(context_.get(), ServedModelName(options_, model_.weights.config.name), http_metrics_.get());
+  }
   health_->MarkServing();
   log << "gqa-server: serving (health SERVING)\n" << std::flush;
   return absl::OkStatus();
@@ -166,7 +183,13 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
 
 bool ServerApp::Drain(std::chrono::nanoseconds timeout) {
   drained_ = true;
-  return health_->Drain(engine_.get(), context_ ? &context_->calls : nullptr, timeout);
+  // HTTP stops accepting at once; its open requests finish with the engine's
+  // (the engine drains, then the call tracker sees the last one end).
+  if (http_) http_->BeginDrain();
+  const bool finished =
+      health_->Drain(engine_.get(), context_ ? &context_->calls : nullptr, timeout);
+  if (http_) http_->Stop();
+  return finished;
 }
 
 }  // namespace gqa

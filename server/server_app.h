@@ -24,6 +24,8 @@
 #include "engine/runner/model_setup.h"
 #include "server/generation_service.h"
 #include "server/health_and_drain.h"
+#include "server/http/http_front_end.h"
+#include "server/http/http_metrics.h"
 #include "server/metrics/metrics_exposer.h"
 #include "server/metrics/serving_metrics.h"
 #include "server/metrics_observer.h"
@@ -50,6 +52,7 @@ class ServerApp {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_exposer_ ? metrics_exposer_->port() : -1; }
+  int http_port() const { return http_ ? http_->port() : -1; }  // -1: HTTP off
   std::string address() const;  // "host:port" to dial
   Engine* engine() { return engine_.get(); }
   ServingMetrics* metrics() { return metrics_.get(); }
@@ -70,6 +73,10 @@ class ServerApp {
   std::unique_ptr<Engine> engine_;  // goes before observer_ and metrics_
   std::unique_ptr<ServingContext> context_;
   std::unique_ptr<MetricsExposer> metrics_exposer_;
+  // The OpenAI HTTP API: started with the gRPC server, joined by Drain
+  // (before the context and the engine go).
+  std::unique_ptr<HttpMetrics> http_metrics_;
+  std::unique_ptr<HttpFrontEnd> http_;
   bool drained_ = false;
 };
 

@@ -22,7 +22,10 @@ constexpr char kUsage[] =
     "                  [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
     "                  [--gpu-memory-utilization 0.9]\n"
     "                  [--load-format dummy --preset NAME]\n"
-    "Serves gqa.v1.Generation over gRPC (plus grpc.health.v1 and reflection) and\n"
+    "                  [--http-port 8000] [--http-host ADDR] [--http-threads N]\n"
+    "                  [--served-model-name NAME]\n"
+    "Serves gqa.v1.Generation over gRPC (plus grpc.health.v1 and reflection), the\n"
+    "OpenAI API over HTTP (/v1/completions, /v1/chat/completions, /v1/models, /health) and\n"
     "Prometheus metrics at http://HOST:METRICS_PORT/metrics. Without --model it serves\n"
     "the built-in demo model (scripts/start.sh passes the default SmolLM2 GGUF). SIGTERM/SIGINT "
     "drain: new requests are refused, running\n"
@@ -51,8 +54,15 @@ absl::StatusOr<size_t> ParseByteSize(const std::string& text) {
   return static_cast<size_t>(value * scale);
 }
 
+std::string ServedModelName(const ServerOptions& o, const std::string& config_name) {
+  if (!o.served_model_name.empty()) return o.served_model_name;
+  if (!o.model.model.empty()) return o.model.model;
+  return config_name;
+}
+
 absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv) {
   ServerOptions o;
+  o.http_port = kDefaultHttpPort;
   std::string kv_memory;
   float drain_timeout = static_cast<float>(o.drain_timeout_seconds);
   int max_queued_tokens = 0;
@@ -72,6 +82,14 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   p.AddInt("port", &o.port, "gRPC port (default 50051; 0 = any free port)");
   p.AddInt("metrics-port", &o.metrics_port,
            "Prometheus /metrics port (default 9400; 0 = any free port; -1 = off)");
+  p.AddInt("http-port", &o.http_port,
+           "OpenAI-compatible HTTP API port (default 8000; 0 = any free port; -1 = off)");
+  p.AddString("http-host", &o.http_host, "address the HTTP API listens on (default: --host)");
+  p.AddInt("http-threads", &o.http_threads,
+           "HTTP connections served at once, each on a thread (default 0: max-num-seqs + "
+           "max-queued-requests + 16)");
+  p.AddString("served-model-name", &o.served_model_name,
+              "the model's name in the HTTP API (default: --model as given)");
   p.AddInt("max-num-batched-tokens", &o.engine.max_num_batched_tokens,
            "tokens per engine step; longer prompts are chunked (default 512)");
   p.AddInt("max-num-seqs", &o.engine.max_num_seqs, "sequences per engine step (default 64)");
@@ -123,6 +141,10 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   if (o.metrics_port < -1 || o.metrics_port > 65535) {
     return absl::InvalidArgumentError("--metrics-port must be in -1..65535");
   }
+  if (o.http_port < -1 || o.http_port > 65535) {
+    return absl::InvalidArgumentError("--http-port must be in -1..65535");
+  }
+  if (o.http_threads < 0) return absl::InvalidArgumentError("--http-threads must be >= 0");
   if (o.queue.max_queued_requests < 0) {
     return absl::InvalidArgumentError("--max-queued-requests must be >= 0");
   }

@@ -25,6 +25,13 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   int port = 50051;         // 0: pick a free port
   int metrics_port = 9400;  // 0: pick a free port; -1: no metrics endpoint
+  // The OpenAI-compatible HTTP API (server/http). Off (-1) in a default-made
+  // ServerOptions (tests, embedders); the command line's default is
+  // kDefaultHttpPort. 0: pick a free port.
+  int http_port = -1;
+  std::string http_host;          // empty: the same as `host`
+  int http_threads = 0;           // connections served at once; 0: DefaultHttpThreads
+  std::string served_model_name;  // the model's id in the OpenAI API; empty: see ServedModelName
   // Block size, token budget, sequence cap, KV budget. On the CPU the KV pool
   // holds max_num_seqs full contexts, capped by kv_cache_bytes (default 2 GiB, so
   // a big model with the defaults still starts on a small machine).
@@ -40,6 +47,19 @@ struct ServerOptions {
   bool help = false;
   std::string help_text;
 };
+
+inline constexpr int kDefaultHttpPort = 8000;
+
+// --http-threads 0: enough for every request the engine can hold (running
+// plus queued) and 16 more for probes; 512 queued when the queue is unbounded.
+inline int DefaultHttpThreads(const ServerOptions& o) {
+  const int queued = o.queue.max_queued_requests > 0 ? o.queue.max_queued_requests : 512;
+  return o.engine.max_num_seqs + queued + 16;
+}
+
+// --served-model-name, else --model as given (as vLLM names it), else the
+// demo model's config name.
+std::string ServedModelName(const ServerOptions& o, const std::string& config_name);
 
 // Parses argv. INVALID_ARGUMENT names the offending flag.
 absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv);

@@ -132,7 +132,7 @@ class RunningServer:
         self.log = []
         self.proc = subprocess.Popen(
             [binary, "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--threads", "2",
-             *extra_args],
+             "--http-port", "-1", *extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         lines = queue.Queue()
 

@@ -76,7 +76,8 @@ def proto_fields(proto, message):
 def start_server(server_bin):
     port, metrics_port = free_port(), free_port()
     proc = subprocess.Popen([server_bin, "--backend", "cpu", "--threads", "2",
-                             "--port", str(port), "--metrics-port", str(metrics_port)],
+                             "--port", str(port), "--metrics-port", str(metrics_port),
+                             "--http-port", "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     for line in proc.stderr:

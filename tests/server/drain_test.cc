@@ -146,7 +146,8 @@ class ServerProcess {
 
 TEST(DrainBinaryTest, SigtermDrainsAndExitsZero) {
   ServerProcess server(
-      {"--host", "127.0.0.1", "--port", "0", "--metrics-port", "-1", "--threads", "2"});
+      {"--host", "127.0.0.1", "--port", "0", "--metrics-port", "-1", "--http-port", "-1",
+       "--threads", "2"});
   const std::string listening = server.ReadUntil("listening on");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(listening, m, std::regex(R"(127\.0\.0\.1:(\d+))"))) << listening;

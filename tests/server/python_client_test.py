@@ -37,7 +37,7 @@ class PythonClientTest(unittest.TestCase):
         from gqa.v1 import generation_pb2_grpc
         cls.proc = subprocess.Popen(
             [ARGS.server_binary, "--host", "127.0.0.1", "--port", "0", "--metrics-port", "-1",
-             "--threads", "2"],
+             "--http-port", "-1", "--threads", "2"],
             stderr=subprocess.PIPE, text=True)
         cls.log = []
         port = None

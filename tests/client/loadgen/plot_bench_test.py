@@ -65,7 +65,8 @@ class PlotBenchTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.proc = subprocess.Popen(
             [ARGS.server_binary, "--load-format", "dummy", "--preset", "tiny", "--backend", "cpu",
-             "--host", "127.0.0.1", "--port", "0", "--metrics-port", "-1", "--threads", "1"],
+             "--host", "127.0.0.1", "--port", "0", "--metrics-port", "-1", "--threads", "1",
+             "--http-port", "-1"],
             stderr=subprocess.PIPE, text=True)
         log, port = [], None
         # Read the server's log until it serves (blocks on its output, no timers).

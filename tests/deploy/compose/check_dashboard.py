@@ -190,7 +190,7 @@ class LogReader:
 def start_server(binary):
     proc = subprocess.Popen(
         [binary, "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--threads", "2",
-         "--max-num-seqs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+         "--http-port", "-1", "--max-num-seqs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     log = LogReader(proc.stderr)
     grpc_port = int(log.wait_for(r"gRPC listening on 127\.0\.0\.1:(\d+)").group(1))
     metrics_port = int(log.wait_for(r"metrics at http://127\.0\.0\.1:(\d+)/metrics").group(1))

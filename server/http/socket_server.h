@@ -1,0 +1,39 @@
+// SocketServer: cpp-httplib's Server, with one addition: a handler can see the
+// socket of the connection it is answering (CurrentSocket), so a request that
+// waits for the engine can notice the client hanging up (poll POLLRDHUP) and
+// abort its work at once. httplib 0.11 hands handlers no socket and its
+// DataSink::is_writable only select()s for writability, which stays true
+// after the peer closed; a dead client would otherwise hold its request (and
+// its KV blocks) until the last token was written.
+//
+// How: Server's per-connection loop is the private virtual
+// process_and_close_socket, which httplib's own SSLServer overrides the same
+// way. This override runs the same keep-alive loop over a small buffered
+// Stream of its own, calling the protected Server::process_request per
+// request, with the socket recorded in a thread_local for the handler (each
+// connection is served start to end on one pool thread).
+//
+// Differences from httplib's loop: sends use MSG_NOSIGNAL (no SIGPIPE ever),
+// and an idle keep-alive connection re-checks stop() every 100 ms instead of
+// holding its thread for the whole keep-alive timeout, so a drain's join of
+// the pool is not delayed by idle clients.
+//
+// Thread ownership: as httplib::Server (routes set before listening; stop()
+// from any thread); CurrentSocket on a handler's thread.
+#pragma once
+
+#include <httplib.h>
+
+namespace gqa {
+
+class SocketServer : public httplib::Server {
+ public:
+  // The socket of the connection the calling thread is serving; -1 on a
+  // thread that serves none.
+  static int CurrentSocket();
+
+ private:
+  bool process_and_close_socket(socket_t sock) override;
+};
+
+}  // namespace gqa
