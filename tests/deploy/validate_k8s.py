@@ -18,6 +18,8 @@ the manifests against each other and against gqa-server itself.
     liveness probe cannot fail within it; the pod runs as the image's USER;
     every --flag in the container args is gqa-server's (with --server-binary:
     the binary itself parses the args, and its /metrics has the HPA's metric).
+  - deploy/k8s/inference-gateway (InferencePool, InferenceObjective, the
+    endpoint picker): tests/deploy/inference_gateway_check.py says what.
 Exit 0 pass, 1 fail.
 """
 
@@ -33,6 +35,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from deploy_test_util import (Checker, RunningServer, reexec_in_venv, server_defaults,  # noqa: E402
                               SERVER_FLAG_SOURCES, server_flags, source_constant, source_text)
+import inference_gateway_check  # noqa: E402
 
 KUBERNETES_VERSION = "1.30.0"
 REQUIREMENTS = ["kubernetes-validate==1.37.0"]
@@ -60,21 +63,25 @@ def load_manifests(directory, yaml):
     return manifests
 
 
-def check_schemas(c, manifests):
+def check_schema(c, name, doc):
     import kubernetes_validate
+    try:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        c.check(True, "")
+    except kubernetes_validate.ValidationError as e:
+        where = "/".join(str(p) for p in e.absolute_path)
+        c.check(False, f"{name}: {ident(doc)} fails the Kubernetes {KUBERNETES_VERSION} "
+                       f"schema at {where or '(top)'}: {e.message}")
+    except kubernetes_validate.SchemaNotFoundError as e:
+        c.check(False, f"{name}: {ident(doc)}: {e.message}")
+
+
+def check_schemas(c, manifests):
     for name, docs in manifests.items():
         for doc in docs:
             if doc.get("apiVersion", "").startswith("monitoring.coreos.com/"):
                 continue  # a CRD: check_service_monitor
-            try:
-                kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-                c.check(True, "")
-            except kubernetes_validate.ValidationError as e:
-                where = "/".join(str(p) for p in e.absolute_path)
-                c.check(False, f"{name}: {ident(doc)} fails the Kubernetes {KUBERNETES_VERSION} "
-                               f"schema at {where or '(top)'}: {e.message}")
-            except kubernetes_validate.SchemaNotFoundError as e:
-                c.check(False, f"{name}: {ident(doc)}: {e.message}")
+            check_schema(c, name, doc)
 
 
 def check_kustomization(c, directory, manifests, yaml):
@@ -370,6 +377,9 @@ def main():
     for claim in claims:
         c.check(pvc is not None and pvc["metadata"]["name"] == claim,
                 f"the claim {claim} the pods mount is defined here")
+    # deploy/k8s/inference-gateway: the InferencePool and its endpoint picker.
+    metric_names += inference_gateway_check.check(
+        c, repo, pod, yaml, check_schema, lambda c_, d, m: check_kustomization(c_, d, m, yaml))
     if args.server_binary and metric_names:
         check_scrape(c, args.server_binary, metric_names, pod["metrics_path"])
     return c.finish("validate_k8s")
