@@ -44,6 +44,11 @@ absl::StatusOr<BenchOptions> ParseBenchArgs(int argc, const char* const* argv) {
   bool ignore_eos_switch = false, no_ignore_eos = false, no_progress = false;
   FlagParser p(kUsage);
   p.AddString("server", &o.server, "HOST:PORT of gqa-server (default localhost:50051)");
+  p.AddString("backend", &o.backend,
+              "grpc (default) or openai: streaming /v1/completions at --openai-url (the model "
+              "info still over gRPC from --server)");
+  p.AddString("openai-url", &o.openai_url,
+              "--backend openai: the server's http://HOST:PORT (default http://localhost:8000)");
   p.AddInt("num-prompts", &o.num_prompts, "requests to send (default 100)");
   p.AddString("request-rate", &rate, "requests/s, or inf to send all at once (default inf)");
   p.AddString("request-rates", &rates,
@@ -144,6 +149,12 @@ absl::StatusOr<BenchOptions> ParseBenchArgs(int argc, const char* const* argv) {
   }
   if (o.dataset != "random" && (o.shared_prefix_len > 0 || o.turns > 1)) {
     return absl::InvalidArgumentError("--shared-prefix-len and --turns are for --dataset random");
+  }
+  if (o.backend != "grpc" && o.backend != "openai") {
+    return absl::InvalidArgumentError("--backend: '" + o.backend + "' is not grpc or openai");
+  }
+  if (o.backend == "openai" && o.turns > 1) {
+    return absl::InvalidArgumentError("--turns > 1 (multi-turn chat) is for --backend grpc");
   }
   if (absl::Status s = NonNegative("temperature", o.temperature); !s.ok()) return s;
   for (auto [flag, value] :

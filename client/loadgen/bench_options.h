@@ -17,6 +17,10 @@ namespace gqa::loadgen {
 
 struct BenchOptions {
   std::string server = "localhost:50051";
+  // "grpc": GenerateStream on `server`. "openai": streaming /v1/completions
+  // on openai_url (openai_driver.h); the model info still comes over gRPC.
+  std::string backend = "grpc";
+  std::string openai_url = "http://localhost:8000";
   int num_prompts = 100;
   // One entry: a single run (--request-rate). Several: a sweep
   // (--request-rates), one run per rate with the same workload.

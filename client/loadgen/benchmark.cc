@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/generation_client.h"
 #include "client/loadgen/arrivals.h"
+#include "client/loadgen/openai_driver.h"
 #include "client/loadgen/progress_bar.h"
 #include "client/loadgen/report_table.h"
 #include "client/loadgen/result_json.h"
@@ -60,6 +61,13 @@ absl::StatusOr<BenchResult> RunBenchmark(const BenchOptions& options, std::ostre
   DriverOptions driver;
   driver.max_concurrency = options.max_concurrency;
   driver.request_timeout_s = options.request_timeout_s;
+  OpenAiTarget openai{options.openai_url, ""};
+  if (options.backend == "openai") {
+    absl::StatusOr<std::string> model =
+        FetchOpenAiModelId(options.openai_url, options.connect_timeout_s);
+    if (!model.ok()) return model.status();
+    openai.model = *std::move(model);
+  }
   for (double rate : options.request_rates) {
     // Multi-turn chat: conversations arrive; their later turns follow.
     AssignArrivals(
@@ -73,7 +81,14 @@ absl::StatusOr<BenchResult> RunBenchmark(const BenchOptions& options, std::ostre
         bar.Update(completed, failed, elapsed_s);
       };
     }
-    DriverResult run = RunStreams(channel, *items, driver, progress);
+    DriverResult run;
+    if (options.backend == "openai") {
+      absl::StatusOr<DriverResult> r = RunOpenAiStreams(openai, *items, driver, progress);
+      if (!r.ok()) return r.status();
+      run = *std::move(r);
+    } else {
+      run = RunStreams(channel, *items, driver, progress);
+    }
     RunResult r;
     r.request_rate = rate;
     r.metrics =

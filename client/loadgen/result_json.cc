@@ -108,6 +108,8 @@ Json ConfigToJson(const BenchOptions& o) {
       {"turns", o.turns},
       {"num_conversations", o.num_conversations > 0 ? Json(o.num_conversations) : Json(nullptr)}};
   if (!o.dataset_path.empty()) j["dataset_path"] = o.dataset_path;
+  j["backend"] = o.backend;
+  if (o.backend == "openai") j["openai_url"] = o.openai_url;
   Json slo = Json::object();
   if (o.slo.ttft_ms > 0) slo["ttft_ms"] = o.slo.ttft_ms;
   if (o.slo.tpot_ms > 0) slo["tpot_ms"] = o.slo.tpot_ms;
