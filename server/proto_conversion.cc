@@ -31,8 +31,9 @@ v1::FinishReason FinishReasonToProto(FinishReason reason) {
     case FinishReason::kEos:
       return v1::FINISH_REASON_EOS;
     case FinishReason::kAborted:
-    case FinishReason::kError:  // the call's status says what failed
       return v1::FINISH_REASON_ABORTED;
+    case FinishReason::kError:  // the call's status says what failed
+      return v1::FINISH_REASON_ERROR;
     case FinishReason::kNone:
       break;
   }

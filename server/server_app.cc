@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <ostream>
 
@@ -23,40 +24,46 @@ class AppObserver final : public EngineObserver {
  public:
   AppObserver(ServingMetrics* metrics, HealthAndDrain* health, HttpFrontEnd* http,
               EngineObserver* extra)
-      : metrics_(metrics), health_(health), http_(http), extra_(extra) {}
+      : metrics_observer_(metrics),
+        metrics_(metrics),
+        health_(health),
+        http_(http),
+        extra_(extra) {}
   void OnStep(const StepObservation& s) override {
-    metrics_.OnStep(s);
+    metrics_observer_.OnStep(s);
     if (extra_) extra_->OnStep(s);
   }
   void OnEngineState(const EngineStateObservation& s) override {
-    metrics_.OnEngineState(s);
+    metrics_observer_.OnEngineState(s);
     if (extra_) extra_->OnEngineState(s);
   }
   void OnRequestScheduled(double q) override {
-    metrics_.OnRequestScheduled(q);
+    metrics_observer_.OnRequestScheduled(q);
     if (extra_) extra_->OnRequestScheduled(q);
   }
   void OnFirstToken(double t) override {
-    metrics_.OnFirstToken(t);
+    metrics_observer_.OnFirstToken(t);
     if (extra_) extra_->OnFirstToken(t);
   }
   void OnInterTokenLatency(double t) override {
-    metrics_.OnInterTokenLatency(t);
+    metrics_observer_.OnInterTokenLatency(t);
     if (extra_) extra_->OnInterTokenLatency(t);
   }
   void OnRequestFinished(double e2e, int prompt, int generated, FinishReason r) override {
-    metrics_.OnRequestFinished(e2e, prompt, generated, r);
+    metrics_observer_.OnRequestFinished(e2e, prompt, generated, r);
     if (extra_) extra_->OnRequestFinished(e2e, prompt, generated, r);
   }
   void OnEngineFailed(const absl::Status& status) override {
     std::cerr << "gqa-server: the backend failed, serving nothing more: " << status << "\n";
+    metrics_->CountEngineFailure("backend_error");
     health_->MarkNotServing();
     if (http_) http_->MarkFailed();
     if (extra_) extra_->OnEngineFailed(status);
   }
 
  private:
-  MetricsObserver metrics_;
+  MetricsObserver metrics_observer_;
+  ServingMetrics* const metrics_;
   HealthAndDrain* const health_;
   HttpFrontEnd* const http_;
   EngineObserver* const extra_;
@@ -96,6 +103,7 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
 }
 
 ServerApp::~ServerApp() {
+  watchdog_.reset();  // before what its callback uses
   if (!drained_) Drain(std::chrono::nanoseconds(0));
   if (engine_) engine_->Stop();
 }
@@ -121,6 +129,7 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   if (resolved == "cuda" && !options_.kv_cache_memory_set) engine_config.kv_cache_bytes = 0;
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
                        SetUpBackend(backend_options, model_.weights.config, &engine_config, log));
+  if (hooks_.wrap_backend) backend = hooks_.wrap_backend(std::move(backend));
   const std::string backend_name(backend->name());
   const ModelConfig& mc = model_.weights.config;
   ModelInfoLabels labels;
@@ -146,6 +155,15 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
                            static_cast<double>(info.kv_cache_bytes),
                            static_cast<double>(info.activation_bytes));
   engine_->Start();
+  if (options_.step_timeout_seconds > 0) {
+    watchdog_ = std::make_unique<StepWatchdog>(
+        engine_.get(),
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(options_.step_timeout_seconds)),
+        [this](std::chrono::nanoseconds ran_for, StepWatchdog& watchdog) {
+          OnStepTimeout(ran_for, watchdog);
+        });
+  }
 
   context_ = std::make_unique<ServingContext>();
   context_->engine = engine_.get();
@@ -179,6 +197,28 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   health_->MarkServing();
   log << "gqa-server: serving (health SERVING)\n" << std::flush;
   return absl::OkStatus();
+}
+
+void ServerApp::OnStepTimeout(std::chrono::nanoseconds ran_for, StepWatchdog& watchdog) {
+  const double seconds = std::chrono::duration<double>(ran_for).count();
+  const absl::Status why = absl::UnavailableError(
+      absl::StrCat("an engine step ran ", seconds, " s, past --step-timeout-seconds ",
+                   options_.step_timeout_seconds, " (a hung device)"));
+  std::cerr << "gqa-server: " << why.message() << "; health NOT_SERVING, exiting with status "
+            << kStepTimeoutExitCode << " in " << options_.step_timeout_exit_grace_seconds
+            << " s for a supervisor to restart the server\n"
+            << std::flush;
+  metrics_->CountEngineFailure("step_timeout");
+  engine_->MarkFailed(why);
+  health_->MarkNotServing();
+  if (http_) http_->MarkFailed();
+  const auto grace = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(options_.step_timeout_exit_grace_seconds));
+  if (watchdog.WaitForStop(grace)) return;  // the app is going away anyway
+  if (hooks_.exit_process) return hooks_.exit_process(kStepTimeoutExitCode);
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(kStepTimeoutExitCode);
 }
 
 bool ServerApp::Drain(std::chrono::nanoseconds timeout) {

@@ -6,6 +6,19 @@
 //   app->Serve(std::move(loaded_model), log);   // engine running; health SERVING
 //   app->Drain(timeout);                         // SIGTERM: see HealthAndDrain
 //
+// Faults. A failed forward pass (a CUDA error the backend latched): every
+// running and waiting request ends with INTERNAL (finish reason ERROR), health
+// turns NOT_SERVING for good, new requests get UNAVAILABLE,
+// gqa_engine_failures_total{cause="backend_error"} counts it, and the process
+// keeps running (the failed state is visible; a supervisor restarts it when
+// health says so). A step that runs past --step-timeout-seconds (a hung
+// device, which can't be recovered in-process: the stuck engine thread owns
+// every request's state): the StepWatchdog turns health NOT_SERVING, counts
+// cause="step_timeout", makes new requests UNAVAILABLE, and after
+// step_timeout_exit_grace_seconds the process exits with
+// kStepTimeoutExitCode; in-flight calls then end as the connection closes
+// (UNAVAILABLE at the client).
+//
 // main() and the tests use it the same way (tests pass tiny models and port 0).
 //
 // Thread ownership: the owner's thread calls every method; gRPC and the
@@ -15,6 +28,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -22,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "engine/runner/engine.h"
 #include "engine/runner/model_setup.h"
+#include "engine/runner/step_watchdog.h"
 #include "server/generation_service.h"
 #include "server/health_and_drain.h"
 #include "server/http/http_front_end.h"
@@ -36,6 +51,19 @@ namespace gqa {
 
 class ServerApp {
  public:
+  // gqa-server's exit status after a step ran past --step-timeout-seconds.
+  static constexpr int kStepTimeoutExitCode = 3;
+
+  // Seams for tests, set before Serve. wrap_backend: wraps the backend Serve
+  // set up (a fault injector). exit_process: replaces the process exit after
+  // a hung step (default: flush the logs, std::_Exit: no destructor may run,
+  // the engine thread being stuck).
+  struct TestHooks {
+    std::function<std::unique_ptr<Backend>(std::unique_ptr<Backend>)> wrap_backend;
+    std::function<void(int exit_code)> exit_process;
+  };
+  void SetTestHooks(TestHooks hooks) { hooks_ = std::move(hooks); }
+
   // Listens on options.host:options.port. UNAVAILABLE when it cannot bind.
   static absl::StatusOr<std::unique_ptr<ServerApp>> Start(const ServerOptions& options,
                                                           std::ostream& log);
@@ -56,10 +84,14 @@ class ServerApp {
   std::string address() const;  // "host:port" to dial
   Engine* engine() { return engine_.get(); }
   ServingMetrics* metrics() { return metrics_.get(); }
+  // What the front ends serve through (open calls, live ids); null until Serve.
+  const ServingContext* serving_context() const { return context_.get(); }
   grpc::Server* grpc_server() { return server_.get(); }
 
  private:
   ServerApp() = default;
+  // On the watchdog's thread: see "Faults" above.
+  void OnStepTimeout(std::chrono::nanoseconds ran_for, StepWatchdog& watchdog);
 
   ServerOptions options_;
   int port_ = 0;
@@ -78,6 +110,8 @@ class ServerApp {
   std::unique_ptr<HttpMetrics> http_metrics_;
   std::unique_ptr<HttpFrontEnd> http_;
   bool drained_ = false;
+  TestHooks hooks_;
+  std::unique_ptr<StepWatchdog> watchdog_;  // after engine_ starts; first to go
 };
 
 }  // namespace gqa

@@ -65,6 +65,7 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   o.http_port = kDefaultHttpPort;
   std::string kv_memory;
   float drain_timeout = static_cast<float>(o.drain_timeout_seconds);
+  float step_timeout = static_cast<float>(o.step_timeout_seconds);
   int max_queued_tokens = 0;
   float gpu_memory_utilization = static_cast<float>(o.backend.gpu_memory_utilization);
   FlagParser p(kUsage);
@@ -106,6 +107,9 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
            "prompt tokens waiting to start before RESOURCE_EXHAUSTED (default 0 = no limit)");
   p.AddFloat("drain-timeout", &drain_timeout,
              "seconds running requests get to finish after SIGTERM (default 30)");
+  p.AddFloat("step-timeout-seconds", &step_timeout,
+             "an engine step running longer is a hung device: health NOT_SERVING, exit 3 for "
+             "a restart (default 60; 0 = off)");
   std::optional<uint64_t> seed;
   p.AddUint64("seed", &seed, "base seed of requests that set none (default 0)");
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
@@ -130,6 +134,7 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   o.queue.max_queued_tokens = max_queued_tokens;
   o.engine.seed = seed.value_or(0);
   o.drain_timeout_seconds = drain_timeout;
+  o.step_timeout_seconds = step_timeout;
   auto positive = [](int v, const char* flag) {
     return v > 0 ? absl::OkStatus()
                  : absl::InvalidArgumentError(absl::StrCat("--", flag, " must be > 0, got ", v));
@@ -150,6 +155,9 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   }
   if (max_queued_tokens < 0) return absl::InvalidArgumentError("--max-queued-tokens must be >= 0");
   if (!(drain_timeout >= 0)) return absl::InvalidArgumentError("--drain-timeout must be >= 0");
+  if (!(step_timeout >= 0)) {
+    return absl::InvalidArgumentError("--step-timeout-seconds must be >= 0");
+  }
   GQA_RETURN_IF_ERROR(ValidateBackendFlags(o.backend));
   return o;
 }

@@ -38,6 +38,13 @@ struct ServerOptions {
   EngineConfig engine = DefaultEngineConfig();
   QueueLimits queue;
   double drain_timeout_seconds = 30;
+  // The step watchdog (engine/runner/step_watchdog.h): a step running longer
+  // than this is a hung device; see ServerApp for what follows. 0: off.
+  double step_timeout_seconds = 60;
+  // After a hung step, how long the process stays up (health NOT_SERVING,
+  // /metrics readable) before it exits with ServerApp::kStepTimeoutExitCode.
+  // Not a flag (tests set 0).
+  double step_timeout_exit_grace_seconds = 5;
   // --backend, --dtype (also the dummy weights' dtype), --threads, --device,
   // --gpu-memory-utilization.
   BackendSetupOptions backend;

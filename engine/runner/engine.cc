@@ -194,6 +194,12 @@ bool Engine::Drain(std::chrono::nanoseconds timeout) {
   return false;
 }
 
+std::optional<std::chrono::nanoseconds> Engine::step_running_for() const {
+  const int64_t start = step_start_ticks_.load(std::memory_order_relaxed);
+  if (start == kNoStep) return std::nullopt;
+  return ServingClock::now() - ServingClock::time_point(ServingClock::duration(start));
+}
+
 // ---- engine thread ----
 
 bool Engine::HasUnfinished() const { return scheduler_->HasUnfinished(); }
@@ -218,12 +224,18 @@ bool Engine::RunOnce() {
 // The loop of ../shared/DESIGN.md, "The hot path".
 void Engine::Step() {
   const ServingClock::time_point start = ServingClock::now();
+  step_start_ticks_.store(start.time_since_epoch().count(), std::memory_order_relaxed);
   const SchedulerOutput plan = scheduler_->Schedule();
   const ModelOutput out = runner_->Execute(plan);
+  step_start_ticks_.store(kNoStep, std::memory_order_relaxed);
   if (absl::Status s = backend_status(); !s.ok()) {
     // The device's state is unknown and the step sampled from garbage: keep
-    // none of it, end everything with the error, refuse what comes later.
-    if (!failure_reported_ && observer_) observer_->OnEngineFailed(s);
+    // none of it, end everything with the error, refuse what comes later
+    // (UNAVAILABLE at Submit; what was queued before fails at admission).
+    if (!failure_reported_) {
+      queue_.MarkFailed(s);
+      if (observer_) observer_->OnEngineFailed(s);
+    }
     failure_reported_ = true;
     FinishAll(FinishReason::kError, s);
     return;

@@ -21,11 +21,19 @@
 // status: the engine refused it, the backend failed, or the drain timeout cut
 // it off).
 //
+// Faults: a backend error latched during a step (a CUDA error) fails every
+// active request with it (kError, INTERNAL), calls OnEngineFailed once and
+// MarkFailed: from then on Submit answers UNAVAILABLE. The process goes on.
+// A step that never returns (a hung device) is the StepWatchdog's to notice
+// (step_watchdog.h); the engine thread cannot, being the one stuck.
+//
 // Thread ownership: the engine thread owns the scheduler, KV cache, model
 // runner and the request table. Validate, Submit, Abort, the drain calls,
-// Stats and WaitFor are thread-safe; info() is immutable after Create.
+// MarkFailed, Stats, WaitFor and step_running_for are thread-safe; info() is
+// immutable after Create.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -124,6 +132,12 @@ class Engine {
   bool Drain(std::chrono::nanoseconds timeout);
   bool draining() const { return queue_.Stats().draining; }
 
+  // The engine can serve nothing more (`why`: what failed): Submit refuses
+  // new requests with UNAVAILABLE from now on. What is active is untouched.
+  void MarkFailed(const absl::Status& why) { queue_.MarkFailed(why); }
+  // How long the step now running has been running; nullopt between steps.
+  std::optional<std::chrono::nanoseconds> step_running_for() const;
+
   const EngineInfo& info() const { return info_; }
   ServiceStats Stats() const { return queue_.Stats(); }
   // Waits (bounded) until `done(Stats())`; re-checked after every change.
@@ -168,6 +182,10 @@ class Engine {
   EngineInfo info_;
   RequestQueue queue_;
   std::thread thread_;
+  // When the running step began (ServingClock ticks); kNoStep between steps.
+  // Written by the engine thread, read by any (the watchdog).
+  static constexpr int64_t kNoStep = INT64_MIN;
+  std::atomic<int64_t> step_start_ticks_{kNoStep};
 
   // Engine thread only.
   std::unique_ptr<ModelRunner> runner_;

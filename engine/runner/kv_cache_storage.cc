@@ -1,5 +1,6 @@
 #include "engine/runner/kv_cache_storage.h"
 
+#include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 
 namespace gqa {
@@ -15,8 +16,16 @@ absl::StatusOr<KvCacheStorage> KvCacheStorage::Allocate(Backend& backend, const 
   KvCacheStorage s;
   s.num_blocks_ = num_blocks;
   s.block_size_ = block_size;
-  GQA_ASSIGN_OR_RETURN(s.buffer_,
-                       backend.Allocate(BytesPerBlock(config, block_size, dt) * num_blocks));
+  const size_t bytes = BytesPerBlock(config, block_size, dt) * num_blocks;
+  absl::StatusOr<DeviceBuffer> buffer = backend.Allocate(bytes);
+  if (!buffer.ok()) {  // a clean startup error: nothing is allocated at run time
+    return absl::Status(buffer.status().code(),
+                        absl::StrCat("cannot allocate the KV cache (", num_blocks, " blocks, ",
+                                     bytes, " bytes): ", buffer.status().message(),
+                                     "; ask for less with --kv-cache-memory, "
+                                     "--gpu-memory-utilization or --max-num-seqs"));
+  }
+  s.buffer_ = *std::move(buffer);
   const int64_t pool_elems = int64_t{num_blocks} * config.n_kv_heads * block_size * config.head_dim;
   char* p = static_cast<char*>(s.buffer_.data());
   for (int l = 0; l < config.n_layers; ++l) {

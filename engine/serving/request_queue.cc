@@ -11,6 +11,11 @@ absl::Status RequestQueue::Submit(PendingRequest pending) {
     if (stop_ || stats_.draining) {
       return absl::UnavailableError("the server is shutting down; send the request elsewhere");
     }
+    if (stats_.failed) {
+      return absl::UnavailableError(absl::StrCat("the engine failed (", failure_.message(),
+                                                 "); this server serves nothing more: send the "
+                                                 "request elsewhere"));
+    }
     const bool alone = stats_.num_queued_requests == 0;
     if (limits_.max_queued_requests > 0 &&
         stats_.num_queued_requests >= limits_.max_queued_requests) {
@@ -49,6 +54,16 @@ void RequestQueue::StartDrain() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.draining = true;
+  }
+  state_cv_.notify_all();
+}
+
+void RequestQueue::MarkFailed(const absl::Status& why) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stats_.failed) return;
+    failure_ = why;
+    stats_.failed = true;
   }
   state_cv_.notify_all();
 }

@@ -54,6 +54,9 @@ struct ServiceStats {
   int64_t num_steps = 0;
   int64_t num_preemptions = 0;
   bool draining = false;
+  // The engine failed (a backend error, a step past the watchdog): Submit
+  // refuses everything with UNAVAILABLE from then on.
+  bool failed = false;
   // Aborts queued for the engine thread's next AdmitAndAbort (tests use these
   // to know an abort is on its way before letting the engine step).
   int num_aborts_pending = 0;
@@ -86,6 +89,9 @@ class RequestQueue {
   void Abort(const std::string& request_id, FinishReason reason);
   // Submit refuses new requests from now on.
   void StartDrain();
+  // The engine can serve nothing more (`why`: what failed): from now on
+  // Submit answers UNAVAILABLE naming it. For good; any thread.
+  void MarkFailed(const absl::Status& why);
   // Every active request is to be finished with `status` (not OK).
   void AbortAll(absl::Status status);
   // The engine thread ends its loop (aborting what is left).
@@ -122,6 +128,7 @@ class RequestQueue {
   std::vector<PendingAbort> aborts_;
   std::optional<absl::Status> abort_all_;
   bool stop_ = false;
+  absl::Status failure_;  // set once by MarkFailed
   ServiceStats stats_;
 };
 

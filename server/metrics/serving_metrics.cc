@@ -137,6 +137,9 @@ struct ServingMetrics::Impl {
   std::array<prometheus::Counter*, kFinishReasons.size()> finished_by_reason;  // that order
   prometheus::Family<prometheus::Counter>* rejected;
   std::array<prometheus::Counter*, kRejectCodes.size()> rejected_by_code;  // that order
+  prometheus::Family<prometheus::Counter>* engine_failures;
+  prometheus::Counter* engine_failures_backend_error;
+  prometheus::Counter* engine_failures_step_timeout;
 };
 
 // prometheus-cpp throws std::invalid_argument on a malformed name or a name
@@ -200,6 +203,14 @@ ServingMetrics::Impl::Impl(const ModelInfoLabels& info) : block_size(info.block_
   for (size_t i = 0; i < kRejectCodes.size(); ++i) {
     rejected_by_code[i] = &rejected->Add({{"code", std::string(kRejectCodes[i])}});
   }
+  engine_failures = &prometheus::BuildCounter()
+                         .Name("gqa_engine_failures_total")
+                         .Help(
+                             "Engine failures after which the server serves nothing more, by "
+                             "cause (backend_error, step_timeout).")
+                         .Register(r);
+  engine_failures_backend_error = &engine_failures->Add({{"cause", "backend_error"}});
+  engine_failures_step_timeout = &engine_failures->Add({{"cause", "step_timeout"}});
 
   // ---- per engine step ----
   step_duration =
@@ -279,6 +290,16 @@ void ServingMetrics::CountRejected(std::string_view code) {
     }
   }
   impl_->rejected->Add({{"code", ValidUtf8(code)}}).Increment();
+}
+
+void ServingMetrics::CountEngineFailure(std::string_view cause) {
+  if (cause == "backend_error") {
+    impl_->engine_failures_backend_error->Increment();
+  } else if (cause == "step_timeout") {
+    impl_->engine_failures_step_timeout->Increment();
+  } else {
+    impl_->engine_failures->Add({{"cause", ValidUtf8(cause)}}).Increment();
+  }
 }
 
 void ServingMetrics::ObserveStep(double seconds, int batch_tokens, int prompt_tokens,

@@ -55,6 +55,11 @@ class ServingMetrics {
                               std::string_view reason);
   // gqa_requests_rejected_total{code}; code: the gRPC status name, e.g. "RESOURCE_EXHAUSTED".
   void CountRejected(std::string_view code);
+  // gqa_engine_failures_total{cause}: the engine can serve nothing more.
+  // cause: "backend_error" (a forward pass failed: a CUDA error) or
+  // "step_timeout" (a step ran past --step-timeout-seconds); both exported at
+  // 0 from the start.
+  void CountEngineFailure(std::string_view cause);
 
   // ---- per engine step ----
   // gqa_step_duration_seconds, gqa_step_batch_tokens, gqa_prompt_tokens_total,

@@ -12,52 +12,12 @@
 #include <thread>
 
 #include "tests/engine/runner/engine_test_util.h"
-#include "tests/support/fault_injecting_backend.h"
+#include "tests/engine/runner/channel_collector.h"
 
 namespace gqa::testing {
 namespace {
 
 using ::testing::ElementsAreArray;
-
-constexpr std::chrono::seconds kWait{60};
-
-// Reads one request's channel on the calling thread, waiting on a condition
-// variable between wake-ups (the server hops to a gRPC thread instead).
-class Collector {
- public:
-  Collector() : channel_(std::make_shared<RequestChannel>([this] { Wake(); })) {}
-  std::shared_ptr<RequestChannel> channel() { return channel_; }
-
-  // Everything up to and including the final delta.
-  RequestDelta CollectAll() {
-    RequestDelta all;
-    for (;;) {
-      RequestDelta d;
-      if (channel_->TakeOrArm(&d)) {
-        all.MergeFrom(std::move(d));
-        if (all.finished) return all;
-        continue;
-      }
-      std::unique_lock<std::mutex> lock(mu_);
-      if (!cv_.wait_for(lock, kWait, [&] { return woken_; })) {
-        ADD_FAILURE() << "no final delta";
-        return all;
-      }
-      woken_ = false;
-    }
-  }
-
- private:
-  void Wake() {
-    std::lock_guard<std::mutex> lock(mu_);
-    woken_ = true;
-    cv_.notify_all();
-  }
-  std::shared_ptr<RequestChannel> channel_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool woken_ = false;
-};
 
 std::vector<int32_t> Ids(const RequestDelta& d) {
   std::vector<int32_t> ids;
@@ -231,58 +191,6 @@ TEST(EngineTest, StopEndsWhatIsLeftWithUnavailable) {
   if (!d.status.ok()) {
     EXPECT_EQ(d.status.code(), absl::StatusCode::kUnavailable);
   }  // else it completed before Stop got in: also one final delta
-}
-
-// A backend failure mid-run (what the CUDA backend latches on a CUDA error):
-// every active request ends with the backend's error, its blocks are freed,
-// the observer hears it once, and later requests fail at admission.
-TEST(EngineTest, BackendFailureFailsEveryRequestAndFreesBlocks) {
-  const ModelWeights w = Weights();
-  // 2 layers: SiluMul call 9 is in the 5th step, after some tokens went out.
-  struct FailureObserver : EngineObserver {
-    void OnEngineFailed(const absl::Status& s) override {
-      ++failures;
-      status = s;
-    }
-    void OnRequestFinished(double, int, int, FinishReason reason) override {
-      reasons.push_back(reason);
-    }
-    int failures = 0;  // engine thread; read after Stop
-    absl::Status status;
-    std::vector<FinishReason> reasons;
-  } observer;
-  std::unique_ptr<Engine> engine = MakeService(
-      w, EngineConfig{}, &observer, std::make_unique<FaultInjectingBackend>(/*fail_at=*/9));
-  Engine& service = *engine;
-  // Submitted before the engine thread starts, so all three share the steps.
-  std::vector<Collector> collectors(3);
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(service
-                    .Submit(GreedyRequest("r" + std::to_string(i), MakePrompt(6, i), 50),
-                            collectors[i].channel())
-                    .ok());
-  }
-  service.Start();
-  for (Collector& c : collectors) {
-    const RequestDelta d = c.CollectAll();
-    EXPECT_TRUE(d.finished);
-    EXPECT_EQ(d.finish_reason, FinishReason::kError);
-    EXPECT_EQ(d.status.code(), absl::StatusCode::kInternal) << d.status;
-    EXPECT_EQ(d.tokens.size(), 4u);  // one per step in steps 1..4; step 5's are dropped
-  }
-  ASSERT_TRUE(service.WaitFor(Idle, kWait));  // every block back in the pool
-
-  Collector late;
-  ASSERT_TRUE(service.Submit(GreedyRequest("late", MakePrompt(4, 9), 5), late.channel()).ok());
-  const RequestDelta d = late.CollectAll();
-  EXPECT_EQ(d.status.code(), absl::StatusCode::kInternal);
-  EXPECT_TRUE(d.tokens.empty());
-  service.Stop();
-  EXPECT_EQ(observer.failures, 1);
-  EXPECT_EQ(observer.status.code(), absl::StatusCode::kInternal);
-  // gqa_requests_finished_total{reason="error"}: the three and the late one.
-  EXPECT_THAT(observer.reasons, ::testing::Each(FinishReason::kError));
-  EXPECT_EQ(observer.reasons.size(), 4u);
 }
 
 // The drain timeout cuts off what still runs: kError with UNAVAILABLE, and

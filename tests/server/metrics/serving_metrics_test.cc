@@ -45,6 +45,7 @@ TEST(ServingMetricsTest, EveryFamilyHasHelpAndTheRightType) {
       {"gqa_generation_tokens_total", "counter"},
       {"gqa_requests_finished_total", "counter"},
       {"gqa_requests_rejected_total", "counter"},
+      {"gqa_engine_failures_total", "counter"},
       {"gqa_preemptions_total", "counter"},
   };
   size_t num_type_lines = 0;
