@@ -58,10 +58,17 @@ struct ServerOptions {
 inline constexpr int kDefaultHttpPort = 8000;
 
 // --http-threads 0: enough for every request the engine can hold (running
-// plus queued) and 16 more for probes; 512 queued when the queue is unbounded.
+// plus queued) and 16 more for probes; 512 queued when the queue is unbounded
+// (<= 0). Capped at kMaxDefaultHttpThreads: each thread reserves a stack (8 MiB
+// of address space) and counts against the process's thread limit, and a huge
+// queue limit (up to INT_MAX) would otherwise overflow the sum; connections
+// past the pool wait in httplib's queue, accepted.
+inline constexpr int kMaxDefaultHttpThreads = 4096;
 inline int DefaultHttpThreads(const ServerOptions& o) {
-  const int queued = o.queue.max_queued_requests > 0 ? o.queue.max_queued_requests : 512;
-  return o.engine.max_num_seqs + queued + 16;
+  const int64_t queued = o.queue.max_queued_requests > 0 ? o.queue.max_queued_requests : 512;
+  const int64_t running = o.engine.max_num_seqs > 0 ? o.engine.max_num_seqs : 1;
+  const int64_t threads = running + queued + 16;
+  return static_cast<int>(threads < kMaxDefaultHttpThreads ? threads : kMaxDefaultHttpThreads);
 }
 
 // --served-model-name, else --model as given (as vLLM names it), else the

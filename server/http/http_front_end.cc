@@ -31,16 +31,19 @@ const KnownRoute* FindRoute(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpFrontEnd>> HttpFrontEnd::Start(const HttpOptions& options) {
+  // httplib's ThreadPool takes a size_t: a negative count would become ~2^64
+  // threads (std::bad_alloc), 0 a server that never answers.
+  if (options.threads <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the HTTP thread count must be positive, got ", options.threads));
+  }
   std::unique_ptr<HttpFrontEnd> http(new HttpFrontEnd());
   const int threads = options.threads;
   http->server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http->server_.set_payload_max_length(kMaxBodyBytes);
   http->server_.set_keep_alive_max_count(kKeepAliveRequests);
   http->Route();
-  const bool any = options.port == 0;
-  const int port =
-      any ? http->server_.bind_to_any_port(options.host)
-          : (http->server_.bind_to_port(options.host, options.port) ? options.port : -1);
+  const int port = http->server_.Bind(options.host, options.port);
   if (port <= 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.host, ":",
                                                options.port,

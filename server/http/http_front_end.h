@@ -36,12 +36,12 @@ namespace gqa {
 struct HttpOptions {
   std::string host = "0.0.0.0";
   int port = 8000;    // 0: any free port
-  int threads = 256;  // connections served at once
+  int threads = 256;  // connections served at once; <= 0: INVALID_ARGUMENT
 };
 
 class HttpFrontEnd {
  public:
-  // UNAVAILABLE when it cannot listen.
+  // UNAVAILABLE when it cannot listen; INVALID_ARGUMENT for threads <= 0.
   static absl::StatusOr<std::unique_ptr<HttpFrontEnd>> Start(const HttpOptions& options);
   ~HttpFrontEnd();  // Stop()
 

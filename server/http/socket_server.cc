@@ -114,6 +114,16 @@ class BufferedSocketStream final : public httplib::Stream {
 
 int SocketServer::CurrentSocket() { return current_socket; }
 
+int SocketServer::Bind(const std::string& host, int port, int backlog) {
+  const int bound = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) return -1;
+  if (::listen(svr_sock_, backlog) != 0) {
+    ::close(svr_sock_.exchange(INVALID_SOCKET));  // stop() only acts once listening
+    return -1;
+  }
+  return bound;
+}
+
 bool SocketServer::process_and_close_socket(socket_t sock) {
   current_socket = sock;
   BufferedSocketStream stream(sock, read_timeout_sec_, write_timeout_sec_);

@@ -18,11 +18,22 @@
 // holding its thread for the whole keep-alive timeout, so a drain's join of
 // the pool is not delayed by idle clients.
 //
+// Listen backlog: httplib 0.11 listens with a backlog of 5, so when many
+// clients connect at once (256 streams opened together) while the accept
+// thread is not scheduled (a loaded machine), the kernel's accept queue
+// overflows and it drops their handshakes: the clients time out (measured in
+// bench/results/http_vs_grpc_cpu.md). Bind raises it to SOMAXCONN (the kernel
+// caps it at net.core.somaxconn) by listening again on the bound socket, which
+// Linux allows and which only changes the backlog.
+//
 // Thread ownership: as httplib::Server (routes set before listening; stop()
 // from any thread); CurrentSocket on a handler's thread.
 #pragma once
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <string>
 
 namespace gqa {
 
@@ -31,6 +42,10 @@ class SocketServer : public httplib::Server {
   // The socket of the connection the calling thread is serving; -1 on a
   // thread that serves none.
   static int CurrentSocket();
+
+  // bind_to_port (port > 0) or bind_to_any_port (port 0), then the backlog
+  // raised to `backlog`. The port bound; -1 when it cannot bind or listen.
+  int Bind(const std::string& host, int port, int backlog = SOMAXCONN);
 
  private:
   bool process_and_close_socket(socket_t sock) override;
