@@ -1,5 +1,7 @@
 #include "client/client_command.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <climits>
 #include <cmath>
 #include <optional>
@@ -30,6 +32,9 @@ constexpr char kUsage[] =
     "  health    [--service NAME] grpc.health.v1 check of the server (or of NAME, e.g.\n"
     "            gqa.v1.Generation): prints SERVING, NOT_SERVING or UNKNOWN and exits 0\n"
     "            only when SERVING, 1 otherwise (default deadline 5 s)\n"
+    "  abort     ID... ends the server's live requests with these request ids (sent with\n"
+    "            --request-id by any client): prints the ids it found, one a line\n"
+    "  load      the server's load: requests running and waiting, KV blocks, prefix cache\n"
     "--stop may be given several times. Exit codes: 0 OK, 1 the call failed, 2 bad usage.";
 
 // chat's sampling default (usage text): greedy.
@@ -142,15 +147,26 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   o.help = p.help_requested();
   o.help_text = p.Help();
   if (o.help) return o;
-  if (p.positional().size() != 1) {
-    return absl::InvalidArgumentError(
-        "give exactly one command: generate, stream, chat, tokenize, info or health");
+  constexpr char kCommands[] = "generate, stream, chat, tokenize, info, health, abort, load";
+  if (p.positional().empty()) {
+    return absl::InvalidArgumentError(std::string("give one command: ") + kCommands);
   }
   o.command = p.positional()[0];
   if (o.command != "generate" && o.command != "stream" && o.command != "chat" &&
-      o.command != "tokenize" && o.command != "info" && o.command != "health") {
-    return absl::InvalidArgumentError("unknown command '" + o.command +
-                                      "' (generate, stream, chat, tokenize, info, health)");
+      o.command != "tokenize" && o.command != "info" && o.command != "health" &&
+      o.command != "abort" && o.command != "load") {
+    return absl::InvalidArgumentError("unknown command '" + o.command + "' (" + kCommands + ")");
+  }
+  if (o.command == "abort") {
+    if (p.positional().size() < 2) {
+      return absl::InvalidArgumentError("abort: give the request ids to abort");
+    }
+    for (size_t i = 1; i < p.positional().size(); ++i) {
+      o.abort.add_request_ids(p.positional()[i]);
+    }
+  } else if (p.positional().size() != 1) {
+    return absl::InvalidArgumentError("give one command (abort takes ids after it), not also '" +
+                                      p.positional()[1] + "'");
   }
   o.deadline_seconds = deadline;
 
@@ -216,6 +232,28 @@ int RunClientCommand(const ClientOptions& o, GenerationClient& client, std::istr
     grpc::Status s = client.GetModelInfo(&info, o.deadline_seconds);
     if (!s.ok()) return Fail(s, err);
     out << info.DebugString();
+    return 0;
+  }
+  if (o.command == "load") {
+    v1::Load load;
+    grpc::Status s = client.GetLoad(&load, o.deadline_seconds);
+    if (!s.ok()) return Fail(s, err);
+    // Every field, zeros too (DebugString leaves out proto3 defaults).
+    const google::protobuf::Descriptor* d = load.GetDescriptor();
+    for (int i = 0; i < d->field_count(); ++i) {
+      std::string value;
+      google::protobuf::TextFormat::PrintFieldValueToString(load, d->field(i), -1, &value);
+      out << d->field(i)->name() << ": " << value << "\n";
+    }
+    return 0;
+  }
+  if (o.command == "abort") {
+    v1::AbortResponse response;
+    grpc::Status s = client.Abort(o.abort, &response, o.deadline_seconds);
+    if (!s.ok()) return Fail(s, err);
+    for (const std::string& id : response.aborted_request_ids()) out << id << "\n";
+    err << "[" << response.aborted_request_ids_size() << " of " << o.abort.request_ids_size()
+        << " ids were live and are being aborted]\n";
     return 0;
   }
   if (o.command == "tokenize") {

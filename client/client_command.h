@@ -1,6 +1,6 @@
 // gqa-client's command line: `gqa-client [--server host:port] [--deadline S]
 // COMMAND [flags]` with COMMAND one of generate, stream, chat, tokenize, info,
-// health, and the code that runs it over a GenerationClient.
+// health, abort, load, and the code that runs it over a GenerationClient.
 #pragma once
 
 #include <iosfwd>
@@ -16,11 +16,13 @@ namespace gqa {
 struct ClientOptions {
   std::string server = "localhost:50051";
   double deadline_seconds = 0;  // <= 0: none
-  std::string command;          // "generate" | "stream" | "chat" | "tokenize" | "info" | "health"
+  // "generate" | "stream" | "chat" | "tokenize" | "info" | "health" | "abort" | "load"
+  std::string command;
   v1::GenerateRequest request;  // generate, stream, chat (sampling and stopping)
   ChatOptions chat;             // chat (interactive: set by main from isatty(stdin))
   v1::TokenizeRequest tokenize;
   std::string health_service;  // health: "" is the whole server
+  v1::AbortRequest abort;      // abort: the ids given after the command
   bool print_ids = false;      // print token ids instead of text
   bool help = false;
   std::string help_text;

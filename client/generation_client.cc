@@ -102,6 +102,19 @@ grpc::Status GenerationClient::GetModelInfo(v1::ModelInfo* info, double deadline
   return stub_->GetModelInfo(&context, v1::GetModelInfoRequest(), info);
 }
 
+grpc::Status GenerationClient::Abort(const v1::AbortRequest& request, v1::AbortResponse* response,
+                                     double deadline_seconds) {
+  grpc::ClientContext context;
+  SetDeadline(&context, deadline_seconds);
+  return stub_->Abort(&context, request, response);
+}
+
+grpc::Status GenerationClient::GetLoad(v1::Load* load, double deadline_seconds) {
+  grpc::ClientContext context;
+  SetDeadline(&context, deadline_seconds);
+  return stub_->GetLoad(&context, v1::GetLoadRequest(), load);
+}
+
 const char* FinishReasonName(v1::FinishReason r) {
   switch (r) {
     case v1::FINISH_REASON_LENGTH:

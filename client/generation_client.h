@@ -31,6 +31,9 @@ class GenerationClient {
   grpc::Status Tokenize(const v1::TokenizeRequest& request, v1::TokenizeResponse* response,
                         double deadline_seconds = 0);
   grpc::Status GetModelInfo(v1::ModelInfo* info, double deadline_seconds = 0);
+  grpc::Status Abort(const v1::AbortRequest& request, v1::AbortResponse* response,
+                     double deadline_seconds = 0);
+  grpc::Status GetLoad(v1::Load* load, double deadline_seconds = 0);
 
   // The channel the calls go over (grpc.health.v1 checks use it too).
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

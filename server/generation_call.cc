@@ -21,16 +21,25 @@ grpc::Status GenerationCall::Start(const v1::GenerateRequest& request) {
   }
   client_id_ = request.request_id();
   engine_id_ = context_.NewRequestId();
+  absl::StatusOr<LiveRequestIds::Lease> lease = context_.live_ids.Acquire(client_id_, engine_id_);
+  if (!lease.ok()) {
+    context_.CountRejected(StatusCodeName(lease.status().code()));
+    return ToGrpcStatus(lease.status());
+  }
+  id_lease_ = *std::move(lease);
   prompt_ids_ = v->engine.prompt_token_ids;
   want_logprobs_ = v->logprobs;
   text_.emplace(context_.tokenizer, prompt_ids_, std::move(v->text));
   v->engine.request_id = engine_id_;
   channel_ = std::make_shared<RequestChannel>([this] { Wake(); });
   if (absl::Status s = context_.engine->Submit(std::move(v->engine), channel_); !s.ok()) {
+    id_lease_.Release();
     context_.CountRejected(StatusCodeName(s.code()));
     return ToGrpcStatus(s);
   }
   submitted_ = true;
+  // An Abort between Acquire and Submit could not reach the engine yet.
+  if (id_lease_.MarkSubmitted()) context_.engine->Abort(engine_id_, FinishReason::kAborted);
   return grpc::Status::OK;
 }
 
@@ -85,6 +94,7 @@ bool GenerationCall::Convert(RequestDelta& d, Update* u) {
   }
 
   u->final = true;
+  id_lease_.Release();  // before the client can see the end: the id is reusable then
   if (!d.status.ok()) {
     u->status = ToGrpcStatus(d.status);
   } else if (cancelled_.load()) {

@@ -13,6 +13,10 @@
 // write, whose OnWriteDone pumps again). A final update always comes, so the
 // reactor always Finishes, and nothing touches the call after that.
 //
+// A non-empty request_id is held in ServingContext::live_ids from Start
+// (ALREADY_EXISTS if live) until the final update is made, so Abort finds the
+// request by it; an Abort ends the call with finish_reason ABORTED, status OK.
+//
 // Thread ownership: Start and Next on the pump holder's thread; Cancel on
 // any thread (OnCancel).
 #pragma once
@@ -41,8 +45,8 @@ class GenerationCall {
   GenerationCall(const GenerationCall&) = delete;
   GenerationCall& operator=(const GenerationCall&) = delete;
 
-  // Validates and submits `request`. Not OK: nothing was submitted; the
-  // reactor finishes with this status.
+  // Validates and submits `request`. Not OK: nothing was submitted (and the
+  // request id is free); the reactor finishes with this status.
   grpc::Status Start(const v1::GenerateRequest& request);
 
   struct Update {
@@ -66,6 +70,7 @@ class GenerationCall {
   const std::function<void()> pump_;
   std::string engine_id_;
   std::string client_id_;
+  LiveRequestIds::Lease id_lease_;  // released at the final update
   std::vector<int32_t> prompt_ids_;
   std::shared_ptr<RequestChannel> channel_;
   std::optional<TextStream> text_;

@@ -58,4 +58,28 @@ grpc::ServerUnaryReactor* GenerationService::GetModelInfo(grpc::CallbackServerCo
   return FinishNow(ctx, grpc::Status::OK);
 }
 
+grpc::ServerUnaryReactor* GenerationService::Abort(grpc::CallbackServerContext* ctx,
+                                                   const v1::AbortRequest* request,
+                                                   v1::AbortResponse* response) {
+  const ServingContext* context = context_.load();
+  if (!context) return FinishNow(ctx, kLoading);
+  Engine* engine = context->engine;
+  const std::vector<std::string> ids(request->request_ids().begin(), request->request_ids().end());
+  for (std::string& id : context->live_ids.Abort(ids, [engine](const std::string& engine_id) {
+         engine->Abort(engine_id, FinishReason::kAborted);
+       })) {
+    response->add_aborted_request_ids(std::move(id));
+  }
+  return FinishNow(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GenerationService::GetLoad(grpc::CallbackServerContext* ctx,
+                                                     const v1::GetLoadRequest* request,
+                                                     v1::Load* response) {
+  const ServingContext* context = context_.load();
+  if (!context) return FinishNow(ctx, kLoading);
+  FillLoad(context->engine->Stats(), response);
+  return FinishNow(ctx, grpc::Status::OK);
+}
+
 }  // namespace gqa

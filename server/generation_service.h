@@ -1,6 +1,7 @@
 // GenerationService: the gqa.v1.Generation service on gRPC's callback API.
 // Generate and GenerateStream get a reactor each (generate_reactors.h);
-// Tokenize and GetModelInfo answer inline (no engine involved).
+// Tokenize, GetModelInfo, Abort and GetLoad answer inline (none blocks:
+// Abort only queues engine aborts, GetLoad reads the published stats).
 //
 // Until SetServing() hands it a ServingContext (the model is loaded), every
 // call ends with UNAVAILABLE.
@@ -34,6 +35,10 @@ class GenerationService final : public v1::Generation::CallbackService {
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* ctx,
                                          const v1::GetModelInfoRequest* request,
                                          v1::ModelInfo* response) override;
+  grpc::ServerUnaryReactor* Abort(grpc::CallbackServerContext* ctx, const v1::AbortRequest* request,
+                                  v1::AbortResponse* response) override;
+  grpc::ServerUnaryReactor* GetLoad(grpc::CallbackServerContext* ctx,
+                                    const v1::GetLoadRequest* request, v1::Load* response) override;
 
  private:
   std::atomic<const ServingContext*> context_{nullptr};

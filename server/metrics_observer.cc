@@ -8,11 +8,15 @@ void MetricsObserver::OnStep(const StepObservation& step) {
   metrics_->ObserveStep(step.duration_seconds, step.num_batch_tokens, step.num_prompt_tokens,
                         step.num_generation_tokens);
   if (step.num_preemptions > 0) metrics_->CountPreemptions(step.num_preemptions);
+  if (step.num_prefix_cache_queries > 0) {
+    metrics_->CountPrefixCache(step.num_prefix_cache_queries, step.num_prefix_cache_hits);
+  }
 }
 
 void MetricsObserver::OnEngineState(const EngineStateObservation& state) {
   metrics_->SetRequestCounts(state.num_running, state.num_waiting);
   metrics_->SetKvCacheBlocks(state.num_kv_blocks_total, state.num_kv_blocks_used);
+  metrics_->SetKvCacheBlocksCached(state.num_kv_blocks_cached);
 }
 
 void MetricsObserver::OnRequestScheduled(double queue_seconds) {

@@ -86,7 +86,7 @@ void AppendTokenLogprob(const TokenOutput& token, const Tokenizer* tokenizer,
 void FillUsage(const RequestDelta& d, int completion_tokens, v1::Usage* usage) {
   usage->set_prompt_tokens(d.num_prompt_tokens);
   usage->set_completion_tokens(completion_tokens);
-  usage->set_cached_prompt_tokens(0);  // no prefix cache yet
+  usage->set_cached_prompt_tokens(d.num_cached_prompt_tokens);
   usage->set_queue_seconds(std::max(0.0, d.queue_seconds));
   usage->set_time_to_first_token_seconds(std::max(0.0, d.ttft_seconds));
   usage->set_num_preemptions(d.num_preemptions);
@@ -116,6 +116,25 @@ void FillModelInfo(const EngineInfo& info, const Tokenizer* tokenizer,
   out->set_description(std::string(description));
   for (int id : m.eos_token_ids) out->add_eos_token_ids(id);
   out->set_bos_token_id(m.bos_token_id);
+  out->set_prefix_caching_enabled(info.config.enable_prefix_caching);
+}
+
+void FillLoad(const ServiceStats& s, v1::Load* out) {
+  out->set_num_running_requests(s.num_running);
+  // Accepted and not in the running batch: still in the request queue, or
+  // in the scheduler's waiting list (new or preempted). Both counts come
+  // from one snapshot, so the difference is never negative in practice.
+  out->set_num_waiting_requests(std::max(0, s.num_active - s.num_running));
+  out->set_num_waiting_prompt_tokens(s.num_queued_tokens);
+  const int used = s.num_kv_blocks_total - s.num_kv_blocks_free;
+  out->set_num_kv_blocks_total(s.num_kv_blocks_total);
+  out->set_num_kv_blocks_used(used);
+  out->set_num_kv_blocks_cached(s.num_kv_blocks_cached);
+  out->set_kv_cache_usage(
+      s.num_kv_blocks_total > 0 ? static_cast<double>(used) / s.num_kv_blocks_total : 0.0);
+  out->set_prefix_cache_queries_tokens(s.prefix_cache_queries_tokens);
+  out->set_prefix_cache_hits_tokens(s.prefix_cache_hits_tokens);
+  out->set_draining(s.draining);
 }
 
 }  // namespace gqa

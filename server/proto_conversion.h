@@ -35,6 +35,9 @@ void AppendTokenLogprob(const TokenOutput& token, const Tokenizer* tokenizer,
 // stop string may cut the engine's output short).
 void FillUsage(const RequestDelta& final_delta, int completion_tokens, v1::Usage* usage);
 
+// The server's load (GetLoad) from the engine's published stats.
+void FillLoad(const ServiceStats& stats, v1::Load* out);
+
 void FillModelInfo(const EngineInfo& info, const Tokenizer* tokenizer,
                    std::string_view backend_name, std::string_view description, v1::ModelInfo* out);
 

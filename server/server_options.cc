@@ -21,7 +21,7 @@ constexpr char kUsage[] =
     "                  [--max-queued-tokens N] [--drain-timeout SECONDS] [--threads N]\n"
     "                  [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
     "                  [--gpu-memory-utilization 0.9]\n"
-    "                  [--load-format dummy --preset NAME]\n"
+    "                  [--load-format dummy --preset NAME] [--no-enable-prefix-caching]\n"
     "                  [--http-port 8000] [--http-host ADDR] [--http-threads N]\n"
     "                  [--served-model-name NAME]\n"
     "Serves gqa.v1.Generation over gRPC (plus grpc.health.v1 and reflection), the\n"
@@ -112,7 +112,16 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
              "a restart (default 60; 0 = off)");
   std::optional<uint64_t> seed;
   p.AddUint64("seed", &seed, "base seed of requests that set none (default 0)");
+  bool prefix_caching_on = false, prefix_caching_off = false;
+  p.AddBool("enable-prefix-caching", &prefix_caching_on,
+            "reuse the KV blocks of shared prompt prefixes (the default)");
+  p.AddBool("no-enable-prefix-caching", &prefix_caching_off, "compute every prompt in full");
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
+  if (prefix_caching_on && prefix_caching_off) {
+    return absl::InvalidArgumentError(
+        "give one of --enable-prefix-caching and --no-enable-prefix-caching");
+  }
+  o.engine.enable_prefix_caching = !prefix_caching_off;
   o.help = p.help_requested();
   o.help_text = p.Help();
   if (!p.positional().empty()) {

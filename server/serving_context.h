@@ -4,7 +4,8 @@
 // before the context goes away).
 //
 // Thread ownership: immutable after construction except the id counter
-// (atomic) and the call tracker (locked); the pointees are thread-safe.
+// (atomic), the call tracker and the live ids (locked); the pointees are
+// thread-safe. Every front end (gRPC here, HTTP) serves through one context.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include "engine/runner/engine.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "server/call_tracker.h"
+#include "server/live_request_ids.h"
 #include "server/metrics/serving_metrics.h"
 
 namespace gqa {
@@ -29,6 +31,10 @@ struct ServingContext {
 
   // Generate / GenerateStream calls still open (each GenerationCall's lifetime).
   mutable CallTracker calls;
+
+  // The ids clients gave their live requests -> engine ids (Abort by id,
+  // ALREADY_EXISTS for a live id).
+  mutable LiveRequestIds live_ids;
 
   // Engine-side request ids: unique per server, whatever ids clients send.
   mutable std::atomic<uint64_t> next_request_id{0};

@@ -117,6 +117,7 @@ struct ServingMetrics::Impl {
   prometheus::Gauge* kv_blocks_total;
   prometheus::Gauge* kv_blocks_used;
   prometheus::Gauge* kv_usage_ratio;
+  prometheus::Gauge* kv_blocks_cached;
   prometheus::Gauge* memory_weights;
   prometheus::Gauge* memory_kv_cache;
   prometheus::Gauge* memory_activations;
@@ -133,6 +134,8 @@ struct ServingMetrics::Impl {
   prometheus::Counter* prompt_tokens;
   prometheus::Counter* generation_tokens;
   prometheus::Counter* preemptions;
+  prometheus::Counter* prefix_cache_queries;
+  prometheus::Counter* prefix_cache_hits;
   prometheus::Family<prometheus::Counter>* finished;
   std::array<prometheus::Counter*, kFinishReasons.size()> finished_by_reason;  // that order
   prometheus::Family<prometheus::Counter>* rejected;
@@ -227,6 +230,15 @@ ServingMetrics::Impl::Impl(const ModelInfoLabels& info) : block_size(info.block_
   kv_blocks_total = gauge("gqa_kv_cache_blocks_total", "KV cache blocks in the pool.");
   kv_blocks_used = gauge("gqa_kv_cache_blocks_used", "KV cache blocks in use.");
   kv_usage_ratio = gauge("gqa_kv_cache_usage_ratio", "Fraction of KV cache blocks in use, 0 to 1.");
+  kv_blocks_cached = gauge("gqa_kv_cache_blocks_cached",
+                           "Free KV cache blocks still holding a cached prompt prefix (reusable, "
+                           "evicted least recently used first).");
+  // In tokens, as vLLM's prefix_cache_queries / prefix_cache_hits: the hit
+  // rate is rate(hits) / rate(queries).
+  prefix_cache_queries = counter("gqa_prefix_cache_queries_total",
+                                 "Prompt tokens looked up in the prefix cache.");
+  prefix_cache_hits = counter("gqa_prefix_cache_hits_total",
+                              "Prompt tokens found in the prefix cache (their KV reused).");
   // vLLM's cache_config_info shape (labels block_size, num_gpu_blocks), which
   // the Gateway API Inference Extension's endpoint picker reads for its
   // prefix-cache scorer.
@@ -333,6 +345,13 @@ void ServingMetrics::SetKvCacheBlocks(int total, int used) {
 }
 
 void ServingMetrics::CountPreemptions(int n) { impl_->preemptions->Increment(n); }
+
+void ServingMetrics::SetKvCacheBlocksCached(int cached) { impl_->kv_blocks_cached->Set(cached); }
+
+void ServingMetrics::CountPrefixCache(int query_tokens, int hit_tokens) {
+  impl_->prefix_cache_queries->Increment(query_tokens);
+  impl_->prefix_cache_hits->Increment(hit_tokens);
+}
 
 void ServingMetrics::SetMemoryBytes(double weights, double kv_cache, double activations) {
   impl_->memory_weights->Set(weights);

@@ -72,6 +72,11 @@ class ServingMetrics {
   // after every step; it takes one uncontended mutex.
   void SetKvCacheBlocks(int total, int used);
   void CountPreemptions(int n);  // gqa_preemptions_total
+  // gqa_kv_cache_blocks_cached: free blocks still holding a cached prefix.
+  void SetKvCacheBlocksCached(int cached);
+  // gqa_prefix_cache_queries_total, gqa_prefix_cache_hits_total: prompt
+  // tokens looked up in the prefix cache during a step, and those found.
+  void CountPrefixCache(int query_tokens, int hit_tokens);
   // gqa_memory_bytes{kind="weights|kv_cache|activations"}
   void SetMemoryBytes(double weights, double kv_cache, double activations);
 

@@ -10,7 +10,8 @@ Checks, against the built binaries and a live gqa-server on the demo model:
   - the metrics table lists exactly the metric families /metrics exports;
   - the flags table names only real gqa-server flags;
   - the API table names every field of GenerateRequest, Chat, SamplingParams and
-    StoppingCriteria in the proto, and nothing else.
+    StoppingCriteria in the proto, and nothing else; the RPC table every rpc of
+    the Generation service; the Load table every field of Load.
 Exit 1 with one line per problem.
 """
 import argparse
@@ -143,6 +144,24 @@ def check_flags_table(text, server_bin):
                 problem(f"flags table: --{flag} is not a gqa-server flag")
 
 
+def check_same(what, documented, expected):
+    for name in sorted(expected - documented):
+        problem(f"{what}: {name} is missing")
+    for name in sorted(documented - expected):
+        problem(f"{what}: {name} is not in the proto")
+
+
+def check_rpc_and_load_tables(text, proto):
+    rpcs = set(re.findall(r"^\s*rpc (\w+)\(", proto, re.M))
+    rows = table_rows(text, "## API: `gqa.v1.Generation`")
+    documented = {m.group(1) for m in (re.match(r"`(\w+)\(", cell) for cell in rows) if m}
+    check_same("RPC table", documented, rpcs)
+    fields = set()
+    for cell in table_rows(text, "`Load` ("):
+        fields.update(re.findall(r"`(\w+)`", cell))
+    check_same("Load table", fields, proto_fields(proto, "Load"))
+
+
 def check_api_table(text, proto):
     documented = set()
     for cell in table_rows(text, "`GenerateRequest`:"):
@@ -175,6 +194,7 @@ def main():
         proc.wait(timeout=120)
     check_flags_table(text, server_bin)
     check_api_table(text, proto)
+    check_rpc_and_load_tables(text, proto)
     if problems:
         print(f"{len(problems)} problem(s)")
         return 1

@@ -76,6 +76,22 @@ TEST(ServerOptionsTest, BadValuesNameTheFlag) {
   EXPECT_THAT(std::string(Parse({"extra"}).status().message()), HasSubstr("extra"));
 }
 
+TEST(ServerOptionsTest, PrefixCachingIsOnUnlessTurnedOff) {
+  absl::StatusOr<ServerOptions> o = Parse({});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->engine.enable_prefix_caching);
+  o = Parse({"--enable-prefix-caching"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->engine.enable_prefix_caching);
+  o = Parse({"--no-enable-prefix-caching"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_FALSE(o->engine.enable_prefix_caching);
+  EXPECT_THAT(
+      std::string(
+          Parse({"--enable-prefix-caching", "--no-enable-prefix-caching"}).status().message()),
+      HasSubstr("--no-enable-prefix-caching"));
+}
+
 TEST(ServerOptionsTest, ByteSizes) {
   EXPECT_EQ(*ParseByteSize("123"), 123u);
   EXPECT_EQ(*ParseByteSize("2GiB"), size_t{2} << 30);

@@ -80,7 +80,8 @@ inline ServerOptions TestServerOptions() {
 
 // Holds the engine thread at the end of a step (in OnStep) while closed.
 // close_on_first_token: closes itself when a request gets its first token, so
-// the engine stops right after that step. Also records finished requests.
+// the engine stops right after that step. CloseEveryStep + ReleaseOneStep
+// walk the engine one step at a time. Also records finished requests.
 class StepGate : public EngineObserver {
  public:
   struct Finished {
@@ -92,6 +93,25 @@ class StepGate : public EngineObserver {
   void CloseOnFirstToken() {
     std::lock_guard<std::mutex> lock(mu_);
     close_on_first_token_ = true;
+  }
+  // Holds the engine at the end of every step from now on (until Open).
+  void CloseEveryStep() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  // While closed: lets the held engine run one more step; it is held again
+  // at that step's end (WaitForHolds counts it).
+  void ReleaseOneStep() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++epoch_;
+    }
+    cv_.notify_all();
+  }
+  // Waits until the engine has been held `n` times in all.
+  bool WaitForHolds(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, kWait, [&] { return held_ && holds_ >= n; });
   }
   // Waits until the engine thread is held.
   bool WaitUntilHeld() {
@@ -119,8 +139,10 @@ class StepGate : public EngineObserver {
     std::unique_lock<std::mutex> lock(mu_);
     if (!closed_) return;
     held_ = true;
+    ++holds_;
+    const int64_t epoch = epoch_;
     cv_.notify_all();
-    cv_.wait(lock, [&] { return !closed_; });
+    cv_.wait(lock, [&] { return !closed_ || epoch_ != epoch; });
     held_ = false;
   }
   void OnRequestFinished(double, int prompt, int generated, FinishReason reason) override {
@@ -134,6 +156,8 @@ class StepGate : public EngineObserver {
   bool close_on_first_token_ = false;
   bool closed_ = false;
   bool held_ = false;
+  int holds_ = 0;      // times the engine was held
+  int64_t epoch_ = 0;  // ReleaseOneStep bumps it
   std::vector<Finished> finished_;
 };
 

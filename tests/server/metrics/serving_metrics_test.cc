@@ -39,6 +39,7 @@ TEST(ServingMetricsTest, EveryFamilyHasHelpAndTheRightType) {
       {"gqa_kv_cache_blocks_total", "gauge"},
       {"gqa_kv_cache_blocks_used", "gauge"},
       {"gqa_kv_cache_usage_ratio", "gauge"},
+      {"gqa_kv_cache_blocks_cached", "gauge"},
       {"gqa_memory_bytes", "gauge"},
       {"gqa_model_info", "gauge"},
       {"gqa_prompt_tokens_total", "counter"},
@@ -47,6 +48,8 @@ TEST(ServingMetricsTest, EveryFamilyHasHelpAndTheRightType) {
       {"gqa_requests_rejected_total", "counter"},
       {"gqa_engine_failures_total", "counter"},
       {"gqa_preemptions_total", "counter"},
+      {"gqa_prefix_cache_queries_total", "counter"},
+      {"gqa_prefix_cache_hits_total", "counter"},
   };
   size_t num_type_lines = 0;
   for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) {
@@ -95,6 +98,9 @@ TEST(ServingMetricsTest, FreshRenderHasZeroSeries) {
   EXPECT_EQ(SampleValue(text, "gqa_e2e_request_latency_seconds_count"), 0);
   EXPECT_EQ(SampleValue(text, "gqa_preemptions_total"), 0);
   EXPECT_EQ(SampleValue(text, "gqa_kv_cache_usage_ratio"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_kv_cache_blocks_cached"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_prefix_cache_queries_total"), 0);
+  EXPECT_EQ(SampleValue(text, "gqa_prefix_cache_hits_total"), 0);
 }
 
 TEST(ServingMetricsTest, BucketsSpanLlmLatenciesAndTokenCounts) {
@@ -135,6 +141,10 @@ TEST(ServingMetricsTest, RendersKnownObservations) {
   m.SetKvCacheBlocks(64, 16);
   m.CountPreemptions(2);
   m.SetMemoryBytes(1.5e9, 268435456, 1024);
+  m.SetKvCacheBlocksCached(9);
+  m.SetKvCacheBlocksCached(7);  // a gauge: the latest
+  m.CountPrefixCache(40, 32);
+  m.CountPrefixCache(100, 0);
   const std::string text = m.Render();
 
   EXPECT_EQ(SampleValue(text, "gqa_requests_finished_total{reason=\"stop\"}"), 2);
@@ -179,6 +189,9 @@ TEST(ServingMetricsTest, RendersKnownObservations) {
   EXPECT_EQ(SampleValue(text, "gqa_kv_cache_blocks_used"), 16);
   EXPECT_EQ(SampleValue(text, "gqa_kv_cache_usage_ratio"), 0.25);
   EXPECT_EQ(SampleValue(text, "gqa_preemptions_total"), 2);
+  EXPECT_EQ(SampleValue(text, "gqa_kv_cache_blocks_cached"), 7);
+  EXPECT_EQ(SampleValue(text, "gqa_prefix_cache_queries_total"), 140);
+  EXPECT_EQ(SampleValue(text, "gqa_prefix_cache_hits_total"), 32);
   EXPECT_NE(text.find("\ngqa_memory_bytes{kind=\"weights\"} 1500000000\n"), std::string::npos);
   EXPECT_NE(text.find("\ngqa_memory_bytes{kind=\"kv_cache\"} 268435456\n"), std::string::npos);
   EXPECT_NE(text.find("\ngqa_memory_bytes{kind=\"activations\"} 1024\n"), std::string::npos);
