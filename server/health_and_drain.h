@@ -13,8 +13,9 @@
 // reporting for "" (the whole server) and for "gqa.v1.Generation".
 //
 // Thread ownership: any one thread at a time (main, or a test), except
-// MarkNotServing, which the engine thread may call at any time (gRPC's health
-// service locks its own state).
+// MarkNotServing, which the engine thread (a failed backend) and the step
+// watchdog's thread (a hung step) may call at any time (gRPC's health service
+// locks its own state).
 #pragma once
 
 #include <grpcpp/grpcpp.h>

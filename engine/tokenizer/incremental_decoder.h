@@ -26,8 +26,12 @@
 // Push: O(window), not O(sequence).
 // This is exact for tokenizers whose Decode only depends on a bounded number of
 // preceding tokens and only appends bytes as ids are appended (llama2.c, byte,
-// SentencePiece-style and byte-level BPE decoders). A Decode that rewrites
-// earlier text is streamed as vLLM does (suffix after the previous length).
+// SentencePiece-style and byte-level BPE decoders) on well-formed text. A Decode
+// that rewrites earlier text is streamed as vLLM does (suffix after the
+// previous length): HF's ByteFallback does, on a run of byte tokens that is
+// ill-formed UTF-8 as a whole (<0x00> streams "\0", <0x00><0xF7> decodes to two
+// U+FFFD), so there the streamed text is valid UTF-8 but may differ from the
+// full decode (fuzz/regressions/text_stream holds two such inputs).
 //
 // Thread ownership: one per request, used by one thread at a time. The
 // tokenizer is not owned and must outlive the decoder.

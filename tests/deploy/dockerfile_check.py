@@ -247,7 +247,8 @@ def check_structure(c, stages, repo, rules, defaults):
         copied = {os.path.normpath(src).lstrip("/") for st, src, _ in copied_from_context
                   if st is source_stage}
         cmake = open(os.path.join(repo, "CMakeLists.txt"), encoding="utf-8").read()
-        needed = set(re.findall(r"add_subdirectory\((\w+)\)", cmake)) - {"tests", "bench"}
+        # tests/, bench/ and fuzz/ are optional (off in the image's build).
+        needed = set(re.findall(r"add_subdirectory\((\w+)\)", cmake)) - {"tests", "bench", "fuzz"}
         needed |= {p.split("/")[0] for p in re.findall(r"include\(([\w/.]+)\)", cmake)}
         needed |= {"CMakeLists.txt", "CMakePresets.json"}
         for d in sorted(needed):

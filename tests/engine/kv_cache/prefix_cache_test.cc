@@ -31,6 +31,7 @@ std::vector<int32_t> Concat(std::vector<int32_t> a, const std::vector<int32_t>& 
 
 // One sequence's tokens, table and cache state over a manager.
 struct Seq {
+  explicit Seq(std::vector<int32_t> token_ids) : tokens(std::move(token_ids)) {}
   std::vector<int32_t> tokens;
   BlockTable table;
   SequenceCacheState state;

@@ -172,7 +172,9 @@ TEST_P(PrefixCacheEquivalenceTest, OutputsEqualThoseWithoutTheCache) {
   EXPECT_EQ(s_off.num_kv_blocks_free, s_off.num_kv_blocks_total);
   int64_t hits = 0;
   for (const auto& [id, o] : on) hits += o.num_cached_prompt_tokens;
-  if (!abort) EXPECT_EQ(hits, s_on.prefix_cache_hits_tokens);
+  if (!abort) {
+    EXPECT_EQ(hits, s_on.prefix_cache_hits_tokens);
+  }
   for (const auto& [id, o] : off) EXPECT_EQ(o.num_cached_prompt_tokens, 0) << id;
   if (num_blocks > 0) {
     EXPECT_GT(s_on.num_preemptions, 0);
