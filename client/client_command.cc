@@ -35,6 +35,8 @@ constexpr char kUsage[] =
     "  abort     ID... ends the server's live requests with these request ids (sent with\n"
     "            --request-id by any client): prints the ids it found, one a line\n"
     "  load      the server's load: requests running and waiting, KV blocks, prefix cache\n"
+    "A secured server: --tls [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
+    "[--tls-server-name NAME] [--api-key-file FILE (else $GQA_API_KEY)].\n"
     "--stop may be given several times. Exit codes: 0 OK, 1 the call failed, 2 bad usage.";
 
 // chat's sampling default (usage text): greedy.
@@ -116,6 +118,7 @@ absl::StatusOr<ClientOptions> ParseClientArgs(int argc, const char* const* argv)
   float deadline = 0;
   FlagParser p(kUsage);
   p.AddString("server", &o.server, "HOST:PORT of gqa-server (default localhost:50051)");
+  AddChannelSecurityFlags(p, &o.security);
   p.AddFloat("deadline", &deadline, "seconds the call may take (default: no deadline)");
   p.AddString("prompt", &prompt, "prompt text (generate, stream, tokenize)");
   p.AddString("message", &o.chat.message, "chat: the user's message (one-shot)");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/channel_security.h"
 #include "client/chat_command.h"
 #include "client/generation_client.h"
 #include "gqa/v1/generation.pb.h"
@@ -15,6 +16,7 @@ namespace gqa {
 
 struct ClientOptions {
   std::string server = "localhost:50051";
+  ChannelSecurityOptions security;  // --tls*, --api-key-file
   double deadline_seconds = 0;  // <= 0: none
   // "generate" | "stream" | "chat" | "tokenize" | "info" | "health" | "abort" | "load"
   std::string command;

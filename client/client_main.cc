@@ -18,6 +18,12 @@ int main(int argc, char** argv) {
   }
   // chat without --message: a conversation at a terminal, else the piped message.
   options->chat.interactive = options->chat.message.empty() && isatty(STDIN_FILENO);
-  std::unique_ptr<gqa::GenerationClient> client = gqa::GenerationClient::Connect(options->server);
-  return gqa::RunClientCommand(*options, *client, std::cin, std::cout, std::cerr);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      gqa::MakeChannel(options->server, options->security);
+  if (!channel.ok()) {
+    std::cerr << "gqa-client: " << channel.status().message() << "\n";
+    return 2;
+  }
+  gqa::GenerationClient client(*std::move(channel));
+  return gqa::RunClientCommand(*options, client, std::cin, std::cout, std::cerr);
 }

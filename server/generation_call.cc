@@ -14,7 +14,8 @@ GenerationCall::GenerationCall(const ServingContext& context, std::function<void
 
 grpc::Status GenerationCall::Start(const v1::GenerateRequest& request) {
   absl::StatusOr<ValidatedRequest> v = ValidateGenerateRequest(
-      request, *context_.engine, context_.tokenizer, context_.chat_template);
+      request, *context_.engine, context_.tokenizer, context_.chat_template,
+      context_.prompt_limits);
   if (!v.ok()) {
     context_.CountRejected(StatusCodeName(v.status().code()));
     return ToGrpcStatus(v.status());

@@ -101,12 +101,34 @@ absl::Status CheckStopStrings(const v1::StoppingCriteria& s, const Tokenizer* to
   return absl::OkStatus();
 }
 
+// The input's field name and its text's size in bytes (a chat: the sum of
+// its roles and contents; ids: 0, only their count is limited).
+const char* InputField(const v1::GenerateRequest& r) {
+  switch (r.input_case()) {
+    case v1::GenerateRequest::kChat:
+      return "chat";
+    case v1::GenerateRequest::kPromptTokenIds:
+      return "prompt_token_ids";
+    default:
+      return "prompt";
+  }
+}
+size_t InputBytes(const v1::GenerateRequest& r) {
+  if (r.has_chat()) {
+    size_t bytes = 0;
+    for (const v1::ChatMessage& m : r.chat().messages()) bytes += m.role().size() + m.content().size();
+    return bytes;
+  }
+  return r.input_case() == v1::GenerateRequest::kPrompt ? r.prompt().size() : 0;
+}
+
 }  // namespace
 
 absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& r,
                                                          const Engine& engine,
                                                          const Tokenizer* tokenizer,
-                                                         const ModelChatTemplate* chat_template) {
+                                                         const ModelChatTemplate* chat_template,
+                                                         const PromptLimits& limits) {
   if (r.request_id().size() > kMaxRequestIdBytes) {
     return Invalid(absl::StrCat("request_id: longer than ", kMaxRequestIdBytes, " bytes"));
   }
@@ -118,7 +140,9 @@ absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateReque
 
   ValidatedRequest v;
   GenerationRequest& g = v.engine;
+  GQA_RETURN_IF_ERROR(CheckPromptBytes(InputField(r), InputBytes(r), limits));
   GQA_ASSIGN_OR_RETURN(g.prompt_token_ids, PromptIds(r, tokenizer, chat_template));
+  GQA_RETURN_IF_ERROR(CheckPromptTokens(InputField(r), g.prompt_token_ids.size(), limits));
   g.sampling = SamplingFromProto(r.sampling(), r.top_logprobs());
   g.priority = r.priority();
   g.prompt_logprobs = r.prompt_logprobs();

@@ -17,6 +17,7 @@
 #include "engine/serving/text_stream.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "gqa/v1/generation.pb.h"
+#include "server/security/prompt_limits.h"
 
 namespace gqa {
 
@@ -33,10 +34,13 @@ struct ValidatedRequest {
 };
 
 // `tokenizer` may be null (then only prompt_token_ids and no stop strings);
-// `chat_template` may be null (then no chat).
+// `chat_template` may be null (then no chat). `limits`: --max-prompt-bytes
+// (prompt text, chat contents; checked before tokenizing) and
+// --max-prompt-tokens; front ends pass ServingContext::prompt_limits.
 absl::StatusOr<ValidatedRequest> ValidateGenerateRequest(const v1::GenerateRequest& request,
                                                          const Engine& engine,
                                                          const Tokenizer* tokenizer,
-                                                         const ModelChatTemplate* chat_template);
+                                                         const ModelChatTemplate* chat_template,
+                                                         const PromptLimits& limits = {});
 
 }  // namespace gqa

@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
+#include "server/reflection_descriptors.h"
+#include "server/security/server_credentials.h"
 
 namespace gqa {
 namespace {
@@ -77,10 +79,21 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
   app->options_ = options;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  RegisterReflectionDescriptors();
   grpc::ServerBuilder builder;
   const std::string address = JoinHostPort(options.host, options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &app->port_);
-  builder.RegisterService(&app->service_);
+  GQA_RETURN_IF_ERROR(
+      ConfigureListeningPort(options.security, address, &builder, &app->port_));
+  if (!options.security.api_key_file.empty()) {
+    GQA_ASSIGN_OR_RETURN(app->api_keys_, ApiKeyStore::Open(options.security.api_key_file,
+                                                           {.log = &std::cerr}));
+    ApiKeyStore::ReloadOnSighup();
+    app->authenticated_service_ =
+        std::make_unique<AuthenticatedService>(&app->service_, app->api_keys_.get());
+    builder.RegisterService(app->authenticated_service_.get());
+  } else {
+    builder.RegisterService(&app->service_);
+  }
   app->server_ = builder.BuildAndStart();
   if (!app->server_ || app->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -90,6 +103,16 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
   log << "gqa-server: gRPC listening on " << JoinHostPort(options.host, app->port_)
       << " (gqa.v1.Generation, grpc.health.v1.Health, reflection); health NOT_SERVING until "
          "the model is loaded\n";
+  const TlsServerOptions& tls = options.security.tls;
+  log << "gqa-server: "
+      << (tls.enabled() ? (tls.client_ca_file.empty() ? "TLS" : "mutual TLS (client certificates "
+                                                                 "required)")
+                        : "plaintext (no --tls-cert)")
+      << "; "
+      << (app->api_keys_ ? absl::StrCat("API keys required (", app->api_keys_->num_keys(),
+                                        " keys; SIGHUP or a change of the file reloads them)")
+                         : std::string("no API key required (no --api-key-file)"))
+      << "\n";
   if (options.http_port >= 0) {
     HttpOptions http;
     http.host = options.http_host.empty() ? options.host : options.http_host;
@@ -104,8 +127,13 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
 
 ServerApp::~ServerApp() {
   watchdog_.reset();  // before what its callback uses
-  if (!drained_) Drain(std::chrono::nanoseconds(0));
+  // A failed Start returns before health_ exists: nothing to drain then.
+  if (!drained_ && health_) Drain(std::chrono::nanoseconds(0));
   if (engine_) engine_->Stop();
+}
+
+const std::string& ServerApp::MetricsHost() const {
+  return options_.metrics_host.empty() ? options_.host : options_.metrics_host;
 }
 
 std::string ServerApp::address() const {
@@ -172,10 +200,11 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   context_->metrics = metrics_.get();
   context_->backend_name = backend_name;
   context_->description = model_.description;
+  context_->prompt_limits = options_.security.prompt;
 
   if (options_.metrics_port >= 0) {
-    GQA_ASSIGN_OR_RETURN(metrics_exposer_,
-                         MetricsExposer::Start(options_.host, options_.metrics_port, *metrics_));
+    GQA_ASSIGN_OR_RETURN(metrics_exposer_, MetricsExposer::Start(MetricsHost(), options_.metrics_port,
+                                                                 *metrics_));
   }
   log << "gqa-server: KV cache " << info.num_kv_blocks << " blocks of " << info.config.block_size
       << " tokens = " << info.kv_capacity_tokens() << " tokens ("
@@ -184,7 +213,7 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
       << info.config.max_num_batched_tokens << " tokens per step; prefix caching "
       << (info.config.enable_prefix_caching ? "on" : "off") << "\n";
   if (metrics_exposer_) {
-    log << "gqa-server: metrics at http://" << JoinHostPort(options_.host, metrics_exposer_->port())
+    log << "gqa-server: metrics at http://" << JoinHostPort(MetricsHost(), metrics_exposer_->port())
         << "/metrics\n";
   }
   if (!model_.tokenizer) {

@@ -36,6 +36,8 @@
 #include "absl/status/statusor.h"
 #include "engine/runner/engine.h"
 #include "engine/runner/model_setup.h"
+#include "server/auth/api_key_store.h"
+#include "server/authenticated_service.h"
 #include "engine/runner/step_watchdog.h"
 #include "server/generation_service.h"
 #include "server/health_and_drain.h"
@@ -87,15 +89,21 @@ class ServerApp {
   // What the front ends serve through (open calls, live ids); null until Serve.
   const ServingContext* serving_context() const { return context_.get(); }
   grpc::Server* grpc_server() { return server_.get(); }
+  // --api-key-file's keys (null: no authentication); other front ends check
+  // their requests against the same store.
+  ApiKeyStore* api_keys() { return api_keys_.get(); }
 
  private:
   ServerApp() = default;
+  const std::string& MetricsHost() const;  // --metrics-host, else --host
   // On the watchdog's thread: see "Faults" above.
   void OnStepTimeout(std::chrono::nanoseconds ran_for, StepWatchdog& watchdog);
 
   ServerOptions options_;
   int port_ = 0;
   GenerationService service_;
+  std::unique_ptr<ApiKeyStore> api_keys_;
+  std::unique_ptr<AuthenticatedService> authenticated_service_;  // registered with api_keys_
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HealthAndDrain> health_;
   // Set by Serve; destroyed after the gRPC server has shut down.

@@ -20,8 +20,12 @@ constexpr char kUsage[] =
     "                  [--block-size N] [--kv-cache-memory BYTES] [--max-queued-requests N]\n"
     "                  [--max-queued-tokens N] [--drain-timeout SECONDS] [--threads N]\n"
     "                  [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
-    "                  [--gpu-memory-utilization 0.9]\n"
+    "                  [--gpu-memory-utilization 0.9] [--metrics-host ADDR]\n"
     "                  [--load-format dummy --preset NAME] [--no-enable-prefix-caching]\n"
+    "                  [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
+    "                  [--api-key-file FILE] [--max-message-bytes 4MiB]\n"
+    "                  [--max-prompt-bytes 1MiB] [--max-prompt-tokens N]\n"
+    "                  [--max-concurrent-streams 1024]\n"
     "                  [--http-port 8000] [--http-host ADDR] [--http-threads N]\n"
     "                  [--served-model-name NAME]\n"
     "Serves gqa.v1.Generation over gRPC (plus grpc.health.v1 and reflection), the\n"
@@ -83,6 +87,9 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
   p.AddInt("port", &o.port, "gRPC port (default 50051; 0 = any free port)");
   p.AddInt("metrics-port", &o.metrics_port,
            "Prometheus /metrics port (default 9400; 0 = any free port; -1 = off)");
+  p.AddString("metrics-host", &o.metrics_host,
+              "address /metrics listens on (default: the same as --host)");
+  SecurityFlags security(p, &o.security);
   p.AddInt("http-port", &o.http_port,
            "OpenAI-compatible HTTP API port (default 8000; 0 = any free port; -1 = off)");
   p.AddString("http-host", &o.http_host, "address the HTTP API listens on (default: --host)");
@@ -117,6 +124,7 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
             "reuse the KV blocks of shared prompt prefixes (the default)");
   p.AddBool("no-enable-prefix-caching", &prefix_caching_off, "compute every prompt in full");
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
+  GQA_RETURN_IF_ERROR(security.Finish());
   if (prefix_caching_on && prefix_caching_off) {
     return absl::InvalidArgumentError(
         "give one of --enable-prefix-caching and --no-enable-prefix-caching");

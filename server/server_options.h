@@ -10,6 +10,7 @@
 #include "engine/runner/engine.h"
 #include "engine/runner/model_setup.h"
 #include "engine/serving/request_queue.h"
+#include "server/security/security_options.h"
 
 namespace gqa {
 
@@ -25,6 +26,9 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   int port = 50051;         // 0: pick a free port
   int metrics_port = 9400;  // 0: pick a free port; -1: no metrics endpoint
+  std::string metrics_host;  // where /metrics listens; empty: the same as `host`
+  // TLS, mutual TLS, API keys, message / prompt / stream limits.
+  SecurityOptions security;
   // The OpenAI-compatible HTTP API (server/http). Off (-1) in a default-made
   // ServerOptions (tests, embedders); the command line's default is
   // kDefaultHttpPort. 0: pick a free port.

@@ -18,6 +18,7 @@
 #include "server/call_tracker.h"
 #include "server/live_request_ids.h"
 #include "server/metrics/serving_metrics.h"
+#include "server/security/security_options.h"
 
 namespace gqa {
 
@@ -28,6 +29,7 @@ struct ServingContext {
   ServingMetrics* metrics = nullptr;                 // null: no metrics
   std::string backend_name;                          // "cpu", "cuda"
   std::string description;                           // what was loaded, in words
+  PromptLimits prompt_limits;  // --max-prompt-bytes, --max-prompt-tokens (every front end)
 
   // Generate / GenerateStream calls still open (each GenerationCall's lifetime).
   mutable CallTracker calls;

@@ -44,6 +44,7 @@ absl::StatusOr<BenchOptions> ParseBenchArgs(int argc, const char* const* argv) {
   bool ignore_eos_switch = false, no_ignore_eos = false, no_progress = false;
   FlagParser p(kUsage);
   p.AddString("server", &o.server, "HOST:PORT of gqa-server (default localhost:50051)");
+  AddChannelSecurityFlags(p, &o.security);
   p.AddString("backend", &o.backend,
               "grpc (default) or openai: streaming /v1/completions at --openai-url (the model "
               "info still over gRPC from --server)");

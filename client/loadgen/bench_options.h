@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/channel_security.h"
 #include "client/loadgen/bench_metrics.h"
 #include "client/loadgen/length_distribution.h"
 
@@ -17,6 +18,7 @@ namespace gqa::loadgen {
 
 struct BenchOptions {
   std::string server = "localhost:50051";
+  ChannelSecurityOptions security;  // --tls*, --api-key-file of the gRPC channel
   // "grpc": GenerateStream on `server`. "openai": streaming /v1/completions
   // on openai_url (openai_driver.h); the model info still comes over gRPC.
   std::string backend = "grpc";

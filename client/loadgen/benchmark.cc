@@ -47,10 +47,11 @@ absl::StatusOr<std::vector<WorkItem>> BuildWorkload(const BenchOptions& o,
 
 absl::StatusOr<BenchResult> RunBenchmark(const BenchOptions& options, std::ostream& err,
                                          bool err_is_tty) {
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeChannel(options.server, options.security);
+  if (!channel.ok()) return channel.status();
   BenchResult result;
-  GenerationClient client(channel);
+  GenerationClient client(*channel);
   if (grpc::Status s = client.GetModelInfo(&result.model_info, options.connect_timeout_s);
       !s.ok()) {
     return FromGrpc(s, "cannot get the model info from gqa-server at " + options.server);
@@ -87,7 +88,7 @@ absl::StatusOr<BenchResult> RunBenchmark(const BenchOptions& options, std::ostre
       if (!r.ok()) return r.status();
       run = *std::move(r);
     } else {
-      run = RunStreams(channel, *items, driver, progress);
+      run = RunStreams(*channel, *items, driver, progress);
     }
     RunResult r;
     r.request_rate = rate;
