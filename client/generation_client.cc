@@ -125,6 +125,8 @@ const char* FinishReasonName(v1::FinishReason r) {
       return "eos";
     case v1::FINISH_REASON_ABORTED:
       return "aborted";
+    case v1::FINISH_REASON_ERROR:
+      return "error";
     default:
       return "unspecified";
   }

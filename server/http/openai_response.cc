@@ -28,6 +28,8 @@ json FinishReasonJson(v1::FinishReason reason) {
       return "stop";
     case v1::FINISH_REASON_ABORTED:
       return "abort";
+    case v1::FINISH_REASON_ERROR:  // vLLM's name; the call also fails with an error
+      return "error";
     default:
       return nullptr;
   }
