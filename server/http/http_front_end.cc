@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<HttpFrontEnd>> HttpFrontEnd::Start(const HttpOpti
   http->server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http->server_.set_payload_max_length(kMaxBodyBytes);
   http->server_.set_keep_alive_max_count(kKeepAliveRequests);
-  http->Route();
+  http->Route(options.api_keys);
   const int port = http->server_.Bind(options.host, options.port);
   if (port <= 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.host, ":",
@@ -80,8 +80,34 @@ void HttpFrontEnd::Stop() {
   if (listener_.joinable()) listener_.join();
 }
 
-void HttpFrontEnd::Route() {
+void HttpFrontEnd::Route(ApiKeyStore* api_keys) {
   const HttpState& s = state_;
+  // --api-key-file: checked before routing, so no handler (nor a 404/405)
+  // answers a caller without a key; /health stays open for probes. The
+  // answer is OpenAI's for a bad key, and never echoes what was sent.
+  if (api_keys) {
+    server_.set_pre_routing_handler(
+        [api_keys](const httplib::Request& req, httplib::Response& res) {
+          if (req.path == "/health" || api_keys->Check(req.get_header_value("Authorization"))) {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
+          HttpError e;
+          e.status = 401;
+          e.code = "invalid_api_key";
+          e.message = req.has_header("Authorization")
+                          ? "Incorrect API key provided."
+                          : "You didn't provide an API key. You need to provide your API key in an "
+                            "Authorization header using Bearer auth (i.e. Authorization: Bearer "
+                            "YOUR_KEY).";
+          SetError(e, res);
+          res.set_header("WWW-Authenticate", "Bearer");
+          // Its body (if any) is left unread: the connection cannot carry
+          // another request.
+          res.set_header("Connection", "close");
+          SocketServer::CloseAfterResponse();
+          return httplib::Server::HandlerResponse::Handled;
+        });
+  }
   server_.Post("/v1/completions", [&s](const httplib::Request& req, httplib::Response& res) {
     HandleGenerate(s, OpenAiApi::kCompletions, req, res);
   });

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "server/auth/api_key_store.h"
 #include "server/http/http_state.h"
 #include "server/http/socket_server.h"
 
@@ -37,6 +38,10 @@ struct HttpOptions {
   std::string host = "0.0.0.0";
   int port = 8000;    // 0: any free port
   int threads = 256;  // connections served at once; <= 0: INVALID_ARGUMENT
+  // --api-key-file (may be null: no keys asked): every route but /health
+  // needs "Authorization: Bearer <key>", else 401 invalid_api_key in
+  // OpenAI's shape. Must outlive Stop().
+  ApiKeyStore* api_keys = nullptr;
 };
 
 class HttpFrontEnd {
@@ -59,7 +64,7 @@ class HttpFrontEnd {
 
  private:
   HttpFrontEnd() = default;
-  void Route();
+  void Route(ApiKeyStore* api_keys);
 
   HttpState state_;
   SocketServer server_;

@@ -14,6 +14,7 @@ namespace gqa {
 namespace {
 
 thread_local int current_socket = -1;
+thread_local bool close_after_response = false;
 
 constexpr int kStopCheckMs = 100;  // an idle keep-alive connection re-checks stop() this often
 
@@ -114,6 +115,8 @@ class BufferedSocketStream final : public httplib::Stream {
 
 int SocketServer::CurrentSocket() { return current_socket; }
 
+void SocketServer::CloseAfterResponse() { close_after_response = true; }
+
 int SocketServer::Bind(const std::string& host, int port, int backlog) {
   const int bound = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
   if (bound <= 0) return -1;
@@ -138,8 +141,9 @@ bool SocketServer::process_and_close_socket(socket_t sock) {
     }
     if (!ready || svr_sock_ == INVALID_SOCKET) break;
     bool connection_closed = false;
+    close_after_response = false;
     ok = process_request(stream, /*close_connection=*/left == 1, connection_closed, nullptr);
-    if (!ok || connection_closed) break;
+    if (!ok || connection_closed || close_after_response) break;
   }
   current_socket = -1;
   shutdown(sock, SHUT_RDWR);

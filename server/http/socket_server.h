@@ -43,6 +43,13 @@ class SocketServer : public httplib::Server {
   // thread that serves none.
   static int CurrentSocket();
 
+  // Closes the calling thread's connection once the current response is
+  // written, instead of keeping it alive: for answers given before the
+  // request's body was read (a 401 from the pre-routing key check), whose
+  // unread body would otherwise be parsed as the next request. The caller
+  // also sends "Connection: close" so the client knows.
+  static void CloseAfterResponse();
+
   // bind_to_port (port > 0) or bind_to_any_port (port 0), then the backlog
   // raised to `backlog`. The port bound; -1 when it cannot bind or listen.
   int Bind(const std::string& host, int port, int backlog = SOMAXCONN);
