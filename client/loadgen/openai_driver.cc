@@ -11,20 +11,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/loadgen/bench_clock.h"
 #include "client/loadgen/openai_stream.h"
 
 namespace gqa::loadgen {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-Clock::time_point At(Clock::time_point t0, double seconds) {
-  return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
 
 // Slots and counts, shared by the dispatcher and the request threads.
 class Slots {

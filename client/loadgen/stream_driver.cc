@@ -9,20 +9,11 @@
 #include <utility>
 
 #include "client/generation_client.h"
+#include "client/loadgen/bench_clock.h"
 #include "gqa/v1/generation.grpc.pb.h"
 
 namespace gqa::loadgen {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-Clock::time_point At(Clock::time_point t0, double seconds) {
-  return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
 
 // Slots, counts and due follow-up turns, shared by the dispatcher and the
 // reactors' OnDone.
