@@ -10,6 +10,7 @@
 #include "engine/runner/engine.h"
 #include "engine/runner/model_setup.h"
 #include "engine/serving/request_queue.h"
+#include "flags/byte_size.h"  // ParseByteSize, for the size flags
 #include "server/security/security_options.h"
 
 namespace gqa {
@@ -82,7 +83,5 @@ std::string ServedModelName(const ServerOptions& o, const std::string& config_na
 // Parses argv. INVALID_ARGUMENT names the offending flag.
 absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv);
 
-// "4GiB", "512MiB", "1e9", "123456" -> bytes. INVALID_ARGUMENT otherwise.
-absl::StatusOr<size_t> ParseByteSize(const std::string& text);
 
 }  // namespace gqa

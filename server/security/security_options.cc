@@ -1,36 +1,21 @@
 #include "server/security/security_options.h"
 
-#include <cmath>
-#include <cstdlib>
 #include <limits>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "flags/byte_size.h"
 
 namespace gqa {
 namespace {
 
-// "4MiB", "1e6", "65536" -> bytes (server_options' ParseByteSize lives in
-// gqa_server, above this module).
+// A size flag's value in bytes; the error names the flag.
 absl::StatusOr<size_t> Bytes(const std::string& flag, const std::string& text) {
-  const std::string t = absl::AsciiStrToLower(text);
-  char* end = nullptr;
-  const double value = std::strtod(t.c_str(), &end);
-  const std::string suffix = end ? std::string(end) : "";
-  double scale = 0;
-  if (suffix.empty() || suffix == "b") scale = 1;
-  if (suffix == "k" || suffix == "kb") scale = 1e3;
-  if (suffix == "m" || suffix == "mb") scale = 1e6;
-  if (suffix == "kib") scale = 1024.0;
-  if (suffix == "mib") scale = 1024.0 * 1024;
-  if (suffix == "gib") scale = 1024.0 * 1024 * 1024;
-  if (t.empty() || end == t.c_str() || scale == 0 || !std::isfinite(value) || value < 0 ||
-      value * scale > 1e15) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": '", text, "' is not a size in bytes (e.g. 4MiB, 65536)"));
+  absl::StatusOr<size_t> bytes = ParseByteSize(text);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", bytes.status().message()));
   }
-  return static_cast<size_t>(value * scale);
+  return bytes;
 }
 
 }  // namespace
