@@ -25,7 +25,7 @@ class LoadgenOpenAiLiveTest : public ::testing::Test {
     ServerOptions options = TestServerOptions();
     options.metrics_port = -1;
     options.http_port = 0;
-    options.http_threads = 16;  // as HttpTestServerOptions (0 threw bad_alloc in SetUp)
+    options.http_threads = 16;  // as HttpTestServerOptions
     app_ = StartTestServer(options);
     ASSERT_NE(app_, nullptr);
     ASSERT_GT(app_->http_port(), 0);
