@@ -28,6 +28,7 @@ build_packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   prometheus-cpp-dev  # /metrics: registry, text format, pull exposer (brings civetweb)
   libcpp-httplib-dev  # the OpenAI-compatible HTTP front end (server/http)
+  libssl-dev  # TLS files checked at startup, API keys' SHA-256 and constant-time compare
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -47,6 +48,7 @@ runtime_packages=(
   libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0   # /metrics: prometheus-cpp and
   libcivetweb1                                           # the exposer's HTTP server
   libcpp-httplib0.11                                     # the OpenAI HTTP front end
+  libssl3                                                # server/security, server/auth
   libopenblas0-pthread libgomp1                          # CPU backend (the pthread OpenBLAS
                                                          # that openblas.pc links)
   libicu72 libpcre2-8-0                                  # HF tokenizers
@@ -56,7 +58,7 @@ runtime_packages=(
 # Debian 12 package name -> Ubuntu 24.04's.
 ubuntu_2404_name() {
   case "$1" in
-    libgrpc++1.51 | libgrpc29 | libprotobuf32 | libabsl20220623) echo "$1t64" ;;
+    libgrpc++1.51 | libgrpc29 | libprotobuf32 | libabsl20220623 | libssl3) echo "$1t64" ;;
     libicu72) echo libicu74 ;;
     libcpp-httplib0.11) echo libcpp-httplib0.14 ;;
     *) echo "$1" ;;
