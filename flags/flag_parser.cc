@@ -67,6 +67,20 @@ void FlagParser::AddBool(const std::string& name, bool* value, const std::string
   Add(name, true, [value](const std::string&) { *value = true; return absl::OkStatus(); }, help);
 }
 
+void FlagParser::AddOnOff(const std::string& name, bool* value, const std::string& help_on,
+                          const std::string& help_off) {
+  OnOff* pair = &on_offs_.emplace_back(OnOff{name});
+  Add(name, true, [value, pair](const std::string&) {
+    *value = pair->on = true;
+    return absl::OkStatus();
+  }, help_on);
+  Add("no-" + name, true, [value, pair](const std::string&) {
+    pair->off = true;
+    *value = false;
+    return absl::OkStatus();
+  }, help_off);
+}
+
 absl::Status FlagParser::Parse(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -96,6 +110,12 @@ absl::Status FlagParser::Parse(int argc, const char* const* argv) {
       value = argv[++i];
     }
     if (absl::Status s = flag.set(value.value_or("")); !s.ok()) return s;
+  }
+  for (const OnOff& pair : on_offs_) {
+    if (pair.on && pair.off) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("give one of --", pair.name, " and --no-", pair.name));
+    }
   }
   return absl::OkStatus();
 }

@@ -6,9 +6,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
 #include "engine/runner/backend_flags.h"
 #include "flags/flag_parser.h"
-#include "engine/common/status_macros.h"
 
 namespace gqa {
 namespace {
@@ -98,17 +98,11 @@ absl::StatusOr<ServerOptions> ParseServerArgs(int argc, const char* const* argv)
              "a restart (default 60; 0 = off)");
   std::optional<uint64_t> seed;
   p.AddUint64("seed", &seed, "base seed of requests that set none (default 0)");
-  bool prefix_caching_on = false, prefix_caching_off = false;
-  p.AddBool("enable-prefix-caching", &prefix_caching_on,
-            "reuse the KV blocks of shared prompt prefixes (the default)");
-  p.AddBool("no-enable-prefix-caching", &prefix_caching_off, "compute every prompt in full");
+  p.AddOnOff("enable-prefix-caching", &o.engine.enable_prefix_caching,
+             "reuse the KV blocks of shared prompt prefixes (the default)",
+             "compute every prompt in full");
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
   GQA_RETURN_IF_ERROR(security.Finish());
-  if (prefix_caching_on && prefix_caching_off) {
-    return absl::InvalidArgumentError(
-        "give one of --enable-prefix-caching and --no-enable-prefix-caching");
-  }
-  o.engine.enable_prefix_caching = !prefix_caching_off;
   o.help = p.help_requested();
   o.help_text = p.Help();
   if (!p.positional().empty()) {

@@ -43,7 +43,6 @@ absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
 absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* argv) {
   GenerateOptions o;
   std::string prompt, prompt_ids, chat;
-  bool enable_prefix_caching = false, no_enable_prefix_caching = false;
   FlagParser p(kUsage);
   p.AddString("model", &o.model, "HF model directory, GGUF file or llama2.c .bin checkpoint");
   p.AddString("tokenizer", &o.tokenizer, "llama2.c tokenizer.bin, tokenizer.json or HF directory");
@@ -65,10 +64,9 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
   p.AddBool("print-ids", &o.print_ids, "print generated token ids instead of text");
   p.AddString("load-format", &o.load_format, "auto (default) or dummy (random weights)");
   p.AddString("preset", &o.preset, "dummy weights' shape: " + PresetList());
-  p.AddBool("enable-prefix-caching", &enable_prefix_caching,
-            "reuse the KV blocks of shared prompt prefixes (the default)");
-  p.AddBool("no-enable-prefix-caching", &no_enable_prefix_caching,
-            "compute every prompt token (the outputs are the same)");
+  p.AddOnOff("enable-prefix-caching", &o.enable_prefix_caching,
+             "reuse the KV blocks of shared prompt prefixes (the default)",
+             "compute every prompt token (the outputs are the same)");
   AddBackendFlags(p, &o.backend);
   GQA_RETURN_IF_ERROR(p.Parse(argc, argv));
   o.help = p.help_requested();
@@ -83,11 +81,6 @@ absl::StatusOr<GenerateOptions> ParseGenerateArgs(int argc, const char* const* a
     return absl::InvalidArgumentError("give one of --prompt, --prompt-ids and --chat");
   }
   if (o.max_tokens < 1) return absl::InvalidArgumentError("--max-tokens must be >= 1");
-  if (enable_prefix_caching && no_enable_prefix_caching) {
-    return absl::InvalidArgumentError(
-        "give one of --enable-prefix-caching and --no-enable-prefix-caching");
-  }
-  o.enable_prefix_caching = !no_enable_prefix_caching;
   GQA_RETURN_IF_ERROR(ValidateBackendFlags(o.backend));
   return o;
 }
