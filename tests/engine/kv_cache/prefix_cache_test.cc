@@ -7,6 +7,7 @@
 
 #include "engine/kv_cache/block_pool.h"
 #include "engine/kv_cache/kv_cache_manager.h"
+#include "tests/support/token_ids.h"
 
 namespace gqa {
 namespace {
@@ -16,18 +17,6 @@ using ::testing::IsEmpty;
 
 constexpr int kBlocks = 11;
 constexpr int kBlockSize = 4;
-
-// `n` token ids: first, first + 1, ...
-std::vector<int32_t> Tokens(int32_t first, int n) {
-  std::vector<int32_t> t;
-  for (int i = 0; i < n; ++i) t.push_back(first + i);
-  return t;
-}
-
-std::vector<int32_t> Concat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 // One sequence's tokens, table and cache state over a manager.
 struct Seq {

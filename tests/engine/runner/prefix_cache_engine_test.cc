@@ -12,6 +12,7 @@
 
 #include "engine/runner/engine.h"
 #include "tests/engine/runner/engine_test_util.h"
+#include "tests/support/token_ids.h"
 
 namespace gqa::testing {
 namespace {
@@ -30,11 +31,6 @@ std::unique_ptr<LlmEngine> MakeEngine(const ModelWeights& w, EngineConfig config
   absl::StatusOr<std::unique_ptr<LlmEngine>> e = LlmEngine::Create(w, MakeCpuBackend(2), config);
   EXPECT_TRUE(e.ok()) << e.status();
   return *std::move(e);
-}
-
-std::vector<int32_t> Concat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
 }
 
 struct Outcome {

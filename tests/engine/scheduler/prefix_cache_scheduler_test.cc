@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "engine/scheduler/scheduler.h"
+#include "tests/support/token_ids.h"
 
 namespace gqa {
 namespace {
@@ -16,17 +17,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
-
-std::vector<int32_t> Tokens(int32_t first, int n) {
-  std::vector<int32_t> t;
-  for (int i = 0; i < n; ++i) t.push_back(first + i);
-  return t;
-}
-
-std::vector<int32_t> Concat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 class PrefixCacheSchedulerTest : public ::testing::Test {
  protected:
