@@ -1,5 +1,6 @@
 #include "engine/common/dtype.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -11,8 +12,41 @@ std::string_view DTypeName(DType t) {
     case DType::kF32: return "f32";
     case DType::kF16: return "f16";
     case DType::kBF16: return "bf16";
+    case DType::kQ8_0: return "q8_0";
+    case DType::kQ4_0: return "q4_0";
+    case DType::kQ4_1: return "q4_1";
+    case DType::kQ4_K: return "q4_K";
+    case DType::kQ5_K: return "q5_K";
+    case DType::kQ6_K: return "q6_K";
   }
   return "?";
+}
+
+int64_t DTypeBlockElems(DType t) {
+  switch (t) {
+    case DType::kQ8_0:
+    case DType::kQ4_0:
+    case DType::kQ4_1: return 32;
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return 256;
+    default: return 1;
+  }
+}
+
+size_t DTypeBlockBytes(DType t) {
+  switch (t) {
+    case DType::kF32: return 4;
+    case DType::kF16:
+    case DType::kBF16: return 2;
+    case DType::kQ8_0: return 34;   // f16 d, int8 qs[32]
+    case DType::kQ4_0: return 18;   // f16 d, 16 bytes of nibbles
+    case DType::kQ4_1: return 20;   // f16 d, f16 m, 16 bytes of nibbles
+    case DType::kQ4_K: return 144;  // f16 d, f16 dmin, 12 bytes of scales, 128 of nibbles
+    case DType::kQ5_K: return 176;  // as q4_K plus 32 bytes of high bits
+    case DType::kQ6_K: return 210;  // 128 low nibbles, 64 high bits, 16 scales, f16 d
+  }
+  return 0;
 }
 
 absl::StatusOr<DType> ParseDType(std::string_view name) {
@@ -82,6 +116,10 @@ void ConvertToF32(DType src_type, const void* src, float* dst, size_t n) {
       for (size_t i = 0; i < n; ++i) dst[i] = Bf16ToF32(s[i]);
       return;
     }
+    default:  // quantized: engine/quant dequantizes (a caller's bug; see the header)
+      assert(false && "ConvertToF32 of a quantized dtype");
+      std::fill(dst, dst + n, std::nanf(""));
+      return;
   }
 }
 
@@ -100,6 +138,9 @@ void ConvertFromF32(const float* src, DType dst_type, void* dst, size_t n) {
       for (size_t i = 0; i < n; ++i) d[i] = F32ToBf16(src[i]);
       return;
     }
+    default:  // quantized: never an output of a conversion (a caller's bug)
+      assert(false && "ConvertFromF32 to a quantized dtype");
+      return;
   }
 }
 

@@ -2,7 +2,9 @@
 // memory for the CPU backend and for loaded weights, device memory for CUDA).
 // Shapes are row-major; a 2-D view may have a row stride larger than its
 // column count (a column slice of a wider matrix, e.g. the K part of a fused
-// QKV activation).
+// QKV activation). A block-quantized weight (common/dtype.h) is a view like
+// any other: row_stride counts elements, and Rows()/Cols() may only cut at
+// block boundaries.
 #pragma once
 
 #include <array>
@@ -40,7 +42,7 @@ struct Tensor {
     for (int i = 0; i < ndim; ++i) n *= shape[i];
     return n;
   }
-  size_t nbytes() const { return static_cast<size_t>(numel()) * DTypeSize(dtype); }
+  size_t nbytes() const { return DTypeBytes(dtype, numel()); }
   bool contiguous() const { return ndim != 2 || row_stride == shape[1]; }
 
   template <typename T>
@@ -50,15 +52,16 @@ struct Tensor {
   Tensor Rows(int64_t begin, int64_t end) const {
     assert(ndim == 2 && begin >= 0 && begin <= end && end <= shape[0]);
     Tensor t = *this;
-    t.data = static_cast<char*>(data) + begin * row_stride * DTypeSize(dtype);
+    t.data = static_cast<char*>(data) + DTypeBytes(dtype, begin * row_stride);
     t.shape[0] = end - begin;
     return t;
   }
   // Columns [begin, end) of a 2-D view (keeps the row stride).
   Tensor Cols(int64_t begin, int64_t end) const {
     assert(ndim == 2 && begin >= 0 && begin <= end && end <= shape[1]);
+    assert(begin % DTypeBlockElems(dtype) == 0);
     Tensor t = *this;
-    t.data = static_cast<char*>(data) + begin * DTypeSize(dtype);
+    t.data = static_cast<char*>(data) + DTypeBytes(dtype, begin);
     t.shape[1] = end - begin;
     return t;
   }

@@ -27,7 +27,7 @@ std::vector<float> TensorToF32(const Tensor& src);
 
 // Pointer to row `r` of a 2-D view (or the start of any other view when r == 0).
 inline const char* RowPtr(const Tensor& t, int64_t r) {
-  return static_cast<const char*>(t.data) + r * t.row_stride * DTypeSize(t.dtype);
+  return static_cast<const char*>(t.data) + DTypeBytes(t.dtype, r * t.row_stride);
 }
 
 }  // namespace gqa

@@ -120,6 +120,8 @@ std::string_view SafetensorsDTypeName(DType dtype) {
       return "F16";
     case DType::kBF16:
       return "BF16";
+    default:  // safetensors holds no ggml block types
+      break;
   }
   return "?";
 }
