@@ -1,0 +1,151 @@
+// Shared by the K-quant kernel tests: random weight blocks, activations, a
+// double-precision reference dot product and the error bounds the tests
+// allow (derived where they are defined).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "engine/common/dtype.h"
+#include "engine/quant/block_formats.h"
+
+namespace gqa::quant::testing {
+
+// Byte offsets of the f16 d (and dmin) inside a block of `t`.
+inline int DOffset(DType t) { return t == DType::kQ6_K ? 208 : 0; }
+
+inline float BlockD(DType t, const uint8_t* block) {
+  uint16_t h;
+  std::memcpy(&h, block + DOffset(t), 2);
+  return F16ToF32(h);
+}
+inline float BlockDmin(DType t, const uint8_t* block) {
+  if (t == DType::kQ6_K) return 0.0f;
+  uint16_t h;
+  std::memcpy(&h, block + 2, 2);
+  return F16ToF32(h);
+}
+
+inline void SetHalf(uint8_t* p, float v) {
+  const uint16_t h = F32ToF16(v);
+  std::memcpy(p, &h, 2);
+}
+
+// n_blocks random blocks of `t`: every byte pattern is a valid K-quant block,
+// so the quants, scales and mins are random bytes; d (and dmin) are then set
+// to sane magnitudes (|d| in [1e-4, 1e-2], either sign; dmin >= 0).
+inline std::vector<uint8_t> RandomBlocks(DType t, int64_t n_blocks, std::mt19937& rng) {
+  const size_t bytes = DTypeBlockBytes(t);
+  std::vector<uint8_t> w(bytes * n_blocks);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (uint8_t& v : w) v = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> mag(1e-4f, 1e-2f);
+  std::bernoulli_distribution neg(0.5);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    uint8_t* blk = w.data() + b * bytes;
+    SetHalf(blk + DOffset(t), neg(rng) ? -mag(rng) : mag(rng));
+    if (t != DType::kQ6_K) SetHalf(blk + 2, mag(rng));
+  }
+  return w;
+}
+
+// k activations, each block of 256 with its own magnitude (so blocks get
+// different scales), a few large outliers as real activations have.
+inline std::vector<float> RandomActivations(int64_t k, std::mt19937& rng) {
+  std::vector<float> x(k);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_real_distribution<float> scale(0.01f, 10.0f);
+  std::uniform_int_distribution<int> outlier(0, 63);
+  for (int64_t b = 0; b < k / kBlockK; ++b) {
+    const float s = scale(rng);
+    for (int i = 0; i < kBlockK; ++i) {
+      x[b * kBlockK + i] = s * normal(rng) * (outlier(rng) == 0 ? 8.0f : 1.0f);
+    }
+  }
+  return x;
+}
+
+// ---- reference dequantization, in double, straight from the formats ----
+// (block_formats.h; engine/gguf/dequantize.cc has the same definitions.)
+
+inline void ScaleMinK4(const uint8_t* s, int sc[8], int mn[8]) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = s[j] & 63;
+    mn[j] = s[j + 4] & 63;
+    sc[j + 4] = (s[j + 8] & 15) | ((s[j] >> 6) << 4);
+    mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
+  }
+}
+
+// Element e of one block as a double.
+inline void DequantBlock(DType t, const uint8_t* b, double* y) {
+  const double d = BlockD(t, b), dmin = BlockDmin(t, b);
+  if (t == DType::kQ6_K) {
+    const uint8_t* ql = b;
+    const uint8_t* qh = b + 128;
+    const auto* sc = reinterpret_cast<const int8_t*>(b + 192);
+    for (int e = 0; e < kBlockK; ++e) {
+      const int g = e / 32, l = e % 32, h = g / 4, c = g % 4;
+      const int lo = (ql[64 * h + 32 * (c % 2) + l] >> (4 * (c / 2))) & 15;
+      const int hi = (qh[32 * h + l] >> (2 * c)) & 3;
+      y[e] = d * sc[e / 16] * ((lo | (hi << 4)) - 32);
+    }
+    return;
+  }
+  int sc[8], mn[8];
+  ScaleMinK4(b + 4, sc, mn);
+  const bool q5 = t == DType::kQ5_K;
+  const uint8_t* qh = b + 16;
+  const uint8_t* qs = b + (q5 ? 48 : 16);
+  for (int e = 0; e < kBlockK; ++e) {
+    const int s = e / 32, l = e % 32;
+    int q = (qs[32 * (s / 2) + l] >> (4 * (s % 2))) & 15;
+    if (q5) q |= ((qh[l] >> s) & 1) << 4;
+    y[e] = d * sc[s] * q - dmin * mn[s];
+  }
+}
+
+inline std::vector<double> DequantRow(DType t, const uint8_t* w, int64_t k) {
+  std::vector<double> y(k);
+  for (int64_t b = 0; b < k / kBlockK; ++b) {
+    DequantBlock(t, w + b * DTypeBlockBytes(t), y.data() + b * kBlockK);
+  }
+  return y;
+}
+
+// ---- error bounds ----
+
+// An upper bound on the magnitude of the fp32 terms a kernel rounds in one
+// row: per block, a.d * (|d| * |sum_j sc_j sum q qs| + |dmin| * |sum_j m_j bsums|)
+// <= a.d * sum|qs| * (|d| * 63 * 31 + |dmin| * 63) for Q4_K / Q5_K (scale and
+// min < 64, q < 32), a.d * |d| * sum|qs| * 128 * 32 for Q6_K (|sc| <= 128,
+// |q - 32| <= 32).
+inline double TermMagnitude(DType t, const uint8_t* w, const BlockQ8K* a, int64_t k) {
+  double total = 0.0;
+  for (int64_t b = 0; b < k / kBlockK; ++b) {
+    const uint8_t* blk = w + b * DTypeBlockBytes(t);
+    double sum_abs_qs = 0.0;
+    for (int i = 0; i < kBlockK; ++i) sum_abs_qs += std::abs(a[b].qs[i]);
+    const double d = std::fabs(BlockD(t, blk)), dmin = std::fabs(BlockDmin(t, blk));
+    const double per_q = t == DType::kQ6_K ? d * 128 * 32 : d * 63 * 31 + dmin * 63;
+    total += a[b].d * sum_abs_qs * per_q;
+  }
+  return total;
+}
+
+// The fp32 rounding a kernel may add to the exact value of its integer sums:
+// per block, the products d * a.d, the int -> float conversions, the scalings
+// and the subtraction each round once (<= 4 units of 2^-24 relative to the
+// block's terms, counted 8 for slack), then adding n_blocks block results
+// rounds once per addition (<= n_blocks units relative to the running sum,
+// itself <= the sum of the terms' magnitudes). So
+//   |kernel - exact| <= (8 + n_blocks) * 2^-24 * TermMagnitude.
+inline double RoundingBound(DType t, const uint8_t* w, const BlockQ8K* a, int64_t k) {
+  return (8.0 + static_cast<double>(k / kBlockK)) * std::ldexp(1.0, -24) *
+         TermMagnitude(t, w, a, k);
+}
+
+}  // namespace gqa::quant::testing
