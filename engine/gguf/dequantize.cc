@@ -2,10 +2,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "engine/gguf/ggml_types.h"
+#include "engine/quant/dequantize.h"
 
+// The types the engine keeps in memory (f32, f16, bf16 and the six block
+// formats of engine/common/dtype.h) are decoded by quant::DequantizeRow, their
+// one definition; this file adds the GGUF-only block types (Q5_0, Q5_1, Q2_K,
+// Q3_K), which the loader always expands.
+//
 // Exactness: gguf-py computes every product and sum as a separate fp32
 // operation; a fused multiply-add would round once instead of twice, so
 // gqa_gguf is compiled with -ffp-contract=off (engine/CMakeLists.txt).
@@ -19,33 +26,6 @@ float Half(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
   return F16ToF32(h);
-}
-
-// Q8_0: f16 d, int8 q[32]; x = q * d.
-void DequantQ8_0(const uint8_t* b, float* y) {
-  const float d = Half(b);
-  for (int i = 0; i < 32; ++i) y[i] = static_cast<float>(static_cast<int8_t>(b[2 + i])) * d;
-}
-
-// Q4_0: f16 d, 16 bytes of nibbles; element i < 16 is the low nibble of
-// byte i, element i + 16 its high nibble; x = d * (q - 8).
-void DequantQ4_0(const uint8_t* b, float* y) {
-  const float d = Half(b);
-  const uint8_t* qs = b + 2;
-  for (int i = 0; i < 16; ++i) {
-    y[i] = d * static_cast<float>((qs[i] & 0x0F) - 8);
-    y[i + 16] = d * static_cast<float>((qs[i] >> 4) - 8);
-  }
-}
-
-// Q4_1: f16 d, f16 m, nibbles as Q4_0; x = d * q + m.
-void DequantQ4_1(const uint8_t* b, float* y) {
-  const float d = Half(b), m = Half(b + 2);
-  const uint8_t* qs = b + 4;
-  for (int i = 0; i < 16; ++i) {
-    y[i] = d * static_cast<float>(qs[i] & 0x0F) + m;
-    y[i + 16] = d * static_cast<float>(qs[i] >> 4) + m;
-  }
 }
 
 // Q5_0: f16 d, u32 qh (bit i = 5th bit of element i), nibbles as Q4_0;
@@ -115,81 +95,10 @@ void DequantQ3_K(const uint8_t* b, float* y) {
   }
 }
 
-// The 8 6-bit scales and mins of Q4_K/Q5_K, packed in 12 bytes.
-void ScaleMinK4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 0x3F;
-    mn[j] = s[j + 4] & 0x3F;
-    sc[j + 4] = (s[j + 8] & 0x0F) | ((s[j] >> 2) & 0x30);
-    mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 2) & 0x30);
-  }
-}
-
-// Q4_K: f16 d, f16 dmin, scales[12], qs[128]. Sub-block 2j (32 elements) is
-// the low nibbles of qs[32j..32j+31], sub-block 2j+1 their high nibbles;
-// x = (d*sc) * q - (dmin*m).
-void DequantQ4_K(const uint8_t* b, float* y) {
-  const float d = Half(b), dmin = Half(b + 2);
-  uint8_t sc[8], mn[8];
-  ScaleMinK4(b + 4, sc, mn);
-  const uint8_t* qs = b + 16;
-  for (int s = 0; s < 8; ++s) {
-    const float ds = d * static_cast<float>(sc[s]), ms = dmin * static_cast<float>(mn[s]);
-    const uint8_t* q = qs + 32 * (s / 2);
-    const int shift = 4 * (s % 2);
-    for (int l = 0; l < 32; ++l)
-      y[32 * s + l] = ds * static_cast<float>((q[l] >> shift) & 0x0F) - ms;
-  }
-}
-
-// Q5_K: f16 d, f16 dmin, scales[12], qh[32], qs[128]; as Q4_K with the 5th
-// bit of sub-block s's element l in bit s of qh[l].
-void DequantQ5_K(const uint8_t* b, float* y) {
-  const float d = Half(b), dmin = Half(b + 2);
-  uint8_t sc[8], mn[8];
-  ScaleMinK4(b + 4, sc, mn);
-  const uint8_t* qh = b + 16;
-  const uint8_t* qs = b + 48;
-  for (int s = 0; s < 8; ++s) {
-    const float ds = d * static_cast<float>(sc[s]), ms = dmin * static_cast<float>(mn[s]);
-    const uint8_t* q = qs + 32 * (s / 2);
-    const int shift = 4 * (s % 2);
-    for (int l = 0; l < 32; ++l) {
-      const int v = ((q[l] >> shift) & 0x0F) | (((qh[l] >> s) & 1) << 4);
-      y[32 * s + l] = ds * static_cast<float>(v) - ms;
-    }
-  }
-}
-
-// Q6_K: ql[128], qh[64], int8 scales[16], f16 d. Group g = h*4 + k (h < 2,
-// k < 4) of 32 elements: low 4 bits from ql[h*64 + (k%2)*32 + l] >> (4*(k/2)),
-// high 2 bits from qh[h*32 + l] >> 2k; x = (d * scales[e/16]) * (q - 32).
-void DequantQ6_K(const uint8_t* b, float* y) {
-  const uint8_t* ql = b;
-  const uint8_t* qh = b + 128;
-  const int8_t* scales = reinterpret_cast<const int8_t*>(b + 192);
-  const float d = Half(b + 208);
-  for (int g = 0; g < 8; ++g) {
-    const int h = g / 4, k = g % 4;
-    for (int l = 0; l < 32; ++l) {
-      const int lo = (ql[h * 64 + (k % 2) * 32 + l] >> (4 * (k / 2))) & 0x0F;
-      const int hi = (qh[h * 32 + l] >> (2 * k)) & 3;
-      const int e = 32 * g + l;
-      y[e] = (d * static_cast<float>(scales[e / 16])) * static_cast<float>((lo | (hi << 4)) - 32);
-    }
-  }
-}
-
 using BlockFn = void (*)(const uint8_t* block, float* out);
 
 BlockFn BlockFunction(GgmlType type) {
   switch (type) {
-    case GgmlType::kQ8_0:
-      return DequantQ8_0;
-    case GgmlType::kQ4_0:
-      return DequantQ4_0;
-    case GgmlType::kQ4_1:
-      return DequantQ4_1;
     case GgmlType::kQ5_0:
       return DequantQ5_0;
     case GgmlType::kQ5_1:
@@ -198,19 +107,9 @@ BlockFn BlockFunction(GgmlType type) {
       return DequantQ2_K;
     case GgmlType::kQ3_K:
       return DequantQ3_K;
-    case GgmlType::kQ4_K:
-      return DequantQ4_K;
-    case GgmlType::kQ5_K:
-      return DequantQ5_K;
-    case GgmlType::kQ6_K:
-      return DequantQ6_K;
     default:
       return nullptr;
   }
-}
-
-bool IsPlain(GgmlType type) {
-  return type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
 }
 
 absl::Status CheckArgs(GgmlType type, int64_t n) {
@@ -229,22 +128,40 @@ absl::Status CheckArgs(GgmlType type, int64_t n) {
 
 }  // namespace
 
-bool CanDequantize(GgmlType type) { return IsPlain(type) || BlockFunction(type) != nullptr; }
+std::optional<DType> GgmlTypeToDType(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF32:
+      return DType::kF32;
+    case GgmlType::kF16:
+      return DType::kF16;
+    case GgmlType::kBF16:
+      return DType::kBF16;
+    case GgmlType::kQ8_0:
+      return DType::kQ8_0;
+    case GgmlType::kQ4_0:
+      return DType::kQ4_0;
+    case GgmlType::kQ4_1:
+      return DType::kQ4_1;
+    case GgmlType::kQ4_K:
+      return DType::kQ4_K;
+    case GgmlType::kQ5_K:
+      return DType::kQ5_K;
+    case GgmlType::kQ6_K:
+      return DType::kQ6_K;
+    default:
+      return std::nullopt;
+  }
+}
+
+bool CanDequantize(GgmlType type) {
+  return GgmlTypeToDType(type).has_value() || BlockFunction(type) != nullptr;
+}
 
 absl::Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n) {
   if (absl::Status s = CheckArgs(type, n); !s.ok()) return s;
-  switch (type) {
-    case GgmlType::kF32:
-      std::memcpy(dst, src, n * sizeof(float));
-      return absl::OkStatus();
-    case GgmlType::kF16:
-      ConvertToF32(DType::kF16, src, dst, n);
-      return absl::OkStatus();
-    case GgmlType::kBF16:
-      ConvertToF32(DType::kBF16, src, dst, n);
-      return absl::OkStatus();
-    default:
-      break;
+  if (std::optional<DType> dtype = GgmlTypeToDType(type)) {
+    quant::DequantizeRow(*dtype, src, dst, n);
+    return absl::OkStatus();
   }
   const GgmlTypeInfo* info = FindGgmlType(static_cast<uint32_t>(type));
   const BlockFn fn = BlockFunction(type);

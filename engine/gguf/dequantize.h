@@ -4,18 +4,22 @@
 // fp32 with the same operations in the same order, one rounding each (gqa_gguf
 // is built with -ffp-contract=off so no FMA fuses them).
 //
-// A quantized GEMM can later read blocks through the same table
-// (ggml_types.h) and these per-type routines; today the loader dequantizes
-// whole tensors at load time. Thread-safe: no state.
+// The formats the engine keeps in memory are defined once, in
+// engine/quant/dequantize.h; this adds the GGUF-only ones. Thread-safe: no state.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "engine/common/dtype.h"
 #include "engine/gguf/gguf_file.h"
 
 namespace gqa::gguf {
+
+// The engine's DType for a ggml type it can keep in memory (F32, F16, BF16,
+// Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K); nullopt for any other.
+std::optional<DType> GgmlTypeToDType(GgmlType type);
 
 // F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
 bool CanDequantize(GgmlType type);
