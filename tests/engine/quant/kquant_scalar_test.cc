@@ -118,30 +118,16 @@ TEST(KQuantScalar, MatchesDoubleDotWithinQuantizationBound) {
   }
 }
 
-// Activations that quantize exactly (integers with one +-127 per block, so
-// a.d = 1) and weights with power-of-two d / dmin and sums under 2^24: every
-// fp32 step of the kernel is exact, so it must equal the double dot exactly.
+// Activations that quantize exactly and weights for which every fp32 step is
+// exact (MakeExactRow): the kernel must equal the double dot exactly.
 TEST(KQuantScalar, ExactOnExactlyRepresentableInputs) {
   std::mt19937 rng(15);
-  std::uniform_int_distribution<int> small(-3, 3);
   for (DType t : kTypes) {
     const VecDotKernel& kernel = Scalar(t);
     for (int64_t k : {256, 2048}) {
-      std::vector<uint8_t> w = RandomBlocks(t, k / kBlockK, rng);
-      for (int64_t b = 0; b < k / kBlockK; ++b) {
-        uint8_t* blk = w.data() + b * DTypeBlockBytes(t);
-        testing::SetHalf(blk + testing::DOffset(t), b % 2 ? 0.25f : -0.5f);
-        if (t == DType::kQ6_K) {
-          // Scales in [-64, 63] keep the block sums under 2^24 / 8.
-          for (int j = 0; j < 16; ++j) blk[192 + j] = static_cast<uint8_t>(blk[192 + j] >> 1);
-        } else {
-          testing::SetHalf(blk + 2, 0.125f);
-        }
-      }
-      std::vector<float> x(k);
-      for (int64_t i = 0; i < k; ++i) x[i] = static_cast<float>(small(rng));
-      for (int64_t b = 0; b < k / kBlockK; ++b)
-        x[b * kBlockK + (b * 37) % 256] = b % 3 ? 127 : -127;
+      std::vector<uint8_t> w;
+      std::vector<float> x;
+      testing::MakeExactRow(t, k, rng, &w, &x);
       const std::vector<BlockQ8K> xq = Quantize(kernel, x);
       const std::vector<double> wd = DequantRow(t, w.data(), k);
       double ref = 0.0;

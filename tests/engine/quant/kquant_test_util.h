@@ -116,6 +116,32 @@ inline std::vector<double> DequantRow(DType t, const uint8_t* w, int64_t k) {
   return y;
 }
 
+// A row whose every fp32 step is exact in a correct kernel: activations are
+// integers in [-3, 3] with one +-127 per block (so a.d = 1 and qs = x), d and
+// dmin are powers of two, and Q6_K's scales are halved into [-64, 63], which
+// keeps every partial sum of k <= 2048 elements under 2^24.
+inline void MakeExactRow(DType t, int64_t k, std::mt19937& rng, std::vector<uint8_t>* w,
+                         std::vector<float>* x) {
+  *w = RandomBlocks(t, k / kBlockK, rng);
+  for (int64_t b = 0; b < k / kBlockK; ++b) {
+    uint8_t* blk = w->data() + b * DTypeBlockBytes(t);
+    SetHalf(blk + DOffset(t), b % 2 ? 0.25f : -0.5f);
+    if (t == DType::kQ6_K) {
+      for (int j = 0; j < 16; ++j) {
+        blk[192 + j] = static_cast<uint8_t>(static_cast<int8_t>(blk[192 + j]) / 2);
+      }
+    } else {
+      SetHalf(blk + 2, 0.125f);
+    }
+  }
+  std::uniform_int_distribution<int> small(-3, 3);
+  x->resize(k);
+  for (int64_t i = 0; i < k; ++i) (*x)[i] = static_cast<float>(small(rng));
+  for (int64_t b = 0; b < k / kBlockK; ++b) {
+    (*x)[b * kBlockK + (b * 37) % kBlockK] = b % 3 ? 127.0f : -127.0f;
+  }
+}
+
 // ---- error bounds ----
 
 // An upper bound on the magnitude of the fp32 terms a kernel rounds in one
