@@ -2,6 +2,8 @@
 // kernels this CPU runs, slowest to fastest (block32_kernels.h).
 #include "engine/quant/block32_kernels.h"
 
+#include "engine/quant/cpu_features.h"
+
 namespace gqa::quant::internal {
 
 std::vector<const VecDotKernel*> Block32Kernels(DType weight) {
@@ -19,6 +21,19 @@ std::vector<const VecDotKernel*> Block32Kernels(DType weight) {
     default:
       return {};
   }
+#if defined(__x86_64__)
+  const CpuFeatures& cpu = HostCpuFeatures();
+  if (cpu.avx2) {
+    kernels.push_back(weight == DType::kQ8_0   ? &kQ8_0Avx2
+                      : weight == DType::kQ4_0 ? &kQ4_0Avx2
+                                               : &kQ4_1Avx2);
+  }
+  if (cpu.avx512_vnni) {
+    kernels.push_back(weight == DType::kQ8_0   ? &kQ8_0Avx512Vnni
+                      : weight == DType::kQ4_0 ? &kQ4_0Avx512Vnni
+                                               : &kQ4_1Avx512Vnni);
+  }
+#endif
   return kernels;
 }
 
