@@ -11,6 +11,7 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "engine/quant/block_formats.h"
@@ -30,9 +31,10 @@ GQA_AVX2 inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// sum_j mins[j] * (bsums[2j] + bsums[2j+1]) as 8 int32 lanes to be summed.
-GQA_AVX2 inline __m256i MinsTimesBsums(const uint8_t* mins, const int16_t* bsums) {
-  const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins));
+// sum_j mins[j] * (bsums[2j] + bsums[2j+1]) as 8 int32 lanes to be summed;
+// mins[j] is byte j of `mins`.
+GQA_AVX2 inline __m256i MinsTimesBsums(uint64_t mins, const int16_t* bsums) {
+  const __m128i m8 = _mm_cvtsi64_si128(static_cast<int64_t>(mins));
   const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));  // m0 m0 m1 m1 ...
   const __m256i b16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));
   return _mm256_madd_epi16(m16, b16);
@@ -53,8 +55,12 @@ GQA_AVX2 float DotK4(const void* w_row, const void* xq, int64_t k) {
     Half d_bits, dmin_bits;
     std::memcpy(&d_bits, blk, 2);
     std::memcpy(&dmin_bits, blk + 2, 2);
-    uint8_t sm[16];
-    UnpackScalesMinsK4(blk + 4, sm);
+    uint64_t sm[2];
+    UnpackScalesMinsK4Words(blk + 4, sm);
+    // The 8 scales as int16 words in both 128-bit lanes; word j is broadcast
+    // to a whole register by a byte shuffle.
+    const __m256i scales16 = _mm256_broadcastsi128_si256(
+        _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(sm[0]))));
     const uint8_t* qs = blk + (kQ5 ? 48 : 16);
     const int8_t* x = a[b].qs;
     __m256i qh;
@@ -78,16 +84,16 @@ GQA_AVX2 float DotK4(const void* w_row, const void* xq, int64_t k) {
       }
       const __m256i x_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 64 * i));
       const __m256i x_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 64 * i + 32));
-      const __m256i p_lo =
-          _mm256_madd_epi16(_mm256_maddubs_epi16(q_lo, x_lo), _mm256_set1_epi16(sm[2 * i]));
-      const __m256i p_hi =
-          _mm256_madd_epi16(_mm256_maddubs_epi16(q_hi, x_hi), _mm256_set1_epi16(sm[2 * i + 1]));
+      const __m256i sc_lo = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16(0x0100 + 0x0404 * i));
+      const __m256i sc_hi = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16(0x0302 + 0x0404 * i));
+      const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(q_lo, x_lo), sc_lo);
+      const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(q_hi, x_hi), sc_hi);
       sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p_lo, p_hi));
     }
     const float ad = a[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(ad * HalfToFloat(d_bits)), _mm256_cvtepi32_ps(sumi), acc);
     acc_m = _mm256_fmadd_ps(_mm256_set1_ps(ad * HalfToFloat(dmin_bits)),
-                            _mm256_cvtepi32_ps(MinsTimesBsums(sm + 8, a[b].bsums)), acc_m);
+                            _mm256_cvtepi32_ps(MinsTimesBsums(sm[1], a[b].bsums)), acc_m);
   }
   return HorizontalSum(_mm256_sub_ps(acc, acc_m));
 }
@@ -130,12 +136,16 @@ GQA_AVX2 float DotQ6K(const void* w_row, const void* xq, int64_t k) {
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45)),
       };
+      // Scales 8h .. 8h+7 as words in both lanes; group c takes word 2c in
+      // the low lane (elements 0-15) and 2c+1 in the high lane (16-31).
+      const __m256i sc_h = _mm256_broadcastsi128_si256(h == 0 ? _mm256_castsi256_si128(sc16)
+                                                              : _mm256_extracti128_si256(sc16, 1));
       for (int c = 0; c < 4; ++c) {
         const int g = 4 * h + c;
         const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * g));
-        // Words 0-7 (elements 0-15) take scale 2g, words 8-15 scale 2g+1.
-        const __m256i scale = _mm256_setr_m128i(_mm_set1_epi16(blk.scales[2 * g]),
-                                                _mm_set1_epi16(blk.scales[2 * g + 1]));
+        const __m256i scale = _mm256_shuffle_epi8(
+            sc_h, _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(0x0100 + 0x0404 * c)),
+                                    _mm_set1_epi16(static_cast<int16_t>(0x0302 + 0x0404 * c))));
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], xv), scale));
       }
     }
@@ -147,11 +157,52 @@ GQA_AVX2 float DotQ6K(const void* w_row, const void* xq, int64_t k) {
 
 }  // namespace
 
-const VecDotKernel kQ4KAvx2 = {"q4_K/avx2", DType::kQ4_K, Q8KActivationRowBytes, QuantizeRowQ8K,
+// As QuantizeRowQ8K, 8 elements per step: VCVTPS2DQ rounds half to even (the
+// default MXCSR mode nearbyint also follows); each 16 elements are packed to
+// bytes together and summed into one bsums entry.
+GQA_AVX2 void QuantizeRowQ8KAvx2(const float* x, void* xq, int64_t k) {
+  auto* out = static_cast<BlockQ8K*>(xq);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  const __m256i hi = _mm256_set1_epi32(127), lo = _mm256_set1_epi32(-127);
+  for (int64_t b = 0; b < k / kBlockK; ++b, x += kBlockK) {
+    BlockQ8K& blk = out[b];
+    __m256 m = _mm256_setzero_ps();
+    for (int i = 0; i < kBlockK; i += 8)
+      m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + i), abs_mask));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    if (amax < kQ8KMinAmax) {
+      std::memset(&blk, 0, sizeof(blk));
+      continue;
+    }
+    const __m256 id = _mm256_set1_ps(127.0f / amax);
+    blk.d = amax / 127.0f;
+    for (int j = 0; j < kBlockK / 16; ++j) {
+      __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16 * j), id));
+      __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16 * j + 8), id));
+      q0 = _mm256_max_epi32(_mm256_min_epi32(q0, hi), lo);
+      q1 = _mm256_max_epi32(_mm256_min_epi32(q1, hi), lo);
+      // packs works per 128-bit lane: words come out as q0[0..3] q1[0..3]
+      // q0[4..7] q1[4..7]; VPERMQ 0xD8 puts them in order.
+      const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(blk.qs + 16 * j),
+                       _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
+      const __m256i s8 = _mm256_add_epi32(q0, q1);
+      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+      s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
+      blk.bsums[j] = static_cast<int16_t>(_mm_cvtsi128_si32(s4));
+    }
+  }
+}
+
+const VecDotKernel kQ4KAvx2 = {"q4_K/avx2", DType::kQ4_K, Q8KActivationRowBytes, QuantizeRowQ8KAvx2,
                                DotQ4K};
-const VecDotKernel kQ5KAvx2 = {"q5_K/avx2", DType::kQ5_K, Q8KActivationRowBytes, QuantizeRowQ8K,
+const VecDotKernel kQ5KAvx2 = {"q5_K/avx2", DType::kQ5_K, Q8KActivationRowBytes, QuantizeRowQ8KAvx2,
                                DotQ5K};
-const VecDotKernel kQ6KAvx2 = {"q6_K/avx2", DType::kQ6_K, Q8KActivationRowBytes, QuantizeRowQ8K,
+const VecDotKernel kQ6KAvx2 = {"q6_K/avx2", DType::kQ6_K, Q8KActivationRowBytes, QuantizeRowQ8KAvx2,
                                DotQ6K};
 
 }  // namespace gqa::quant::internal

@@ -38,11 +38,23 @@ GQA_AVX512VNNI inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Word w of the result is word (base + w / width) of v.
-GQA_AVX512VNNI inline __m512i SpreadWords(int base, int width) {
-  alignas(64) int16_t idx[32];
-  for (int w = 0; w < 32; ++w) idx[w] = static_cast<int16_t>(base + w / width);
-  return _mm512_load_si512(idx);
+// VPERMW indices: word w of Spread<kBase, kWidth>::kIdx selects word
+// kBase + w / kWidth. Static tables: building them on the stack per call
+// would stall their load on store forwarding.
+template <int kBase, int kWidth>
+struct Spread {
+  static constexpr auto kIdx = [] {
+    struct {
+      alignas(64) int16_t w[32];
+    } t{};
+    for (int w = 0; w < 32; ++w) t.w[w] = static_cast<int16_t>(kBase + w / kWidth);
+    return t;
+  }();
+};
+
+template <int kBase, int kWidth>
+GQA_AVX512VNNI inline __m512i SpreadWords() {
+  return _mm512_load_si512(Spread<kBase, kWidth>::kIdx.w);
 }
 
 // 32 bytes repeated in both halves of a 512-bit register.
@@ -63,9 +75,10 @@ GQA_AVX512VNNI float DotK4(const void* w_row, const void* xq, int64_t k) {
   const __m512i nibble_shift =
       _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);  // 0 | 4
   const __m512i sixteen = _mm512_set1_epi8(16);
-  __m512i spread[4], qh_bit[4];
+  const __m512i spread[4] = {SpreadWords<0, 16>(), SpreadWords<2, 16>(), SpreadWords<4, 16>(),
+                             SpreadWords<6, 16>()};
+  __m512i qh_bit[4];
   for (int i = 0; i < 4; ++i) {
-    spread[i] = SpreadWords(2 * i, 16);
     qh_bit[i] = _mm512_inserti64x4(_mm512_set1_epi8(static_cast<char>(1 << (2 * i))),
                                    _mm256_set1_epi8(static_cast<char>(2 << (2 * i))), 1);
   }
@@ -76,9 +89,9 @@ GQA_AVX512VNNI float DotK4(const void* w_row, const void* xq, int64_t k) {
     Half d_bits, dmin_bits;
     std::memcpy(&d_bits, blk, 2);
     std::memcpy(&dmin_bits, blk + 2, 2);
-    uint8_t sm[16];
-    UnpackScalesMinsK4(blk + 4, sm);
-    const __m128i sm16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sm));
+    uint64_t sm[2];
+    UnpackScalesMinsK4Words(blk + 4, sm);
+    const __m128i sm16 = _mm_set_epi64x(static_cast<int64_t>(sm[1]), static_cast<int64_t>(sm[0]));
     const __m512i scales16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(sm16));
     const uint8_t* qs = blk + (kQ5 ? 48 : 16);
     __m512i qh2;
@@ -131,8 +144,8 @@ GQA_AVX512VNNI float DotQ6K(const void* w_row, const void* xq, int64_t k) {
   const __m512i bits45 = _mm512_set1_epi8(0x30);
   const __m512i shl_a = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
   const __m512i shr_b = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-  const __m512i spread[4] = {SpreadWords(0, 8), SpreadWords(4, 8), SpreadWords(8, 8),
-                             SpreadWords(12, 8)};
+  const __m512i spread[4] = {SpreadWords<0, 8>(), SpreadWords<4, 8>(), SpreadWords<8, 8>(),
+                             SpreadWords<12, 8>()};
   __m512 acc = _mm512_setzero_ps();
   for (int64_t b = 0; b < k / kBlockK; ++b) {
     const BlockQ6_K& blk = w[b];
@@ -167,12 +180,40 @@ GQA_AVX512VNNI float DotQ6K(const void* w_row, const void* xq, int64_t k) {
 
 }  // namespace
 
+// As QuantizeRowQ8K, 16 elements per step: VCVTPS2DQ rounds half to even (the
+// default MXCSR mode nearbyint also follows), and each 16 elements are one
+// bsums entry.
+GQA_AVX512VNNI void QuantizeRowQ8KAvx512(const float* x, void* xq, int64_t k) {
+  auto* out = static_cast<BlockQ8K*>(xq);
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  const __m512i hi = _mm512_set1_epi32(127), lo = _mm512_set1_epi32(-127);
+  for (int64_t b = 0; b < k / kBlockK; ++b, x += kBlockK) {
+    BlockQ8K& blk = out[b];
+    __m512 m = _mm512_setzero_ps();
+    for (int i = 0; i < kBlockK; i += 16)
+      m = _mm512_max_ps(m, _mm512_and_ps(_mm512_loadu_ps(x + i), abs_mask));
+    const float amax = _mm512_reduce_max_ps(m);
+    if (amax < kQ8KMinAmax) {
+      std::memset(&blk, 0, sizeof(blk));
+      continue;
+    }
+    const __m512 id = _mm512_set1_ps(127.0f / amax);
+    blk.d = amax / 127.0f;
+    for (int j = 0; j < kBlockK / 16; ++j) {
+      __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * j), id));
+      q = _mm512_max_epi32(_mm512_min_epi32(q, hi), lo);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(blk.qs + 16 * j), _mm512_cvtepi32_epi8(q));
+      blk.bsums[j] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+    }
+  }
+}
+
 const VecDotKernel kQ4KAvx512Vnni = {"q4_K/avx512vnni", DType::kQ4_K, Q8KActivationRowBytes,
-                                     QuantizeRowQ8K, DotQ4K};
+                                     QuantizeRowQ8KAvx512, DotQ4K};
 const VecDotKernel kQ5KAvx512Vnni = {"q5_K/avx512vnni", DType::kQ5_K, Q8KActivationRowBytes,
-                                     QuantizeRowQ8K, DotQ5K};
+                                     QuantizeRowQ8KAvx512, DotQ5K};
 const VecDotKernel kQ6KAvx512Vnni = {"q6_K/avx512vnni", DType::kQ6_K, Q8KActivationRowBytes,
-                                     QuantizeRowQ8K, DotQ6K};
+                                     QuantizeRowQ8KAvx512, DotQ6K};
 
 }  // namespace gqa::quant::internal
 

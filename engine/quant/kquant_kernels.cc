@@ -1,5 +1,12 @@
 // The Q4_K / Q5_K / Q6_K kernel family's registry entry (kquant_kernels.h):
 // the scalar reference, then the SIMD kernels this CPU runs, fastest last.
+//
+// Order by measurement (bench/results/cpu_vec_dot.md, Sapphire Rapids): the
+// 256-bit AVX2 kernels are as fast as or faster than the 512-bit VNNI ones
+// (q4_K 42 vs 53 ns per 1536-element row in L2, q5_K 60 vs 66, q6_K 44 vs
+// 45), since 512-bit VPMADDUBSW / VPDPWSSD / shifts issue on one port where
+// their 256-bit forms have two, so avx2 comes last. Out of cache both run at
+// the memory's speed.
 #include "engine/quant/kquant_kernels.h"
 
 #include "engine/quant/cpu_features.h"
@@ -38,8 +45,8 @@ std::vector<const VecDotKernel*> KQuantKernels(DType weight) {
   std::vector<const VecDotKernel*> kernels = {family->scalar};
 #if defined(__x86_64__)
   const CpuFeatures& cpu = HostCpuFeatures();
-  if (cpu.avx2) kernels.push_back(family->avx2);
   if (cpu.avx512_vnni) kernels.push_back(family->avx512vnni);
+  if (cpu.avx2) kernels.push_back(family->avx2);
 #endif
   return kernels;
 }

@@ -12,7 +12,8 @@
 // (block_formats.h, ggml's block_q8_K layout): amax = max |x[i]| over the
 // block, d = amax / 127, qs[i] = round-half-even(x[i] * (127 / amax)) clamped
 // to [-127, 127] (so -128 never occurs), bsums[j] = qs[16j] + ... + qs[16j+15];
-// an all-zero block has d = 0 and qs = 0. (ggml uses the signed extreme and
+// a block with amax < kQ8KMinAmax (all zero, or so small that 127 / amax
+// would overflow) has d = 0, qs = 0 and bsums = 0. (ggml uses the signed extreme and
 // -127 / max instead; the error bound is the same: |x[i] - d qs[i]| <= d / 2
 // up to rounding of the scale.) x must be finite.
 //
@@ -32,18 +33,42 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "engine/quant/vec_dot.h"
 
 namespace gqa::quant::internal {
 
-// BlockQ8K activation format, shared by every K-quant kernel.
+// BlockQ8K activation format, shared by every K-quant kernel. The SIMD
+// quantizers write exactly the scalar one's bytes (same amax, the same one
+// fp32 multiply per element, round half to even).
+inline constexpr float kQ8KMinAmax = 1e-30f;
 size_t Q8KActivationRowBytes(int64_t k);
 void QuantizeRowQ8K(const float* x, void* xq, int64_t k);
+#if defined(__x86_64__)
+void QuantizeRowQ8KAvx2(const float* x, void* xq, int64_t k);
+void QuantizeRowQ8KAvx512(const float* x, void* xq, int64_t k);
+#endif
 
 // The 8 6-bit scales and 8 6-bit mins of a Q4_K / Q5_K block, packed in its
 // 12 `scales` bytes, as out[0..7] = scales and out[8..15] = mins.
 void UnpackScalesMinsK4(const uint8_t* packed, uint8_t out[16]);
+
+// The same 16 bytes in two 64-bit words (scales = bytes 0..7 of
+// scales_mins[0], mins = those of [1]), computed 4 bytes at a time in general
+// registers: the SIMD kernels move them into a vector register directly
+// (bytes stored one by one and reloaded as 16 would stall store forwarding).
+// Little-endian: byte j of a word is sub-block j.
+inline void UnpackScalesMinsK4Words(const uint8_t* packed, uint64_t scales_mins[2]) {
+  uint32_t u[3];
+  std::memcpy(u, packed, 12);
+  const uint32_t sc_lo = u[0] & 0x3F3F3F3Fu;
+  const uint32_t sc_hi = (u[2] & 0x0F0F0F0Fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  const uint32_t mn_lo = u[1] & 0x3F3F3F3Fu;
+  const uint32_t mn_hi = ((u[2] >> 4) & 0x0F0F0F0Fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  scales_mins[0] = sc_lo | (static_cast<uint64_t>(sc_hi) << 32);
+  scales_mins[1] = mn_lo | (static_cast<uint64_t>(mn_hi) << 32);
+}
 
 extern const VecDotKernel kQ4KScalar;
 extern const VecDotKernel kQ5KScalar;

@@ -107,7 +107,7 @@ void QuantizeRowQ8K(const float* x, void* xq, int64_t k) {
     BlockQ8K& blk = out[b];
     float amax = 0.0f;
     for (int i = 0; i < kBlockK; ++i) amax = std::max(amax, std::fabs(x[i]));
-    if (amax == 0.0f) {
+    if (amax < kQ8KMinAmax) {  // 0, or so small that 127 / amax overflows
       std::memset(&blk, 0, sizeof(blk));
       continue;
     }

@@ -37,7 +37,7 @@ std::vector<BlockQ8K> Quantize(const VecDotKernel& kernel, const std::vector<flo
 }
 
 TEST(KQuantScalar, QuantizeActivationHandMade) {
-  std::vector<float> x(3 * kBlockK, 0.0f);
+  std::vector<float> x(4 * kBlockK, 0.0f);
   // Block 0: amax 127, so d = 1 and qs = x rounded half to even.
   const float b0[] = {127.0f, -63.5f, 0.5f, 1.5f, 2.5f, -0.5f, -126.6f, 3.49f};
   std::memcpy(x.data(), b0, sizeof(b0));
@@ -46,6 +46,9 @@ TEST(KQuantScalar, QuantizeActivationHandMade) {
   // Block 1: all zero. Block 2: amax 254 (d = 2, 127 / amax = 0.5 exactly).
   const float b2[] = {3.0f, 1.0f, 5.0f, -7.0f, -254.0f, 253.0f, 0.9f};
   std::memcpy(x.data() + 2 * kBlockK, b2, sizeof(b2));
+  // Block 3: amax 1e-31, below kQ8KMinAmax (127 / amax would overflow): zero.
+  x[3 * kBlockK + 5] = -1e-31f;
+  x[3 * kBlockK + 9] = 1e-32f;
 
   for (DType t : kTypes) {
     const std::vector<BlockQ8K> xq = Quantize(Scalar(t), x);
@@ -68,6 +71,10 @@ TEST(KQuantScalar, QuantizeActivationHandMade) {
     const int8_t q2[] = {2, 0, 2, -4, -127, 126, 0};
     for (int i = 0; i < 7; ++i) EXPECT_EQ(xq[2].qs[i], q2[i]) << i;
     EXPECT_EQ(xq[2].bsums[0], 2 + 0 + 2 - 4 - 127 + 126 + 0);
+
+    EXPECT_EQ(xq[3].d, 0.0f);
+    for (int i = 0; i < kBlockK; ++i) EXPECT_EQ(xq[3].qs[i], 0);
+    for (int j = 0; j < 16; ++j) EXPECT_EQ(xq[3].bsums[j], 0);
   }
 }
 

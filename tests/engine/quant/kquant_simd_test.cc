@@ -11,6 +11,7 @@
 
 #include "engine/quant/block_formats.h"
 #include "engine/quant/cpu_features.h"
+#include "engine/quant/kquant_kernels.h"
 #include "engine/quant/vec_dot.h"
 #include "tests/engine/quant/kquant_test_util.h"
 
@@ -40,25 +41,58 @@ TEST(KQuantSimd, KernelsMatchTheCpuFeatures) {
   const CpuFeatures& cpu = HostCpuFeatures();
   for (DType t : kTypes) {
     std::vector<std::string> expected = {std::string(DTypeName(t)) + "/scalar"};
-    if (cpu.avx2) expected.push_back(std::string(DTypeName(t)) + "/avx2");
+    // AVX2 last: the fastest on the CPUs measured (kquant_kernels.cc).
     if (cpu.avx512_vnni) expected.push_back(std::string(DTypeName(t)) + "/avx512vnni");
+    if (cpu.avx2) expected.push_back(std::string(DTypeName(t)) + "/avx2");
     std::vector<std::string> names;
     for (const VecDotKernel* k : VecDotKernelsFor(t)) names.emplace_back(k->name);
     EXPECT_EQ(names, expected);
   }
 }
 
+// The SIMD quantizers write exactly the scalar one's bytes: random blocks,
+// ties (half-integers after scaling), an all-zero block, a block too small to
+// scale (amax < kQ8KMinAmax), one just above it, and denormals.
 TEST(KQuantSimd, SameActivationBytes) {
   std::mt19937 rng(21);
+  const int64_t k = 7 * kBlockK;
+  std::vector<float> x = RandomActivations(k, rng);
+  for (int i = 0; i < kBlockK; ++i) {
+    x[i] = static_cast<float>(i % 255 - 127) + 0.5f * (i % 2);  // amax 127: ties at .5
+    x[2 * kBlockK + i] = 0.0f;
+    x[3 * kBlockK + i] = (i % 2 ? 1e-31f : -1e-32f);
+    x[4 * kBlockK + i] = (i % 3 ? 2e-30f : -1e-30f) * static_cast<float>(i % 7);
+    x[5 * kBlockK + i] = (i % 2 ? 1.0f : -1.0f) * 1e-40f * static_cast<float>(i);
+  }
+  x[0] = -127.0f;
   for (DType t : kTypes) {
     const VecDotKernel& scalar = *VecDotKernelsFor(t).front();
-    const std::vector<float> x = RandomActivations(1536, rng);
     const std::vector<BlockQ8K> want = Quantize(scalar, x);
+    EXPECT_EQ(want[3].d, 0.0f);
+    EXPECT_GT(want[4].d, 0.0f);
     for (const VecDotKernel* kernel : SimdKernels(t)) {
-      ASSERT_EQ(kernel->activation_row_bytes(1536), scalar.activation_row_bytes(1536));
+      ASSERT_EQ(kernel->activation_row_bytes(k), scalar.activation_row_bytes(k));
       const std::vector<BlockQ8K> got = Quantize(*kernel, x);
-      EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(BlockQ8K)), 0)
-          << kernel->name;
+      for (size_t b = 0; b < want.size(); ++b) {
+        EXPECT_EQ(std::memcmp(&got[b], &want[b], sizeof(BlockQ8K)), 0)
+            << kernel->name << " block " << b;
+      }
+    }
+  }
+}
+
+TEST(KQuantSimd, ScalesMinsWordsMatchTheBytes) {
+  std::mt19937 rng(24);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int trial = 0; trial < 1000; ++trial) {
+    uint8_t packed[12];
+    for (uint8_t& v : packed) v = static_cast<uint8_t>(trial == 0 ? 0xFF : byte(rng));
+    uint8_t bytes[16];
+    internal::UnpackScalesMinsK4(packed, bytes);
+    uint64_t words[2];
+    internal::UnpackScalesMinsK4Words(packed, words);
+    for (int j = 0; j < 16; ++j) {
+      EXPECT_EQ(static_cast<uint8_t>(words[j / 8] >> (8 * (j % 8))), bytes[j]) << j;
     }
   }
 }
