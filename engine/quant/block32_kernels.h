@@ -1,9 +1,12 @@
 // The Q8_0, Q4_0 and Q4_1 weight kernels (internal to engine/quant: the
 // backend reaches them through vec_dot.h's registry). One file per
 // instruction set:
-//   block32_scalar.cc  the readable reference (any CPU)
-//   block32_avx2.cc    AVX2 + FMA + F16C: VPMADDUBSW, one block per 256 bits
-//   block32_avx512.cc  AVX-512 VNNI: VPDPBUSD, two blocks per 512 bits
+//   block32_scalar.cc   the readable reference (any CPU)
+//   block32_avx2.cc     AVX2 + FMA + F16C: VPMADDUBSW + VPMADDWD
+//   block32_avxvnni.cc  AVX-VNNI: VPDPBUSD (VEX)
+//   block32_avx512.cc   AVX-512 VNNI + VL: VPDPBUSD (EVEX) on 256-bit registers
+// The three SIMD files share their loops (block32_x86.inc: layout, scales)
+// and differ in the byte dot-product instruction only.
 //
 // All of them share one activation format, a row of k / 32 BlockQ8x32
 // (block_formats.h), written by QuantizeQ8x32 (the SIMD kernels use the same
@@ -41,6 +44,9 @@ extern const VecDotKernel kQ4_1Scalar;
 extern const VecDotKernel kQ8_0Avx2;
 extern const VecDotKernel kQ4_0Avx2;
 extern const VecDotKernel kQ4_1Avx2;
+extern const VecDotKernel kQ8_0AvxVnni;
+extern const VecDotKernel kQ4_0AvxVnni;
+extern const VecDotKernel kQ4_1AvxVnni;
 extern const VecDotKernel kQ8_0Avx512Vnni;
 extern const VecDotKernel kQ4_0Avx512Vnni;
 extern const VecDotKernel kQ4_1Avx512Vnni;

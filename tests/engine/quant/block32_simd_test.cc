@@ -23,7 +23,7 @@ using testing::Fill;
 
 constexpr double kU = 1.0 / (1 << 24);
 constexpr DType kTypes[] = {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1};
-constexpr int64_t kLengths[] = {32, 64, 96, 576, 1536, 4096};
+constexpr int64_t kLengths[] = {32, 64, 96, 160, 224, 576, 1536, 4096};  // every tail
 
 // (scalar, simd) pairs of every dtype.
 std::vector<std::pair<const VecDotKernel*, const VecDotKernel*>> SimdKernels() {
