@@ -75,21 +75,23 @@ float VecDotQ6K(const void* w_row, const void* xq, int64_t k) {
     // are ql[64h + 32(c % 2) + l] >> 4(c / 2), its high 2 bits qh[32h + l] >> 2c.
     // q is unsigned (0..63); the -32 goes through bsums below.
     const BlockQ6_K& blk = w[b];
-    int32_t sumi = 0;
-    int32_t sum_offset = 0;
+    uint8_t q[kBlockK];
     for (int g = 0; g < 8; ++g) {
       const int h = g / 4, c = g % 4;
-      for (int half = 0; half < 2; ++half) {  // 16 elements per scale
-        int32_t s = 0;
-        for (int l = 16 * half; l < 16 * half + 16; ++l) {
-          const int lo = (blk.ql[64 * h + 32 * (c % 2) + l] >> (4 * (c / 2))) & 0x0F;
-          const int hi = (blk.qh[32 * h + l] >> (2 * c)) & 3;
-          s += (lo | (hi << 4)) * a[b].qs[32 * g + l];
-        }
-        sumi += blk.scales[2 * g + half] * s;
+      for (int l = 0; l < 32; ++l) {
+        const int lo = (blk.ql[64 * h + 32 * (c % 2) + l] >> (4 * (c / 2))) & 0x0F;
+        const int hi = (blk.qh[32 * h + l] >> (2 * c)) & 3;
+        q[32 * g + l] = static_cast<uint8_t>(lo | (hi << 4));
       }
     }
-    for (int j = 0; j < 16; ++j) sum_offset += blk.scales[j] * a[b].bsums[j];
+    int32_t sumi = 0;
+    int32_t sum_offset = 0;
+    for (int j = 0; j < 16; ++j) {  // 16 elements per scale
+      int32_t s = 0;
+      for (int l = 0; l < 16; ++l) s += q[16 * j + l] * a[b].qs[16 * j + l];
+      sumi += blk.scales[j] * s;
+      sum_offset += blk.scales[j] * a[b].bsums[j];
+    }
     sum += a[b].d * F16ToF32(blk.d) * static_cast<float>(sumi - 32 * sum_offset);
   }
   return sum;

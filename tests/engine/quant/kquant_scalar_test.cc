@@ -78,16 +78,16 @@ TEST(KQuantScalar, QuantizeActivationHandMade) {
   }
 }
 
-// Scalar kernel vs sum_i w[i] x[i] in double, w dequantized exactly (the f16
-// scales times small integers fit a double) and x the fp32 input.
+// Scalar kernel vs sum_i w[i] x[i] in double, w from quant::DequantizeRow
+// (within DequantBound of the exact weights) and x the fp32 input.
 //
-// The kernel computes the exact dot of w with x' = a.d * qs (its integer sums
-// are exact) up to fp32 rounding (RoundingBound). The quantizer gives
-// |x[i] - x'[i]| <= a.d * (1/2 + 127 * 4 * 2^-24): qs[i] is within 1/2 of
-// fl(x[i] * fl(127 / amax)), which is within 127 * 3 ulps of x[i] / a.d
-// (a.d = fl(amax / 127)). So
+// The kernel computes the exact dot of the exact weights with x' = a.d * qs
+// (its integer sums are exact) up to fp32 rounding (RoundingBound). The
+// quantizer gives |x[i] - x'[i]| <= a.d * (1/2 + 127 * 4 * 2^-24): qs[i] is
+// within 1/2 of fl(x[i] * fl(127 / amax)), which is within 127 * 3 ulps of
+// x[i] / a.d (a.d = fl(amax / 127)). So
 //   |kernel - ref| <= sum_blocks a.d * (1/2 + 1e-4) * sum_{i in block} |w[i]|
-//                     + RoundingBound,
+//                     + RoundingBound + DequantBound(x),
 // plus the double sum's own rounding (1e-12 of sum |w x|).
 TEST(KQuantScalar, MatchesDoubleDotWithinQuantizationBound) {
   std::mt19937 rng(14);
@@ -105,8 +105,8 @@ TEST(KQuantScalar, MatchesDoubleDotWithinQuantizationBound) {
           abs_wx += std::fabs(wd[i] * x[i]);
           quant_bound += xq[i / kBlockK].d * (0.5 + 1e-4) * std::fabs(wd[i]);
         }
-        const double bound =
-            quant_bound + RoundingBound(t, w.data(), xq.data(), k) + 1e-12 * abs_wx;
+        const double bound = quant_bound + RoundingBound(t, w.data(), xq.data(), k) +
+                             testing::DequantBound(t, w.data(), x.data(), k) + 1e-12 * abs_wx;
         const float got = kernel.vec_dot(w.data(), xq.data(), k);
         EXPECT_LE(std::fabs(got - ref), bound)
             << kernel.name << " k=" << k << " row=" << row << " ref=" << ref;
@@ -114,11 +114,14 @@ TEST(KQuantScalar, MatchesDoubleDotWithinQuantizationBound) {
         // walk, so also: against w times the dequantized activations
         // a.d * qs, the kernel's only error is its fp32 rounding.
         double ref_q = 0.0;
+        std::vector<double> x_q(k);
         for (int64_t i = 0; i < k; ++i) {
-          ref_q +=
-              wd[i] * (static_cast<double>(xq[i / kBlockK].d) * xq[i / kBlockK].qs[i % kBlockK]);
+          x_q[i] = static_cast<double>(xq[i / kBlockK].d) * xq[i / kBlockK].qs[i % kBlockK];
+          ref_q += wd[i] * x_q[i];
         }
-        EXPECT_LE(std::fabs(got - ref_q), RoundingBound(t, w.data(), xq.data(), k) + 1e-12 * abs_wx)
+        EXPECT_LE(std::fabs(got - ref_q), RoundingBound(t, w.data(), xq.data(), k) +
+                                              testing::DequantBound(t, w.data(), x_q.data(), k) +
+                                              1e-12 * abs_wx)
             << kernel.name << " k=" << k << " row=" << row << " ref_q=" << ref_q;
       }
     }

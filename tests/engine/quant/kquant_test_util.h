@@ -11,6 +11,7 @@
 
 #include "engine/common/dtype.h"
 #include "engine/quant/block_formats.h"
+#include "engine/quant/dequantize.h"
 
 namespace gqa::quant::testing {
 
@@ -68,52 +69,14 @@ inline std::vector<float> RandomActivations(int64_t k, std::mt19937& rng) {
   return x;
 }
 
-// ---- reference dequantization, in double, straight from the formats ----
-// (block_formats.h; engine/gguf/dequantize.cc has the same definitions.)
-
-inline void ScaleMinK4(const uint8_t* s, int sc[8], int mn[8]) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    mn[j] = s[j + 4] & 63;
-    sc[j + 4] = (s[j + 8] & 15) | ((s[j] >> 6) << 4);
-    mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-  }
-}
-
-// Element e of one block as a double.
-inline void DequantBlock(DType t, const uint8_t* b, double* y) {
-  const double d = BlockD(t, b), dmin = BlockDmin(t, b);
-  if (t == DType::kQ6_K) {
-    const uint8_t* ql = b;
-    const uint8_t* qh = b + 128;
-    const auto* sc = reinterpret_cast<const int8_t*>(b + 192);
-    for (int e = 0; e < kBlockK; ++e) {
-      const int g = e / 32, l = e % 32, h = g / 4, c = g % 4;
-      const int lo = (ql[64 * h + 32 * (c % 2) + l] >> (4 * (c / 2))) & 15;
-      const int hi = (qh[32 * h + l] >> (2 * c)) & 3;
-      y[e] = d * sc[e / 16] * ((lo | (hi << 4)) - 32);
-    }
-    return;
-  }
-  int sc[8], mn[8];
-  ScaleMinK4(b + 4, sc, mn);
-  const bool q5 = t == DType::kQ5_K;
-  const uint8_t* qh = b + 16;
-  const uint8_t* qs = b + (q5 ? 48 : 16);
-  for (int e = 0; e < kBlockK; ++e) {
-    const int s = e / 32, l = e % 32;
-    int q = (qs[32 * (s / 2) + l] >> (4 * (s % 2))) & 15;
-    if (q5) q |= ((qh[l] >> s) & 1) << 4;
-    y[e] = d * sc[s] * q - dmin * mn[s];
-  }
-}
-
+// The reference weights: quant::DequantizeRow (engine/quant/dequantize.h,
+// the readable definition of the formats) widened to double. It computes
+// each element in fp32 as (d * sc) * q - dmin * m, so it is within
+// DequantBound of the exact value (see there).
 inline std::vector<double> DequantRow(DType t, const uint8_t* w, int64_t k) {
-  std::vector<double> y(k);
-  for (int64_t b = 0; b < k / kBlockK; ++b) {
-    DequantBlock(t, w + b * DTypeBlockBytes(t), y.data() + b * kBlockK);
-  }
-  return y;
+  std::vector<float> f(k);
+  DequantizeRow(t, w, f.data(), k);
+  return std::vector<double>(f.begin(), f.end());
 }
 
 // A row whose every fp32 step is exact in a correct kernel: activations are
@@ -144,20 +107,23 @@ inline void MakeExactRow(DType t, int64_t k, std::mt19937& rng, std::vector<uint
 
 // ---- error bounds ----
 
+// An upper bound on |d sc_j q| + |dmin m_j| over a block's elements: 63 * 31
+// |d| + 63 |dmin| for Q4_K / Q5_K (scale and min < 64, q < 32), 128 * 32 |d|
+// for Q6_K (|sc| <= 128, |q - 32| <= 32).
+inline double ElementTermBound(DType t, const uint8_t* blk) {
+  const double d = std::fabs(BlockD(t, blk)), dmin = std::fabs(BlockDmin(t, blk));
+  return t == DType::kQ6_K ? d * 128 * 32 : d * 63 * 31 + dmin * 63;
+}
+
 // An upper bound on the magnitude of the fp32 terms a kernel rounds in one
 // row: per block, a.d * (|d| * |sum_j sc_j sum q qs| + |dmin| * |sum_j m_j bsums|)
-// <= a.d * sum|qs| * (|d| * 63 * 31 + |dmin| * 63) for Q4_K / Q5_K (scale and
-// min < 64, q < 32), a.d * |d| * sum|qs| * 128 * 32 for Q6_K (|sc| <= 128,
-// |q - 32| <= 32).
+// <= a.d * sum|qs| * ElementTermBound.
 inline double TermMagnitude(DType t, const uint8_t* w, const BlockQ8K* a, int64_t k) {
   double total = 0.0;
   for (int64_t b = 0; b < k / kBlockK; ++b) {
-    const uint8_t* blk = w + b * DTypeBlockBytes(t);
     double sum_abs_qs = 0.0;
     for (int i = 0; i < kBlockK; ++i) sum_abs_qs += std::abs(a[b].qs[i]);
-    const double d = std::fabs(BlockD(t, blk)), dmin = std::fabs(BlockDmin(t, blk));
-    const double per_q = t == DType::kQ6_K ? d * 128 * 32 : d * 63 * 31 + dmin * 63;
-    total += a[b].d * sum_abs_qs * per_q;
+    total += a[b].d * sum_abs_qs * ElementTermBound(t, w + b * DTypeBlockBytes(t));
   }
   return total;
 }
@@ -172,6 +138,21 @@ inline double TermMagnitude(DType t, const uint8_t* w, const BlockQ8K* a, int64_
 inline double RoundingBound(DType t, const uint8_t* w, const BlockQ8K* a, int64_t k) {
   return (8.0 + static_cast<double>(k / kBlockK)) * std::ldexp(1.0, -24) *
          TermMagnitude(t, w, a, k);
+}
+
+// DequantizeRow's own rounding: each element rounds d * sc, its product with
+// q, dmin * m and the difference (Q6_K: d * sc and the product), so it is
+// within 3 units of 2^-24 of ElementTermBound of the exact weight, and a dot
+// with values v is off by at most 3 * 2^-24 * sum_i ElementTermBound * |v[i]|.
+template <typename T>
+inline double DequantBound(DType t, const uint8_t* w, const T* v, int64_t k) {
+  double total = 0.0;
+  for (int64_t b = 0; b < k / kBlockK; ++b) {
+    double sum_abs = 0.0;
+    for (int i = 0; i < kBlockK; ++i) sum_abs += std::fabs(v[b * kBlockK + i]);
+    total += sum_abs * ElementTermBound(t, w + b * DTypeBlockBytes(t));
+  }
+  return 3.0 * std::ldexp(1.0, -24) * total;
 }
 
 }  // namespace gqa::quant::testing
