@@ -38,11 +38,10 @@ struct Isa {
 
 }  // namespace
 
-const VecDotKernel kQ8_0Avx2 = {"q8_0/avx2", DType::kQ8_0, Q8x32RowBytes, QuantizeQ8x32,
-                                VecDotQ8_0};
-const VecDotKernel kQ4_0Avx2 = {"q4_0/avx2", DType::kQ4_0, Q8x32RowBytes, QuantizeQ8x32,
+const VecDotKernel kQ8_0Avx2 = {"q8_0/avx2", DType::kQ8_0, Q8x32RowBytes, QuantizeRow, VecDotQ8_0};
+const VecDotKernel kQ4_0Avx2 = {"q4_0/avx2", DType::kQ4_0, Q8x32RowBytes, QuantizeRow,
                                 VecDotQ4<BlockQ4_0>};
-const VecDotKernel kQ4_1Avx2 = {"q4_1/avx2", DType::kQ4_1, Q8x32RowBytes, QuantizeQ8x32,
+const VecDotKernel kQ4_1Avx2 = {"q4_1/avx2", DType::kQ4_1, Q8x32RowBytes, QuantizeRow,
                                 VecDotQ4<BlockQ4_1>};
 
 }  // namespace gqa::quant::internal

@@ -89,6 +89,17 @@ TEST(Block32Simd, QuantizesToTheSameBytes) {
   for (int i = 96; i < 128; ++i) edge[i] = (i % 5 - 2) * 1e30f;
   for (int i = 128; i < 160; ++i) edge[i] = i == 130 ? -3.0f : 0.0f;
   rows.push_back(edge);
+  std::vector<float> denormal(64);  // subnormal x, and a subnormal d
+  for (int i = 0; i < 64; ++i) denormal[i] = (i % 7 - 3) * (i < 32 ? 1e-40f : 1e-3f);
+  rows.push_back(denormal);
+  // Exact ties x / d = n + 0.5 at every magnitude: d = 2^e, max |x| = 127 d.
+  std::vector<float> ties(32 * 40);
+  for (int b = 0; b < 40; ++b) {
+    const float d = std::ldexp(1.0f, b - 20);
+    for (int i = 0; i < 32; ++i) ties[b * 32 + i] = d * ((i * 37 % 253) - 126.5f);
+    ties[b * 32 + 5] = -127.0f * d;
+  }
+  rows.push_back(ties);
   for (const auto& [scalar, simd] : SimdKernels()) {
     for (const std::vector<float>& x : rows) {
       EXPECT_EQ(Quantize(*simd, x), Quantize(*scalar, x)) << simd->name << " k=" << x.size();
