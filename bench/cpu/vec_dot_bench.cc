@@ -1,0 +1,231 @@
+// Times every dot-product kernel of engine/quant (quant::VecDotKernelsFor, for
+// every weight dtype: a family's new kernels appear here with no edit) on one
+// matrix-vector product, single thread: quantize_activation of one x row,
+// then vec_dot of every weight row with it. Weight bytes read per second is
+// the figure of merit of a memory-bound decode step; the memory_read
+// benchmarks measure this machine's single-thread read bandwidth (the
+// 64-lane sum of bench/common/memory_bandwidth.h) at a cache-resident size
+// and at one far beyond the caches, to compare with.
+//
+//   vec_dot_bench [--benchmark_filter=q4_1] [--benchmark_...]
+//
+// Names: "vec_dot/<kernel>/<rows>x<k>" (kernel as "q4_1/avx512vnni"),
+// "quantize/<kernel>/<k>" (its quantize_activation of one row of 576, 1536
+// for the K-quants whose rows are whole 256-blocks; part of every
+// vec_dot benchmark's call) and "memory_read/<MiB>MiB". Each call is timed (manual time); per
+// repetition, "best_us" is its fastest call and "GBps" the weight bytes of one call (rows *
+// DTypeBytes(dtype, k)) over it. Read best_us of the "_min" aggregate and GBps of the "_max" one:
+// the fastest call over all repetitions, on a shared, noisy machine the most repeatable statistic
+// (gemm_dispatch_bench.cc says why). Defaults as there: 3 repetitions of >= 50 ms, interleaved,
+// aggregates only.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/common/memory_bandwidth.h"
+#include "benchmark/benchmark.h"
+#include "engine/common/dtype.h"
+#include "engine/quant/cpu_features.h"
+#include "engine/quant/vec_dot.h"
+
+namespace {
+
+using gqa::DType;
+
+struct Shape {
+  int64_t rows;  // output features
+  int64_t k;     // input features
+};
+// SmolLM2-135M: the MLP's gate/up projection (1536 x 576, fits in L2 as Q4_1),
+// its down projection (576 x 1536: longer rows) and the tied embedding as
+// lm_head (49152 x 576, beyond L2).
+constexpr Shape kShapes[] = {{1536, 576}, {576, 1536}, {49152, 576}};
+
+constexpr DType kDTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0, DType::kQ4_0,
+                             DType::kQ4_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+
+// Byte offsets of the fp16 scales in one block of each quantized type
+// (block_formats.h): set to finite values in [1e-3, 1e-1] so that no kernel
+// meets inf/NaN; every other byte (quants, packed 6-bit scales) is random.
+std::vector<size_t> HalfScaleOffsets(DType t) {
+  switch (t) {
+    case DType::kQ8_0:
+    case DType::kQ4_0:
+      return {0};
+    case DType::kQ4_1:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+      return {0, 2};
+    case DType::kQ6_K:
+      return {208};
+    default:
+      return {};
+  }
+}
+
+// A random weight matrix [rows, k] of type t, made once per (t, shape).
+const std::vector<uint8_t>& Weights(DType t, const Shape& s) {
+  static std::map<std::pair<DType, const Shape*>, std::unique_ptr<std::vector<uint8_t>>> cache;
+  std::unique_ptr<std::vector<uint8_t>>& w = cache[{t, &s}];
+  if (w) return *w;
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  const size_t row_bytes = gqa::DTypeBytes(t, s.k);
+  w = std::make_unique<std::vector<uint8_t>>(row_bytes * s.rows);
+  if (!gqa::IsQuantized(t)) {
+    std::vector<float> f(static_cast<size_t>(s.rows * s.k));
+    for (float& v : f) v = unit(rng);
+    if (t == DType::kF32) {
+      std::memcpy(w->data(), f.data(), w->size());
+    } else {
+      gqa::ConvertFromF32(f.data(), t, w->data(), f.size());
+    }
+    return *w;
+  }
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (uint8_t& b : *w) b = static_cast<uint8_t>(byte(rng));
+  const size_t block_bytes = gqa::DTypeBlockBytes(t);
+  for (size_t off = 0; off < w->size(); off += block_bytes) {
+    for (size_t h : HalfScaleOffsets(t)) {
+      const uint16_t v = gqa::F32ToF16(0.001f + 0.099f * (unit(rng) + 1.0f) / 2.0f);
+      std::memcpy(w->data() + off + h, &v, 2);
+    }
+  }
+  return *w;
+}
+
+double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+double Max(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
+
+void BM_VecDot(benchmark::State& state, const gqa::quant::VecDotKernel* kernel, const Shape& s) {
+  const std::vector<uint8_t>& w = Weights(kernel->weight, s);
+  const size_t row_bytes = gqa::DTypeBytes(kernel->weight, s.k);
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(s.k), y(s.rows);
+  for (float& v : x) v = normal(rng);
+  std::vector<uint8_t> xq(kernel->activation_row_bytes(s.k));
+  double best_s = std::numeric_limits<double>::infinity();
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    kernel->quantize_activation(x.data(), xq.data(), s.k);
+    for (int64_t r = 0; r < s.rows; ++r) {
+      y[r] = kernel->vec_dot(w.data() + r * row_bytes, xq.data(), s.k);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(t);
+    best_s = std::min(best_s, t);
+  }
+  state.counters["best_us"] = best_s * 1e6;
+  state.counters["GBps"] = static_cast<double>(w.size()) / best_s / 1e9;
+}
+
+// quantize_activation alone on one row of k (once per matrix-vector product).
+void BM_Quantize(benchmark::State& state, const gqa::quant::VecDotKernel* kernel, int64_t k) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(k);
+  for (float& v : x) v = normal(rng);
+  std::vector<uint8_t> xq(kernel->activation_row_bytes(k));
+  double best_s = std::numeric_limits<double>::infinity();
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    kernel->quantize_activation(x.data(), xq.data(), k);
+    benchmark::DoNotOptimize(xq.data());
+    benchmark::ClobberMemory();
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(t);
+    best_s = std::min(best_s, t);
+  }
+  state.counters["best_us"] = best_s * 1e6;
+}
+
+// One thread's read bandwidth over `bytes` (best of 5 passes).
+void BM_MemoryRead(benchmark::State& state, size_t bytes) {
+  omp_set_num_threads(1);
+  double gbps = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gbps = gqa::bench::MeasureReadBandwidth(bytes, 5) / 1e9;
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  state.counters["GBps"] = gbps;
+}
+
+std::string CpuFeatureList() {
+  const gqa::quant::CpuFeatures& f = gqa::quant::HostCpuFeatures();
+  std::string out;
+  for (const auto& [on, name] : {std::pair{f.avx2, "avx2"},
+                                 {f.avx512, "avx512"},
+                                 {f.avx512_vnni, "avx512vnni"},
+                                 {f.avx512_bf16, "avx512bf16"},
+                                 {f.avx_vnni, "avxvnni"}}) {
+    if (on) out += std::string(out.empty() ? "" : ",") + name;
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Our defaults go first, so the same flags on the command line win.
+  std::vector<char*> args = {argv[0]};
+  char defaults[][64] = {"--benchmark_repetitions=3", "--benchmark_min_time=0.05",
+                         "--benchmark_enable_random_interleaving=true",
+                         "--benchmark_report_aggregates_only=true"};
+  for (char* d : defaults) args.push_back(d);
+  args.insert(args.end(), argv + 1, argv + argc);
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  benchmark::AddCustomContext("cpu_features", CpuFeatureList());
+  benchmark::AddCustomContext("threads", "1");
+
+  for (const Shape& s : kShapes) {
+    for (DType t : kDTypes) {
+      // A row must be whole blocks: the K-quants (256) skip k = 576.
+      if (s.k % gqa::DTypeBlockElems(t) != 0) continue;
+      for (const gqa::quant::VecDotKernel* kernel : gqa::quant::VecDotKernelsFor(t)) {
+        const std::string name = "vec_dot/" + std::string(kernel->name) + "/" +
+                                 std::to_string(s.rows) + "x" + std::to_string(s.k);
+        benchmark::RegisterBenchmark(name.c_str(), BM_VecDot, kernel, s)
+            ->UseManualTime()
+            ->ComputeStatistics("min", Min)
+            ->ComputeStatistics("max", Max)
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+  for (DType t : kDTypes) {
+    // One row of 576 (1536 for the K-quants, whose rows are whole 256-blocks).
+    const int64_t k = 576 % gqa::DTypeBlockElems(t) == 0 ? 576 : 1536;
+    for (const gqa::quant::VecDotKernel* kernel : gqa::quant::VecDotKernelsFor(t)) {
+      const std::string name = "quantize/" + std::string(kernel->name) + "/" + std::to_string(k);
+      benchmark::RegisterBenchmark(name.c_str(), BM_Quantize, kernel, k)
+          ->UseManualTime()
+          ->ComputeStatistics("min", Min)
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+  for (size_t mib : {1, 32, 1024}) {
+    const std::string name = "memory_read/" + std::to_string(mib) + "MiB";
+    benchmark::RegisterBenchmark(name.c_str(), BM_MemoryRead, mib << 20)
+        ->UseManualTime()
+        ->Iterations(1)
+        ->ComputeStatistics("max", Max)
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
