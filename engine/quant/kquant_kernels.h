@@ -1,21 +1,22 @@
 // The Q4_K / Q5_K / Q6_K weight kernels (internal to engine/quant: the backend
 // reaches them through vec_dot.h's registry). One file per instruction set:
 //   kquant_scalar.cc     the readable reference (any CPU) and the activation
-//                        quantizer every K-quant kernel shares
+//                        quantizer every K-quant kernel's output must match
 //   kquant_avx2.cc       AVX2 + FMA + F16C: VPMADDUBSW (u8 weights x s8
 //                        activations -> s16 pairs), VPMADDWD by the sub-block
 //                        scale -> s32
 //   kquant_avx512.cc     AVX-512BW + VNNI: VPMADDUBSW on 64 bytes, VPDPWSSD
 //                        multiplies by the sub-block scales and accumulates
+//   kquant_kernels.cc    the registry entry (AVX2 last: fastest where measured)
 //
 // Activation format (every kernel): one BlockQ8K per 256 elements
 // (block_formats.h, ggml's block_q8_K layout): amax = max |x[i]| over the
 // block, d = amax / 127, qs[i] = round-half-even(x[i] * (127 / amax)) clamped
 // to [-127, 127] (so -128 never occurs), bsums[j] = qs[16j] + ... + qs[16j+15];
 // a block with amax < kQ8KMinAmax (all zero, or so small that 127 / amax
-// would overflow) has d = 0, qs = 0 and bsums = 0. (ggml uses the signed extreme and
-// -127 / max instead; the error bound is the same: |x[i] - d qs[i]| <= d / 2
-// up to rounding of the scale.) x must be finite.
+// would overflow) has d = 0, qs = 0 and bsums = 0. (ggml uses the signed
+// extreme and -127 / max instead; the error bound is the same:
+// |x[i] - d qs[i]| <= d / 2 up to rounding of the scale.) x must be finite.
 //
 // Dot product of one 256-element block (w the weight block, a the activation):
 //   Q4_K, Q5_K: w[i] = d sc_j q[i] - dmin m_j over sub-blocks j of 32, so
@@ -25,10 +26,10 @@
 //     sum_i w[i] x[i] ~= a.d * d * (sum_g sc_g * sum_{i in g} q[i] qs[i]
 //                                  - 32 * sum_g sc_g * bsums[g])
 // The integer sums are exact in int32 (Q5_K: |sum| <= 8*63*32*31*127 < 2^26;
-// Q6_K: |sum_g sc_g sum q qs| <= 16*128*16*63*127 < 2^28); each block adds its terms to
-// an fp32 sum. SIMD kernels compute the same integers and round the same
-// terms in another order, so they agree with the scalar kernel to a few ulps
-// of the terms' magnitudes, not bit for bit.
+// Q6_K: |sum_g sc_g sum q qs| <= 16*128*16*63*127 < 2^28); each block adds
+// its terms to an fp32 sum. SIMD kernels compute the same integers and round
+// the same terms in another order, so they agree with the scalar kernel to a
+// few ulps of the terms' magnitudes, not bit for bit.
 #pragma once
 
 #include <cstddef>
