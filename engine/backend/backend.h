@@ -26,9 +26,9 @@ namespace gqa {
 struct AttentionMetadata {
   int num_seqs = 0;
   int num_tokens = 0;
-  int max_query_len = 0;       // host-side launch hints
+  int max_query_len = 0;  // host-side launch hints
   int max_context_len = 0;
-  int max_blocks_per_seq = 0;  // row length of block_tables
+  int max_blocks_per_seq = 0;             // row length of block_tables
   const int32_t* query_start = nullptr;   // [num_seqs + 1]
   const int32_t* context_lens = nullptr;  // [num_seqs]
   const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq] block ids
@@ -63,6 +63,14 @@ class Backend {
   virtual std::string_view name() const = 0;  // "cpu", "cuda"
   // dtype of activations and of the KV cache this backend computes in.
   virtual DType activation_dtype() const = 0;
+  // The dtype this backend keeps a weight matrix in (Gemm's w, and the
+  // embedding table EmbeddingLookup reads) when the checkpoint stores it as
+  // `stored`: `stored` itself when Gemm and EmbeddingLookup compute from it
+  // directly (the CPU backend with a quant::VecDotKernel for it: quantized
+  // GGUF weights stay in the file's bytes), else the dtype DeviceWeights
+  // converts it to. Norms and biases are always activation_dtype(). The
+  // default, every matrix in activation_dtype(), is the CUDA backend's.
+  virtual DType MatrixWeightDType(DType stored) const { return activation_dtype(); }
 
   // ---- memory ----
   virtual absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) = 0;
@@ -101,8 +109,9 @@ class Backend {
   // (positions 0 .. its own). q [n, n_heads * head_dim] (may be a column view),
   // out [n, n_heads * head_dim]. Each KV head's blocks are read once for the
   // whole group of n_heads / n_kv_heads query heads that share it.
-  virtual void PagedAttention(const Tensor& q, const KvCacheLayer& kv, const AttentionMetadata& meta,
-                              const AttentionShape& shape, float scale, Tensor out) = 0;
+  virtual void PagedAttention(const Tensor& q, const KvCacheLayer& kv,
+                              const AttentionMetadata& meta, const AttentionShape& shape,
+                              float scale, Tensor out) = 0;
 
   // out = silu(gate) * up, where gate_up [n, 2 * hidden] is columns gate | up; out [n, hidden].
   virtual void SiluMul(const Tensor& gate_up, Tensor out) = 0;
@@ -126,7 +135,15 @@ class Backend {
   virtual bool greedy_on_device() const { return false; }
 };
 
+// How the CPU backend stores weight matrices (--dtype on the CPU).
+enum class CpuWeights {
+  kAuto,  // the checkpoint's dtype where a kernel computes from it, else f32
+  kF32,   // everything dequantized to f32: the reference path
+  kBF16,  // bf16 (f16 kept as f16 where a kernel exists); needs a bf16 kernel
+};
+
 // The CPU backend with `num_threads` worker threads (0: every core).
-std::unique_ptr<Backend> MakeCpuBackend(int num_threads = 0);
+std::unique_ptr<Backend> MakeCpuBackend(int num_threads = 0,
+                                        CpuWeights weights = CpuWeights::kAuto);
 
 }  // namespace gqa

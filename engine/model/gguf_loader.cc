@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <climits>
+#include <iostream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -81,13 +82,6 @@ std::vector<Slot> GgufSlots(ModelWeights* w) {
   slots.push_back({"output_norm.weight", {d}, &w->final_norm});
   if (!c.tie_word_embeddings) slots.push_back({"output.weight", {v, d}, &w->lm_head});
   return slots;
-}
-
-std::optional<DType> PlainDType(GgmlType t) {
-  if (t == GgmlType::kF32) return DType::kF32;
-  if (t == GgmlType::kF16) return DType::kF16;
-  if (t == GgmlType::kBF16) return DType::kBF16;
-  return std::nullopt;
 }
 
 Tensor ViewOf(const TensorInfo& t, DType dtype, const std::vector<int64_t>& shape) {
@@ -196,8 +190,9 @@ absl::StatusOr<ModelConfig> GgufModelConfig(const GgufFile& f) {
   return c;
 }
 
-absl::StatusOr<ModelWeights> LoadGgufWeights(const GgufFile& file, DType target) {
+absl::StatusOr<ModelWeights> LoadGgufWeights(const GgufFile& file, const GgufLoadOptions& options) {
   ModelWeights w;
+  std::set<GgmlType> logged;
   GQA_ASSIGN_OR_RETURN(w.config, GgufModelConfig(file));
   std::set<std::string> expected;
   for (const Slot& slot : GgufSlots(&w)) {
@@ -212,8 +207,10 @@ absl::StatusOr<ModelWeights> LoadGgufWeights(const GgufFile& file, DType target)
           " (GGUF dims reversed), expected ", ShapeToString(slot.shape), " from the metadata"));
     }
     expected.insert(slot.name);
-    if (std::optional<DType> plain = PlainDType(t->type)) {
-      *slot.tensor = ViewOf(*t, *plain, shape);
+    // Plain types always, the engine's block types when asked: the file's bytes.
+    if (std::optional<DType> dtype = gguf::GgmlTypeToDType(t->type);
+        dtype && (!IsQuantized(*dtype) || options.keep_quantized)) {
+      *slot.tensor = ViewOf(*t, *dtype, shape);
       continue;
     }
     if (!gguf::CanDequantize(t->type)) {
@@ -221,6 +218,12 @@ absl::StatusOr<ModelWeights> LoadGgufWeights(const GgufFile& file, DType target)
                                                    "' has type ", gguf::GgmlTypeName(t->type),
                                                    ", which cannot be dequantized yet"));
     }
+    if (options.keep_quantized && logged.insert(t->type).second) {
+      (options.log != nullptr ? *options.log : std::clog)
+          << file.name() << ": " << gguf::GgmlTypeName(t->type) << " tensors are dequantized to "
+          << DTypeName(options.target) << " at load (no kernel computes from them)\n";
+    }
+    const DType target = options.target;
     *slot.tensor = shape.size() == 1 ? AllocateHostTensor(target, {shape[0]}, &w.storage)
                                      : AllocateHostTensor(target, {shape[0], shape[1]}, &w.storage);
     GQA_RETURN_IF_ERROR(Dequantize(file, *t, *slot.tensor));
@@ -243,9 +246,17 @@ absl::StatusOr<ModelWeights> LoadGgufWeights(const GgufFile& file, DType target)
   return w;
 }
 
-absl::StatusOr<ModelWeights> LoadGgufModel(std::string_view path, DType target) {
+absl::StatusOr<ModelWeights> LoadGgufWeights(const GgufFile& file, DType target) {
+  return LoadGgufWeights(file, GgufLoadOptions{.target = target});
+}
+
+absl::StatusOr<ModelWeights> LoadGgufModel(std::string_view path, const GgufLoadOptions& options) {
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, GgufFile::Open(path));
-  return LoadGgufWeights(*file, target);
+  return LoadGgufWeights(*file, options);
+}
+
+absl::StatusOr<ModelWeights> LoadGgufModel(std::string_view path, DType target) {
+  return LoadGgufModel(path, GgufLoadOptions{.target = target});
 }
 
 }  // namespace gqa

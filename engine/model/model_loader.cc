@@ -60,7 +60,10 @@ absl::StatusOr<ModelWeights> LoadModel(const ModelSource& source) {
     }
   }
   if (format == "hf") return LoadHfModel(path);
-  if (format == "gguf") return LoadGgufModel(path, source.gguf_dequantize_dtype);
+  if (format == "gguf") {
+    return LoadGgufModel(path, GgufLoadOptions{.target = source.gguf_dequantize_dtype,
+                                               .keep_quantized = source.gguf_keep_quantized});
+  }
   if (format == "llama2c") return LoadLlama2c(path);
   return absl::InvalidArgumentError(absl::StrCat("unknown load format '", source.load_format,
                                                  "' (auto, hf, gguf, llama2c, dummy)"));

@@ -26,6 +26,9 @@ struct ModelSource {
   // For "gguf": the dtype quantized tensors are dequantized into (the
   // backend's weight dtype: f32 on the CPU, bf16/f16 on CUDA).
   DType gguf_dequantize_dtype = DType::kF32;
+  // For "gguf": keep the block types the engine computes from as the file
+  // stores them (GgufLoadOptions::keep_quantized); off: all dequantized.
+  bool gguf_keep_quantized = false;
 };
 
 absl::StatusOr<ModelWeights> LoadModel(const ModelSource& source);

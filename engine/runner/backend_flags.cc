@@ -6,8 +6,11 @@ void AddBackendFlags(FlagParser& p, BackendSetupOptions* o) {
   p.AddString("backend", &o->backend,
               "auto (default: cuda when built with it and a GPU is visible), cpu, cuda");
   p.AddString("dtype", &o->dtype,
-              "compute dtype on CUDA and dummy weights' dtype: auto (default: f32 on the CPU, "
-              "bf16 on CUDA), f32, f16, bf16");
+              "CUDA: compute dtype, auto (default: bf16), f32, f16, bf16. CPU (computes in f32): "
+              "how weight matrices are stored, auto (default: a GGUF's quantized types and "
+              "bf16/f16 stay as the file has them where a kernel computes from them, else f32), "
+              "f32 (everything dequantized: the reference), bf16. Also dummy weights' dtype "
+              "(auto: f32 on the CPU, bf16 on CUDA)");
   p.AddInt("device", &o->device, "CUDA device ordinal (default 0)");
   p.AddInt("threads", &o->threads, "CPU threads (default: every core)");
 }

@@ -7,6 +7,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/kv_cache/kv_memory_plan.h"
 #include "engine/model/llama_model.h"
+#include "engine/quant/vec_dot.h"
 #include "engine/runner/cuda_plugin_loader.h"
 #include "engine/runner/kv_cache_storage.h"
 
@@ -57,6 +58,8 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const CudaPlugin& cuda,
   in.total_bytes = info.total_bytes;
   in.free_bytes = info.free_bytes;
   in.gpu_memory_utilization = o.gpu_memory_utilization;
+  // The real bytes: the CUDA backend keeps every matrix in `dt`
+  // (Backend::MatrixWeightDType's default), so nothing stays quantized there.
   in.weight_bytes = model.NumParameters() * DTypeSize(dt);
   in.workspace_bytes = WorkspaceEstimate(model, *engine, dt, co.gemm_workspace_bytes);
   in.kv_bytes_per_block = KvCacheStorage::BytesPerBlock(model, engine->block_size, dt);
@@ -65,6 +68,34 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const CudaPlugin& cuda,
   engine->kv_cache_bytes = plan.kv_bytes;
   log << DescribeKvMemoryPlan(in, plan) << "\n";
   return backend;
+}
+
+// --dtype on the CPU: how weight matrices are stored (Backend::MatrixWeightDType).
+absl::StatusOr<CpuWeights> CpuWeightsFor(const std::string& dtype) {
+  if (dtype == "auto") return CpuWeights::kAuto;
+  if (dtype == "f32" || dtype == "float32" || dtype == "fp32") return CpuWeights::kF32;
+  if (dtype == "bf16" || dtype == "bfloat16") {
+    if (quant::BestVecDotKernel(DType::kBF16) == nullptr) {
+      return absl::FailedPreconditionError(
+          "--dtype bf16: this build of the CPU backend has no bf16 kernel yet; use --dtype auto "
+          "or f32");
+    }
+    return CpuWeights::kBF16;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--dtype: the CPU backend stores weights as auto, f32 or bf16, not '", dtype, "'"));
+}
+
+const char* CpuWeightsDescription(CpuWeights w) {
+  switch (w) {
+    case CpuWeights::kF32:
+      return "f32, every other dtype dequantized";
+    case CpuWeights::kBF16:
+      return "bf16 (f16 kept where a kernel computes from it)";
+    case CpuWeights::kAuto:
+      break;
+  }
+  return "the checkpoint's dtype where a kernel computes from it, else f32";
 }
 
 }  // namespace
@@ -115,8 +146,10 @@ absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions&
     resolved.dtype = ResolveDType(o.dtype, name);
     return MakeCuda(*cuda, resolved, model, engine, log);
   }
-  std::unique_ptr<Backend> backend = MakeCpuBackend(o.threads);
-  log << "backend: cpu (computes in f32)\n";
+  GQA_ASSIGN_OR_RETURN(const CpuWeights weights, CpuWeightsFor(o.dtype));
+  std::unique_ptr<Backend> backend = MakeCpuBackend(o.threads, weights);
+  log << "backend: cpu (computes in f32; weight matrices: " << CpuWeightsDescription(weights)
+      << ")\n";
   if (o.backend == "auto" && BuiltWithCuda()) {
     // A GPU host whose plugin fails to load must not fall back in silence.
     absl::StatusOr<const CudaPlugin*> cuda = CudaPlugin::Load();

@@ -24,8 +24,12 @@ struct BackendSetupOptions {
   int threads = 0;               // cpu: OpenMP threads; 0 = every core
   int device = 0;                // cuda: device ordinal
   // cuda: activations and KV cache, "bf16" | "f16" | "f32" (f32: to compare
-  // with the CPU backend exactly); "auto" = bf16. The CPU backend computes in
-  // f32 whatever this says.
+  // with the CPU backend exactly); "auto" = bf16.
+  // cpu: computes in f32; this says how weight matrices are stored: "auto"
+  // keeps the checkpoint's compact dtype (GGUF Q8_0/Q4_0/Q4_1/Q4_K/Q5_K/Q6_K,
+  // bf16/f16) wherever a kernel computes from it, else f32; "f32" dequantizes
+  // everything (the reference path); "bf16" stores them as bf16 (an error
+  // while no bf16 kernel exists).
   std::string dtype = "auto";
   // cuda: share of the device's memory that weights, workspace and KV cache
   // may use together, (0, 1]; the KV pool gets what is left.
@@ -48,7 +52,8 @@ absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions&
 // Tools resolve it before loading, to make dummy weights in the right dtype.
 absl::StatusOr<std::string> ResolveBackend(const std::string& backend);
 
-// "auto" -> "f32" on the CPU, "bf16" on CUDA; any other name unchanged.
+// "auto" -> "f32" on the CPU, "bf16" on CUDA; any other name unchanged. (The
+// dtype of dummy weights; the CPU backend reads "auto" itself.)
 std::string ResolveDType(const std::string& dtype, const std::string& resolved_backend);
 
 // True when this build includes the CUDA backend.

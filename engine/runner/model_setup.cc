@@ -58,6 +58,7 @@ absl::StatusOr<LoadedModel> SetUpModel(const ModelSetupOptions& o, std::ostream&
     source.path = o.model;
     source.dummy_config = o.preset;
     source.dummy_seed = o.seed;
+    source.gguf_keep_quantized = o.keep_quantized;
     if (o.load_format == "dummy") {
       GQA_ASSIGN_OR_RETURN(source.dummy_dtype, ParseDType(o.dtype));
     }

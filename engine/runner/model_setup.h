@@ -29,6 +29,11 @@ struct ModelSetupOptions {
   std::string dtype = "f32";         // dummy: weight dtype
   uint64_t seed = 0;                 // dummy: weight seed
   std::string chat_template;         // a Jinja2 file or an HF dir; empty: the model's own
+  // GGUF block-quantized tensors stay as the file stores them
+  // (ModelSource::gguf_keep_quantized): the tools hand the weights to a
+  // backend, which keeps what it computes from and converts the rest
+  // (device_weights.h), so --dtype decides, not the loader.
+  bool keep_quantized = true;
 };
 
 struct LoadedModel {

@@ -18,6 +18,9 @@ class ForwardingBackend : public Backend {
 
   std::string_view name() const override { return inner_->name(); }
   DType activation_dtype() const override { return inner_->activation_dtype(); }
+  DType MatrixWeightDType(DType stored) const override {
+    return inner_->MatrixWeightDType(stored);
+  }
   absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) override { return inner_->Allocate(bytes); }
   void CopyToDevice(void* dst, const void* src, size_t bytes) override {
     inner_->CopyToDevice(dst, src, bytes);

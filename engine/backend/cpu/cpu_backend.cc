@@ -16,8 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "engine/backend/cpu/cpu_attention.h"
 #include "engine/backend/cpu/cpu_gemm.h"
+#include "engine/backend/cpu/cpu_gemm_quant.h"
 #include "engine/backend/cpu/cpu_rope.h"
 #include "engine/backend/cpu/cpu_util.h"
+#include "engine/quant/dequantize.h"
 #include "engine/sampling/logprobs.h"
 #include "engine/sampling/token_distribution.h"
 
@@ -52,7 +54,8 @@ int NumProcs() { return std::max(1, static_cast<int>(std::thread::hardware_concu
 
 }  // namespace
 
-CpuBackend::CpuBackend(int num_threads) : num_threads_(num_threads > 0 ? num_threads : NumProcs()) {
+CpuBackend::CpuBackend(int num_threads, CpuWeights weights)
+    : num_threads_(num_threads > 0 ? num_threads : NumProcs()), weights_(weights) {
   // Process-wide settings. Every parallel region of this backend also names its
   // team size, so it holds on threads other than the constructing one.
   // OpenBLAS runs single-threaded inside OpenMP threads (cpu::GemmBlas splits
@@ -82,11 +85,23 @@ void CpuBackend::CopyToHost(void* dst, const void* src, size_t bytes) {
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }
 
+DType CpuBackend::MatrixWeightDType(DType stored) const {
+  const bool has_kernel = cpu::GemmKernelFor(stored) != nullptr;
+  switch (weights_) {
+    case CpuWeights::kF32:
+      return DType::kF32;
+    case CpuWeights::kBF16:
+      if ((stored == DType::kBF16 || stored == DType::kF16) && has_kernel) return stored;
+      return cpu::GemmKernelFor(DType::kBF16) != nullptr ? DType::kBF16 : DType::kF32;
+    case CpuWeights::kAuto:
+      break;
+  }
+  return stored == DType::kF32 || has_kernel ? stored : DType::kF32;
+}
+
 void CpuBackend::EmbeddingLookup(const Tensor& table, const int32_t* ids, Tensor out) {
   assert(out.dtype == DType::kF32 && out.cols() == table.cols());
   const int64_t n = out.rows(), dim = table.cols(), vocab = table.rows();
-  const size_t elem = DTypeSize(table.dtype);
-  const char* base = static_cast<const char*>(table.data);
 #pragma omp parallel for num_threads(num_threads_) if (n * dim >= kMinParallelElems)
   for (int64_t i = 0; i < n; ++i) {
     float* dst = RowF32(out, i);
@@ -96,7 +111,10 @@ void CpuBackend::EmbeddingLookup(const Tensor& table, const int32_t* ids, Tensor
       std::memset(dst, 0, dim * sizeof(float));
       continue;
     }
-    ConvertToF32(table.dtype, base + ids[i] * RowStride(table) * elem, dst, dim);
+    // Any dtype: f32/f16/bf16, or a row of quantized blocks.
+    const char* row =
+        static_cast<const char*>(table.data) + DTypeBytes(table.dtype, ids[i] * RowStride(table));
+    quant::DequantizeRow(table.dtype, row, dst, dim);
   }
 }
 
@@ -176,8 +194,8 @@ void CpuBackend::ArgMaxRows(const Tensor& logits, int32_t* tokens, float* logpro
   }
 }
 
-std::unique_ptr<Backend> MakeCpuBackend(int num_threads) {
-  return std::make_unique<CpuBackend>(num_threads);
+std::unique_ptr<Backend> MakeCpuBackend(int num_threads, CpuWeights weights) {
+  return std::make_unique<CpuBackend>(num_threads, weights);
 }
 
 }  // namespace gqa

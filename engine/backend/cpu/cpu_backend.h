@@ -1,7 +1,9 @@
 // CpuBackend: the readable fp32 reference implementation of Backend, and the
-// backend that serves where there is no GPU. Activations, the KV cache and
-// every weight it is given are fp32 host memory (the model converts f16/bf16
-// weights at load); only EmbeddingLookup also reads f16/bf16 tables.
+// backend that serves where there is no GPU. Activations and the KV cache are
+// fp32 host memory. Weight matrices are fp32 or, as MatrixWeightDType decides
+// (CpuWeights), kept in a compact dtype a quant::VecDotKernel computes from:
+// the ggml block formats of a GGUF file, bf16/f16. Gemm dispatches on the
+// weight's dtype (cpu_gemm_quant.h); EmbeddingLookup reads any such table.
 //
 // The heavy ops live in their own files: cpu_gemm (OpenBLAS sgemm or a
 // hand-written matrix-vector kernel, chosen by row count), cpu_attention
@@ -23,12 +25,13 @@ namespace gqa {
 class CpuBackend final : public Backend {
  public:
   // num_threads <= 0: one per core (omp_get_num_procs()).
-  explicit CpuBackend(int num_threads);
+  explicit CpuBackend(int num_threads, CpuWeights weights = CpuWeights::kAuto);
 
   int num_threads() const { return num_threads_; }
 
   std::string_view name() const override { return "cpu"; }
   DType activation_dtype() const override { return DType::kF32; }
+  DType MatrixWeightDType(DType stored) const override;
 
   // 64-byte aligned (one cache line, one AVX-512 vector) host memory.
   absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) override;
@@ -50,6 +53,7 @@ class CpuBackend final : public Backend {
 
  private:
   int num_threads_;
+  CpuWeights weights_;
 };
 
 }  // namespace gqa

@@ -18,6 +18,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include "engine/backend/cpu/cpu_gemm_quant.h"
 #include "engine/backend/cpu/cpu_util.h"
 
 namespace gqa::cpu {
@@ -203,6 +204,15 @@ void GemmBlas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, in
 }
 
 void Gemm(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads) {
+  if (w.dtype != DType::kF32) {  // a weight kept compact (cpu_gemm_quant.h)
+    const quant::VecDotKernel* kernel = GemmKernelFor(w.dtype);
+    if (kernel != nullptr) {
+      GemmQuant(x, w, bias, y, *kernel, num_threads);
+    } else {  // DeviceWeights keeps only dtypes with a kernel; this is the safe way anyway
+      GemmQuantTiled(x, w, bias, y, num_threads);
+    }
+    return;
+  }
   if (x.rows() <= MatVecMaxRows()) {
     GemmMatVec(x, w, bias, y, num_threads);
   } else {

@@ -10,7 +10,8 @@
 //    otherwise), for decode-sized m, where the GEMM is bound by reading w once
 //    and sgemm's packing and threading overheads dominate.
 // The crossover was measured by bench/cpu/gemm_dispatch_bench.cc; see
-// bench/results/cpu_gemm_dispatch.md.
+// bench/results/cpu_gemm_dispatch.md. A weight in any other dtype than f32
+// (kept quantized or bf16) goes to cpu_gemm_quant.h's GemmQuant instead.
 #pragma once
 
 #include "engine/common/tensor.h"
@@ -23,9 +24,9 @@ namespace gqa::cpu {
 // kernels, which the matrix-vector kernel beats at every m.
 int MatVecMaxRows();
 
-// All three take: x [m, k] f32 (row stride >= k), w [n, k] f32 (row stride
-// >= k), bias [n] f32 or empty, y [m, n] f32 (row stride >= n, must not
-// overlap x or w). num_threads > 0 is the OpenMP team size. GemmBlas expects
+// All three take: x [m, k] f32 (row stride >= k), w [n, k] f32 (Gemm: or a
+// compact dtype, cpu_gemm_quant.h) (row stride >= k), bias [n] f32 or empty, y [m, n] f32 (row
+// stride >= n, must not overlap x or w). num_threads > 0 is the OpenMP team size. GemmBlas expects
 // OpenBLAS set to one thread (CpuBackend's constructor does that); with more,
 // the OpenBLAS and OpenMP threads oversubscribe the cores.
 void Gemm(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads);

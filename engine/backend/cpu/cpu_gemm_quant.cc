@@ -1,0 +1,137 @@
+#include "engine/backend/cpu/cpu_gemm_quant.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstring>
+#include <vector>
+
+#include "engine/backend/cpu/cpu_util.h"
+#include "engine/quant/dequantize.h"
+
+namespace gqa::cpu {
+namespace {
+
+// Weight rows a thread dots with every x row before moving on (GemmQuantDot):
+// 8 rows of a Q4_1 [*, 1536] matrix are 7.7 KB, which stay in L1 next to the
+// quantized x rows while each of them passes.
+constexpr int64_t kDotTileRows = 8;
+
+// Bytes of fp32 weights a thread dequantizes at a time (GemmQuantTiled): big
+// enough that sgemm's per-call packing of x is amortized over many weight
+// rows, small enough to stay in L2 (1 MiB: 455 rows at k = 576).
+constexpr int64_t kTileBytes = int64_t{1} << 20;
+
+// Grows `buf` to hold `bytes`; the storage is reused by later calls.
+template <typename T>
+T* Scratch(std::vector<T>& buf, size_t count) {
+  if (buf.size() < count) buf.resize(count);
+  return buf.data();
+}
+
+void CheckShapes(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+  assert(x.dtype == DType::kF32 && y.dtype == DType::kF32 && w.dtype != DType::kF32);
+  assert(x.ndim == 2 && w.ndim == 2 && y.ndim == 2);
+  assert(x.cols() == w.cols() && y.rows() == x.rows() && y.cols() == w.rows());
+  assert(w.cols() % DTypeBlockElems(w.dtype) == 0);
+  assert(bias.empty() || (bias.dtype == DType::kF32 && bias.numel() == w.rows()));
+  (void)x, (void)w, (void)bias, (void)y;
+}
+
+const char* WeightRow(const Tensor& w, int64_t r) {
+  return static_cast<const char*>(w.data) + DTypeBytes(w.dtype, r * w.row_stride);
+}
+
+}  // namespace
+
+int QuantDotMaxRows() {
+  // Measured on the 2-core AVX-512 machine (bench/results/cpu_gemm_quant.md).
+  return 8;
+}
+
+const quant::VecDotKernel* GemmKernelFor(DType weight) {
+  // The registry builds a vector per call; the GEMM asks every layer, so the
+  // choice is made once per dtype (GQA_CPU_KERNELS is read then).
+  static const std::array<const quant::VecDotKernel*, 16> kernels = [] {
+    std::array<const quant::VecDotKernel*, 16> k{};
+    for (size_t i = 0; i <= static_cast<size_t>(DType::kQ6_K); ++i) {
+      k[i] = quant::BestVecDotKernel(static_cast<DType>(i));
+    }
+    return k;
+  }();
+  return kernels[static_cast<size_t>(weight)];
+}
+
+void GemmQuantDot(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y,
+                  const quant::VecDotKernel& kernel, int num_threads) {
+  CheckShapes(x, w, bias, y);
+  assert(kernel.weight == w.dtype);
+  const int64_t m = x.rows(), k = x.cols(), n = w.rows();
+  if (m == 0 || n == 0) return;
+  // The x rows in the kernel's format, once per call, on the calling thread's
+  // buffer (the workers only read it).
+  thread_local std::vector<char> xq_buf;
+  const size_t xq_bytes = kernel.activation_row_bytes(k);
+  char* xq = Scratch(xq_buf, xq_bytes * m);
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (m * k >= kMinParallelElems)
+  for (int64_t i = 0; i < m; ++i) kernel.quantize_activation(RowF32(x, i), xq + i * xq_bytes, k);
+
+  const float* b = bias.empty() ? nullptr : bias.as<float>();
+  const int64_t num_tiles = (n + kDotTileRows - 1) / kDotTileRows;
+  // Static schedule: every tile costs the same.
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (n * k >= kMinParallelElems)
+  for (int64_t tile = 0; tile < num_tiles; ++tile) {
+    const int64_t j0 = tile * kDotTileRows, j1 = std::min(n, j0 + kDotTileRows);
+    for (int64_t i = 0; i < m; ++i) {
+      const char* xi = xq + i * xq_bytes;
+      float* yi = RowF32(y, i);
+      for (int64_t j = j0; j < j1; ++j) {
+        yi[j] = kernel.vec_dot(WeightRow(w, j), xi, k) + (b != nullptr ? b[j] : 0.0f);
+      }
+    }
+  }
+}
+
+void GemmQuantTiled(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y,
+                    int num_threads) {
+  CheckShapes(x, w, bias, y);
+  const int64_t m = x.rows(), k = x.cols(), n = w.rows();
+  if (m == 0 || n == 0) return;
+  const int64_t tile_rows = std::max<int64_t>(16, kTileBytes / (k * 4) / 16 * 16);
+  const int64_t num_tiles = (n + tile_rows - 1) / tile_rows;
+  // Each thread takes whole tiles; dynamic, since the last tile may be short
+  // and the threads share the cores with nothing else of ours meanwhile.
+#pragma omp parallel for num_threads(num_threads) schedule(dynamic, 1)
+  for (int64_t tile = 0; tile < num_tiles; ++tile) {
+    const int64_t j0 = tile * tile_rows, rows = std::min(n, j0 + tile_rows) - j0;
+    thread_local std::vector<float> tile_buf;
+    float* wt = Scratch(tile_buf, static_cast<size_t>(tile_rows * k));
+    for (int64_t r = 0; r < rows; ++r)
+      quant::DequantizeRow(w.dtype, WeightRow(w, j0 + r), wt + r * k, k);
+    float* y0 = y.as<float>() + j0;
+    float beta = 0.0f;
+    if (!bias.empty()) {  // y = bias, then y = x * wt^T + 1 * y
+      for (int64_t i = 0; i < m; ++i) {
+        std::memcpy(y0 + i * RowStride(y), bias.as<float>() + j0, rows * sizeof(float));
+      }
+      beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
+                static_cast<int>(rows), static_cast<int>(k), 1.0f, x.as<float>(),
+                static_cast<int>(RowStride(x)), wt, static_cast<int>(k), beta, y0,
+                static_cast<int>(RowStride(y)));
+  }
+}
+
+void GemmQuant(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y,
+               const quant::VecDotKernel& kernel, int num_threads) {
+  if (x.rows() <= QuantDotMaxRows()) {
+    GemmQuantDot(x, w, bias, y, kernel, num_threads);
+  } else {
+    GemmQuantTiled(x, w, bias, y, num_threads);
+  }
+}
+
+}  // namespace gqa::cpu
