@@ -13,10 +13,14 @@ namespace gqa::cpu {
 //   kv.k/v [num_blocks, n_kv_heads, block_size, head_dim] f32, already
 //        holding every token of every sequence (RopeAndCacheWrite ran first)
 //   out  [meta.num_tokens, n_heads * head_dim] f32
-// Work is split over (sequence, KV head, chunk of query rows) on num_threads
-// OpenMP threads. Each work item walks its sequence's blocks once and computes
-// all G query heads of every row in the chunk from each loaded K/V block, with
-// an fp32 online softmax (running max, rescaled sums).
+// Flash-attention style (cpu_attention_tile.h): the work is cut into tiles
+// of (sequence, KV head, up to ~48 queries = rows x the G query heads of the
+// group); each tile walks its keys in tiles of 64 read straight from the
+// cache, once for all its queries, with an online softmax (running max and
+// sum, rescaled), masking only the tiles on the causal diagonal. Tiles run on
+// num_threads OpenMP threads, longest first; when there are fewer than 8 per
+// thread (batch-1 decode at depth), long key ranges are split into parts run
+// as separate tiles and merged at the end.
 void PagedAttention(const Tensor& q, const KvCacheLayer& kv, const AttentionMetadata& meta,
                     const AttentionShape& shape, float scale, Tensor out, int num_threads);
 
