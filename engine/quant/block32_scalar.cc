@@ -69,9 +69,11 @@ void QuantizeQ8x32(const float* x, void* xq, int64_t k) {
     }
     int32_t isum = 0;
     for (int i = 0; i < kBlock32; ++i) {
-      // nearbyint rounds in the current mode: to nearest, ties to even, as the
-      // SIMD conversions (CVTPS2DQ) do. |x / d| <= 127 up to rounding.
-      o.qs[i] = static_cast<int8_t>(std::nearbyint(x[i] / o.d));
+      // nearbyint rounds in the current mode: to nearest, ties to even, as
+      // the SIMD conversions (CVTPS2DQ) do. |x / d| <= 127 up to rounding for
+      // finite x; the range check keeps the conversion defined for inf / NaN.
+      const float q = std::nearbyint(x[i] / o.d);
+      o.qs[i] = static_cast<int8_t>(std::fabs(q) <= 127.0f ? static_cast<int>(q) : 0);
       isum += o.qs[i];
     }
     o.sum = o.d * static_cast<float>(isum);

@@ -6,8 +6,10 @@
 // the registry, so on an older CPU this covers fewer of them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -103,6 +105,25 @@ TEST(Block32Simd, QuantizesToTheSameBytes) {
   for (const auto& [scalar, simd] : SimdKernels()) {
     for (const std::vector<float>& x : rows) {
       EXPECT_EQ(Quantize(*simd, x), Quantize(*scalar, x)) << simd->name << " k=" << x.size();
+    }
+  }
+}
+
+// A non-finite x makes its own block's bytes unspecified (block32_kernels.h),
+// never the other blocks', and never undefined behaviour.
+TEST(Block32Simd, NonFiniteActivationsStayInTheirBlock) {
+  std::vector<float> x(128);
+  for (int i = 0; i < 128; ++i) x[i] = static_cast<float>(i % 11) - 5.0f;
+  x[40] = std::numeric_limits<float>::infinity();
+  x[70] = std::numeric_limits<float>::quiet_NaN();
+  for (DType t : kTypes) {
+    for (const VecDotKernel* kernel : VecDotKernelsFor(t)) {
+      const std::vector<uint8_t> got = Quantize(*kernel, x);
+      const std::vector<uint8_t> want = Quantize(*VecDotKernelsFor(t).front(), x);
+      const size_t block = sizeof(BlockQ8x32);
+      EXPECT_TRUE(std::equal(got.begin(), got.begin() + block, want.begin())) << kernel->name;
+      EXPECT_TRUE(std::equal(got.begin() + 3 * block, got.end(), want.begin() + 3 * block))
+          << kernel->name;
     }
   }
 }
