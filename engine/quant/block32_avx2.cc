@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "engine/quant/block32_kernels.h"

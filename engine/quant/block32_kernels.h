@@ -15,7 +15,9 @@
 //   qs  = x_i / d rounded to nearest, ties to even (so |qs| <= 127: never -128,
 //         which the sign tricks of the SIMD kernels rely on),
 //   sum = d * (qs_0 + ... + qs_31) (fp32, the integer sum converted exactly),
-// and an all-zero block has d = 0, qs = 0, sum = 0. x must be finite: with an
+// and a block with d < FLT_MIN (max |x| < 127 * 2^-126 ~ 1.5e-36, all zeros
+// included) is stored as d = 0, qs = 0, sum = 0: a subnormal d has too few
+// significant bits for x / d to stay within +-127.5. x must be finite: with an
 // inf or NaN in a block, that block's bytes are unspecified (and may differ
 // between the scalar and SIMD quantizers), the dot products then meaningless.
 //

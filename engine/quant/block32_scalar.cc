@@ -2,6 +2,7 @@
 // kernel is tested against (block32_kernels.h has the formulas).
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "engine/quant/block32_kernels.h"
 #include "engine/quant/block_formats.h"
@@ -62,7 +63,8 @@ void QuantizeQ8x32(const float* x, void* xq, int64_t k) {
     for (int i = 0; i < kBlock32; ++i) amax = std::fmax(amax, std::fabs(x[i]));
     BlockQ8x32& o = out[b];
     o.d = amax / 127.0f;
-    if (o.d == 0) {
+    if (o.d < std::numeric_limits<float>::min()) {  // zero, or too small: see the header
+      o.d = 0;
       o.sum = 0;
       std::memset(o.qs, 0, sizeof(o.qs));
       continue;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -78,7 +79,12 @@ TEST(QuantizeQ8x32, NegativeMaxAndPowerOfTwoScale) {
 }
 
 TEST(QuantizeQ8x32, ZeroBlockHasZeroScale) {
-  std::vector<float> x(96, 0.0f);
+  std::vector<float> x(160, 0.0f);
+  // Blocks 3 and 4: max |x| below 127 FLT_MIN (d would be subnormal): zero.
+  x[96] = 1e-40f;
+  x[97] = -1e-40f;
+  x[128] = 127.0f * std::numeric_limits<float>::min() * 0.99f;
+  x[129] = 1e-38f;
   x[40] = -0.0f;
   x[64] = 1e-30f;  // tiny but not zero: d > 0, this element 127
   const std::vector<BlockQ8x32> xq = Quantize(x);
@@ -86,6 +92,11 @@ TEST(QuantizeQ8x32, ZeroBlockHasZeroScale) {
     EXPECT_EQ(xq[b].d, 0.0f);
     EXPECT_EQ(xq[b].sum, 0.0f);
     for (int i = 0; i < 32; ++i) EXPECT_EQ(xq[b].qs[i], 0);
+  }
+  for (int b = 3; b < 5; ++b) {
+    EXPECT_EQ(xq[b].d, 0.0f) << b;
+    EXPECT_EQ(xq[b].sum, 0.0f) << b;
+    for (int i = 0; i < 32; ++i) EXPECT_EQ(xq[b].qs[i], 0) << b;
   }
   EXPECT_EQ(xq[2].d, 1e-30f / 127.0f);
   EXPECT_EQ(xq[2].qs[0], 127);

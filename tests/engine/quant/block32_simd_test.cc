@@ -91,8 +91,13 @@ TEST(Block32Simd, QuantizesToTheSameBytes) {
   for (int i = 96; i < 128; ++i) edge[i] = (i % 5 - 2) * 1e30f;
   for (int i = 128; i < 160; ++i) edge[i] = i == 130 ? -3.0f : 0.0f;
   rows.push_back(edge);
-  std::vector<float> denormal(64);  // subnormal x, and a subnormal d
-  for (int i = 0; i < 64; ++i) denormal[i] = (i % 7 - 3) * (i < 32 ? 1e-40f : 1e-3f);
+  // Subnormal x (zero blocks), max |x| just above and below 127 FLT_MIN, and
+  // subnormal x next to a normal max.
+  std::vector<float> denormal(128);
+  for (int i = 0; i < 128; ++i) denormal[i] = (i % 7 - 3) * (i < 32 ? 1e-40f : 1e-3f);
+  for (int i = 64; i < 128; ++i) denormal[i] = (i % 5 - 2) * 1e-39f;
+  denormal[64] = 127.0f * std::numeric_limits<float>::min();  // d = FLT_MIN: kept
+  denormal[96] = 126.0f * std::numeric_limits<float>::min();  // d < FLT_MIN: zero
   rows.push_back(denormal);
   // Exact ties x / d = n + 0.5 at every magnitude: d = 2^e, max |x| = 127 d.
   std::vector<float> ties(32 * 40);
