@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/model/dummy_weights.h"
+#include "engine/quant/vec_dot.h"
 #include "engine/runner/cuda_plugin_loader.h"
 #include "tests/engine/runner/engine_test_util.h"
 
@@ -74,7 +75,45 @@ TEST(BackendSetupTest, CpuBackendKeepsTheKvBudget) {
   EXPECT_EQ((*b)->name(), "cpu");
   EXPECT_EQ((*b)->activation_dtype(), DType::kF32);
   EXPECT_EQ(engine.kv_cache_bytes, 12345u);
-  EXPECT_EQ(log.str(), "backend: cpu (computes in f32)\n");
+  EXPECT_EQ(log.str(),
+            "backend: cpu (computes in f32; weight matrices: the checkpoint's dtype where a "
+            "kernel computes from it, else f32)\n");
+}
+
+// --dtype on the CPU says how weight matrices are stored
+// (Backend::MatrixWeightDType): auto keeps what a kernel computes from, f32
+// dequantizes everything, bf16 needs a bf16 kernel, anything else is refused.
+TEST(BackendSetupTest, CpuDTypeChoosesHowWeightsAreStored) {
+  auto make = [](const std::string& dtype) {
+    EngineConfig engine;
+    BackendSetupOptions o;
+    o.backend = "cpu";
+    o.threads = 1;
+    o.dtype = dtype;
+    std::ostringstream log;
+    return SetUpBackend(o, TinyConfig(2), &engine, log);
+  };
+  absl::StatusOr<std::unique_ptr<Backend>> automatic = make("auto"), f32 = make("f32");
+  ASSERT_TRUE(automatic.ok()) << automatic.status();
+  ASSERT_TRUE(f32.ok()) << f32.status();
+  for (DType t : {DType::kF32, DType::kQ8_0, DType::kQ4_1, DType::kQ6_K, DType::kBF16}) {
+    SCOPED_TRACE(DTypeName(t));
+    const bool kernel = quant::BestVecDotKernel(t) != nullptr;
+    EXPECT_EQ((*automatic)->MatrixWeightDType(t), t == DType::kF32 || kernel ? t : DType::kF32);
+    EXPECT_EQ((*f32)->MatrixWeightDType(t), DType::kF32);
+  }
+  absl::StatusOr<std::unique_ptr<Backend>> bf16 = make("bf16");
+  if (quant::BestVecDotKernel(DType::kBF16) != nullptr) {
+    ASSERT_TRUE(bf16.ok()) << bf16.status();
+    EXPECT_EQ((*bf16)->MatrixWeightDType(DType::kF32), DType::kBF16);
+    EXPECT_EQ((*bf16)->MatrixWeightDType(DType::kQ4_1), DType::kBF16);
+    EXPECT_EQ((*bf16)->MatrixWeightDType(DType::kBF16), DType::kBF16);
+  } else {
+    EXPECT_EQ(bf16.status().code(), absl::StatusCode::kFailedPrecondition);
+  }
+  absl::StatusOr<std::unique_ptr<Backend>> f16 = make("f16");
+  EXPECT_EQ(f16.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(f16.status().message().find("--dtype"), std::string_view::npos);
 }
 
 }  // namespace
