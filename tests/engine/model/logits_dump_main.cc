@@ -16,10 +16,9 @@
 #include "absl/strings/str_split.h"
 #include "engine/backend/backend.h"
 #include "engine/common/status_macros.h"
-#include "engine/model/llama_model.h"
 #include "engine/model/model_loader.h"
-#include "engine/runner/kv_cache_storage.h"
 #include "flags/flag_parser.h"
+#include "tests/engine/runner/prompt_logits.h"
 #ifdef GQA_HAVE_CUDA
 #include "engine/backend/cuda/cuda_backend.h"
 #endif
@@ -47,52 +46,13 @@ absl::Status Run(const std::string& model_dir, const std::string& backend_name,
   source.path = model_dir;
   GQA_ASSIGN_OR_RETURN(const ModelWeights weights, LoadModel(source));
   GQA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, MakeBackend(backend_name, dtype));
-  const int n = static_cast<int>(ids.size());
-  const ModelConfig& c = weights.config;
-  GQA_ASSIGN_OR_RETURN(std::unique_ptr<LlamaModel> model,
-                       LlamaModel::Create(weights, backend.get(), n, n));
-  const int block_size = 16, blocks = (n + block_size - 1) / block_size;
-  GQA_ASSIGN_OR_RETURN(KvCacheStorage kv,
-                       KvCacheStorage::Allocate(*backend, c, block_size, blocks));
-  // Index arrays: token ids | positions | query_start | context_lens | block table | logit rows.
-  std::vector<int32_t> ints(ids);
-  for (int i = 0; i < n; ++i) ints.push_back(i);
-  ints.insert(ints.end(), {0, n, n});
-  for (int b = 0; b < blocks; ++b) ints.push_back(b);
-  for (int i = 0; i < n; ++i) ints.push_back(i);
-  std::vector<int64_t> slots(n);
-  for (int i = 0; i < n; ++i) slots[i] = i;
-  GQA_ASSIGN_OR_RETURN(DeviceBuffer d_ints, backend->Allocate(ints.size() * 4));
-  GQA_ASSIGN_OR_RETURN(DeviceBuffer d_slots, backend->Allocate(slots.size() * 8));
-  backend->CopyToDevice(d_ints.data(), ints.data(), ints.size() * 4);
-  backend->CopyToDevice(d_slots.data(), slots.data(), slots.size() * 8);
-  const auto* dev = static_cast<const int32_t*>(d_ints.data());
-  ForwardBatch fb;
-  fb.token_ids = dev;
-  fb.attn = {1,
-             n,
-             n,
-             n,
-             blocks,
-             dev + 2 * n,
-             dev + 2 * n + 2,
-             dev + 2 * n + 3,
-             dev + n,
-             static_cast<const int64_t*>(d_slots.data())};
-  fb.logit_rows = dev + 2 * n + 3 + blocks;
-  fb.num_logit_rows = n;
-  const Tensor logits = model->Logits(model->Forward(fb, kv.layers()));
-  std::vector<char> raw(logits.nbytes());
-  backend->CopyToHost(raw.data(), logits.data, raw.size());
-  GQA_RETURN_IF_ERROR(backend->status());
-  std::vector<float> f32(logits.numel());
-  ConvertToF32(logits.dtype, raw.data(), f32.data(), f32.size());
+  GQA_ASSIGN_OR_RETURN(const std::vector<float> f32, testing::PromptLogits(weights, *backend, ids));
   std::FILE* f = std::fopen(out.c_str(), "wb");
   if (f == nullptr) return absl::InvalidArgumentError("--out: cannot write " + out);
   const size_t written = std::fwrite(f32.data(), sizeof(float), f32.size(), f);
   std::fclose(f);
   if (written != f32.size()) return absl::InternalError("short write to " + out);
-  std::printf("%d %d\n", n, c.vocab_size);
+  std::printf("%d %d\n", static_cast<int>(ids.size()), weights.config.vocab_size);
   return absl::OkStatus();
 }
 
