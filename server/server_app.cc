@@ -75,18 +75,6 @@ class AppObserver final : public EngineObserver {
 
 absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions& options,
                                                             std::ostream& log) {
-  // The HTTP front end's disconnect detection runs its own connection loop
-  // over the plain socket (server/http/socket_server.h); there is no TLS
-  // variant of it yet, so TLS on HTTP is refused rather than served in
-  // plaintext beside a TLS gRPC port.
-  if (options.http_port >= 0 && options.security.tls.enabled()) {
-    return absl::InvalidArgumentError(
-        "--tls-cert/--tls-key/--tls-client-ca secure the gRPC port only: the HTTP (OpenAI "
-        "API) port cannot serve TLS. Pass --http-port -1 to turn HTTP off, or terminate TLS in "
-        "front of the HTTP port: a reverse proxy or gateway that forwards plaintext to "
-        "gqa-server (both ports, e.g. on --host/--http-host 127.0.0.1), started without the "
-        "TLS flags");
-  }
   std::unique_ptr<ServerApp> app(new ServerApp());
   app->options_ = options;
   grpc::EnableDefaultHealthCheckService(true);
@@ -131,9 +119,11 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
     http.port = options.http_port;
     http.threads = options.http_threads > 0 ? options.http_threads : DefaultHttpThreads(options);
     http.api_keys = app->api_keys_.get();
+    http.tls = options.security.tls;  // the gRPC port's files and policy: HTTPS
     GQA_ASSIGN_OR_RETURN(app->http_, HttpFrontEnd::Start(http));
-    log << "gqa-server: HTTP (OpenAI API) listening on " << JoinHostPort(http.host, app->http_->port())
-        << " (" << http.threads << " threads); /health 503 until the model is loaded\n";
+    log << "gqa-server: " << (http.tls.enabled() ? "HTTPS" : "HTTP")
+        << " (OpenAI API) listening on " << JoinHostPort(http.host, app->http_->port()) << " ("
+        << http.threads << " threads); /health 503 until the model is loaded\n";
   }
   return app;
 }

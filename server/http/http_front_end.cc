@@ -21,6 +21,18 @@ constexpr KnownRoute kRoutes[] = {
     {"/tokenize", "POST"},       {"/detokenize", "POST"},
 };
 
+// The answer to a client that speaks plain HTTP to the HTTPS port: a whole
+// HTTP/1.1 response (the TLS handshake read its request line, so no HTTP
+// handler runs), 400 in OpenAI's shape, as nginx answers the same mistake.
+std::string PlaintextToHttpsAnswer() {
+  HttpError e;
+  e.message = "this port serves HTTPS: use an https:// URL";
+  const std::string body = e.ToJson().dump();
+  return absl::StrCat(
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+      "\r\nConnection: close\r\n\r\n", body);
+}
+
 const KnownRoute* FindRoute(const std::string& path) {
   for (const KnownRoute& r : kRoutes) {
     if (path == r.path) return &r;
@@ -38,6 +50,11 @@ absl::StatusOr<std::unique_ptr<HttpFrontEnd>> HttpFrontEnd::Start(const HttpOpti
         absl::StrCat("the HTTP thread count must be positive, got ", options.threads));
   }
   std::unique_ptr<HttpFrontEnd> http(new HttpFrontEnd());
+  if (options.tls.enabled()) {
+    absl::StatusOr<SslCtxPtr> ctx = MakeServerSslContext(options.tls);
+    if (!ctx.ok()) return ctx.status();
+    http->server_.EnableTls(*std::move(ctx), PlaintextToHttpsAnswer());
+  }
   const int threads = options.threads;
   http->server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http->server_.set_payload_max_length(kMaxBodyBytes);
@@ -45,14 +62,23 @@ absl::StatusOr<std::unique_ptr<HttpFrontEnd>> HttpFrontEnd::Start(const HttpOpti
   http->Route(options.api_keys);
   const int port = http->server_.Bind(options.host, options.port);
   if (port <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.host, ":",
-                                               options.port,
+    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP",
+                                               options.tls.enabled() ? "S" : "", " on ",
+                                               options.host, ":", options.port,
                                                " (address in use, or not an address of this "
                                                "host); --http-port -1 turns HTTP off"));
   }
   http->port_ = port;
   HttpFrontEnd* self = http.get();
-  http->listener_ = std::thread([self] { self->server_.listen_after_bind(); });
+  http->listener_ = std::thread([self] {
+    self->server_.listen_after_bind();
+    self->listener_exited_ = true;
+  });
+  // httplib's stop() does nothing until the accept loop has started: a
+  // Stop() right after Start() (a failed model load) would then join a
+  // listener that never ends. The loop starts within the thread's first
+  // microseconds, so waiting for it here costs nothing.
+  while (!http->server_.is_running() && !http->listener_exited_) std::this_thread::yield();
   return http;
 }
 

@@ -23,6 +23,7 @@
 // the pool, the accept loop on a thread of its own.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,6 +32,7 @@
 #include "server/auth/api_key_store.h"
 #include "server/http/http_state.h"
 #include "server/http/socket_server.h"
+#include "server/security/security_options.h"
 
 namespace gqa {
 
@@ -42,11 +44,15 @@ struct HttpOptions {
   // needs "Authorization: Bearer <key>", else 401 invalid_api_key in
   // OpenAI's shape. Must outlive Stop().
   ApiKeyStore* api_keys = nullptr;
+  // HTTPS with gRPC's --tls-cert/--tls-key/--tls-client-ca and TLS policy
+  // (server/security/server_ssl_context.h); not enabled(): plaintext.
+  TlsServerOptions tls;
 };
 
 class HttpFrontEnd {
  public:
-  // UNAVAILABLE when it cannot listen; INVALID_ARGUMENT for threads <= 0.
+  // UNAVAILABLE when it cannot listen; INVALID_ARGUMENT for threads <= 0
+  // or a bad TLS file (naming the flag).
   static absl::StatusOr<std::unique_ptr<HttpFrontEnd>> Start(const HttpOptions& options);
   ~HttpFrontEnd();  // Stop()
 
@@ -69,6 +75,7 @@ class HttpFrontEnd {
   HttpState state_;
   SocketServer server_;
   std::thread listener_;
+  std::atomic<bool> listener_exited_ = false;  // listen_after_bind returned
   int port_ = 0;
 };
 

@@ -9,9 +9,14 @@
 // How: Server's per-connection loop is the private virtual
 // process_and_close_socket, which httplib's own SSLServer overrides the same
 // way. This override runs the same keep-alive loop over a small buffered
-// Stream of its own, calling the protected Server::process_request per
-// request, with the socket recorded in a thread_local for the handler (each
-// connection is served start to end on one pool thread).
+// Stream of its own (connection_stream.h), calling the protected
+// Server::process_request per request, with the socket recorded in a
+// thread_local for the handler (each connection is served start to end on
+// one pool thread).
+//
+// HTTPS (EnableTls): the same loop over a TlsStream, an OpenSSL session on
+// the same socket, so CurrentSocket and the hang-up check work unchanged
+// (httplib::SSLServer's loop would lose them).
 //
 // Differences from httplib's loop: sends use MSG_NOSIGNAL (no SIGPIPE ever),
 // and an idle keep-alive connection re-checks stop() every 100 ms instead of
@@ -35,6 +40,9 @@
 
 #include <string>
 
+#include "server/http/connection_stream.h"
+#include "server/security/server_ssl_context.h"
+
 namespace gqa {
 
 class SocketServer : public httplib::Server {
@@ -54,8 +62,19 @@ class SocketServer : public httplib::Server {
   // raised to `backlog`. The port bound; -1 when it cannot bind or listen.
   int Bind(const std::string& host, int port, int backlog = SOMAXCONN);
 
+  // HTTPS: every connection starts with a TLS handshake on `ctx`
+  // (tls_stream.h); one that fails is closed, except that a client speaking
+  // plain HTTP is first sent `plaintext_answer` (a whole HTTP response, ""
+  // for none). Before Bind.
+  void EnableTls(SslCtxPtr ctx, std::string plaintext_answer);
+
  private:
   bool process_and_close_socket(socket_t sock) override;
+  // The keep-alive loop over one connection's stream; the socket stays open.
+  bool ServeConnection(ConnectionStream& stream);
+
+  SslCtxPtr tls_;  // null: plaintext
+  std::string plaintext_answer_;
 };
 
 }  // namespace gqa

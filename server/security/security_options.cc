@@ -21,8 +21,9 @@ absl::StatusOr<size_t> Bytes(const std::string& flag, const std::string& text) {
 }  // namespace
 
 SecurityFlags::SecurityFlags(FlagParser& p, SecurityOptions* o) : options_(o) {
-  p.AddString("tls-cert", &o->tls.cert_file,
-              "serve gRPC over TLS with this PEM certificate chain (needs --tls-key)");
+  p.AddString(
+      "tls-cert", &o->tls.cert_file,
+      "serve gRPC and HTTP (HTTPS) over TLS with this PEM certificate chain (needs --tls-key)");
   p.AddString("tls-key", &o->tls.key_file, "the PEM private key of --tls-cert");
   p.AddString("tls-client-ca", &o->tls.client_ca_file,
               "mutual TLS: require client certificates signed by this PEM CA bundle");

@@ -1,8 +1,8 @@
 // --api-key-file on the HTTP front end: every route but /health needs
 // "Authorization: Bearer <key>"; without one, or with a wrong one, the answer
 // is OpenAI's 401 (invalid_request_error, code invalid_api_key) that never
-// echoes what was sent, before any routing (unknown routes too). And TLS flags
-// with the HTTP port on are refused at startup with a clear message.
+// echoes what was sent, before any routing (unknown routes too). Over HTTPS:
+// https_test.cc.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -93,25 +93,6 @@ TEST_F(HttpAuthTest, AKeyOfTheFileIsServed) {
   httplib::Result missing = Send("GET", "/no/such/route", "Bearer key-alpha-123");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
-}
-
-TEST(HttpTlsTest, TlsFlagsWithTheHttpPortOnAreRefusedAtStartup) {
-  ServerOptions o = HttpTestServerOptions();
-  // Refused before the files are read: they need not exist.
-  o.security.tls.cert_file = "/nonexistent/server.pem";
-  o.security.tls.key_file = "/nonexistent/server.key";
-  std::ostringstream log;
-  absl::StatusOr<std::unique_ptr<ServerApp>> app = ServerApp::Start(o, log);
-  ASSERT_FALSE(app.ok());
-  EXPECT_EQ(app.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(app.status().message(), HasSubstr("--http-port -1"));
-  EXPECT_THAT(app.status().message(), HasSubstr("terminate TLS in front of the HTTP port"));
-  // HTTP off: the TLS flags reach the gRPC port (whose own check names the
-  // missing file).
-  o.http_port = -1;
-  app = ServerApp::Start(o, log);
-  ASSERT_FALSE(app.ok());
-  EXPECT_THAT(app.status().message(), Not(HasSubstr("HTTP")));
 }
 
 }  // namespace

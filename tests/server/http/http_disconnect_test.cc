@@ -2,12 +2,13 @@
 // streaming or not, and every KV block comes back. As in the gRPC
 // cancellation test, the StepGate holds the engine right after the step that
 // produced the first token and opens only once the abort is queued, so the
-// request must end with exactly one generated token.
+// request must end with exactly one generated token. The same over HTTPS: the
+// hang-up shows on the socket under the TLS session just the same.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/cleanup/cleanup.h"
-#include "tests/server/http/http_test_util.h"
+#include "tests/server/http/https_test_util.h"
 
 namespace gqa::testing {
 namespace {
@@ -16,22 +17,40 @@ bool AllFree(const ServiceStats& s) {
   return s.num_active == 0 && s.num_kv_blocks_free == s.num_kv_blocks_total;
 }
 
-class HttpDisconnectTest : public ::testing::TestWithParam<bool> {
+struct Transport {
+  bool stream;
+  bool tls;
+};
+
+class HttpDisconnectTest : public ::testing::TestWithParam<Transport> {
  protected:
   void SetUp() override {
-    app_ = StartTestServerWith(TinyByteChatModel(), HttpTestServerOptions(), &gate_);
+    ServerOptions o = HttpTestServerOptions();
+    if (GetParam().tls) {
+      if (!certs_.Make()) GTEST_SKIP() << "no openssl CLI to make test certificates";
+      o.security.tls.cert_file = certs_.Path("server.pem");
+      o.security.tls.key_file = certs_.Path("server.key");
+      client_tls_ = ClientTlsContext(certs_.Path("ca.pem"));
+    }
+    app_ = StartTestServerWith(TinyByteChatModel(), o, &gate_);
     ASSERT_NE(app_, nullptr);
   }
   void TearDown() override { gate_.Open(); }  // never leave the engine held
 
+  std::unique_ptr<httplib::Client> Client() {
+    return GetParam().tls ? HttpsClient(*app_, certs_) : HttpClient(*app_);
+  }
+
+  TestCertificates certs_;
+  SslCtxPtr client_tls_;  // null: plaintext
   StepGate gate_;
   std::unique_ptr<ServerApp> app_;
 };
 
 TEST_P(HttpDisconnectTest, HangingUpAbortsWithinOneStepAndFreesEveryBlock) {
-  const bool stream = GetParam();
+  const bool stream = GetParam().stream;
   gate_.CloseOnFirstToken();
-  RawConnection client(app_->http_port());
+  RawConnection client(app_->http_port(), client_tls_.get());
   client.SendPost("/v1/completions", json{{"prompt", std::string(40, 'a')},
                                           {"max_tokens", 200},
                                           {"temperature", 0},
@@ -58,16 +77,19 @@ TEST_P(HttpDisconnectTest, HangingUpAbortsWithinOneStepAndFreesEveryBlock) {
   EXPECT_EQ(finished[0].generation_tokens, 1);  // no step ran after the hang-up
 
   // The server is unharmed: the next request is answered in full.
-  auto http = HttpClient(*app_);
+  auto http = Client();
   httplib::Result r =
       PostJson(*http, "/v1/completions", {{"prompt", "b"}, {"max_tokens", 3}, {"stream", stream}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
 }
 
-INSTANTIATE_TEST_SUITE_P(StreamingOrNot, HttpDisconnectTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& p) {
-                           return p.param ? "Streaming" : "NonStreaming";
+INSTANTIATE_TEST_SUITE_P(StreamingOrNotPlainOrTls, HttpDisconnectTest,
+                         ::testing::Values(Transport{true, false}, Transport{false, false},
+                                           Transport{true, true}, Transport{false, true}),
+                         [](const ::testing::TestParamInfo<Transport>& p) {
+                           return std::string(p.param.stream ? "Streaming" : "NonStreaming") +
+                                  (p.param.tls ? "Https" : "Http");
                          });
 
 }  // namespace

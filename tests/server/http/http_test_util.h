@@ -1,11 +1,13 @@
 // Helpers for the HTTP front end's tests: an in-process server (gRPC and
 // HTTP, both on free ports), an httplib::Client for it, the SSE events of a
-// streamed body, and a raw socket for clients that hang up.
+// streamed body, and a raw socket (plain or TLS) for clients that hang up.
+// HTTPS clients: https_test_util.h.
 #pragma once
 
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,16 +58,33 @@ inline std::vector<json> SseEvents(const std::string& body) {
   return events;
 }
 
-// A plain TCP connection to the HTTP port, for clients that vanish.
+// A TCP connection to 127.0.0.1:port; -1 when it fails.
+inline int ConnectLoopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A connection to the HTTP port, plain or (with `tls`, a client context)
+// over TLS, for clients that vanish: Close() drops the socket without a TLS
+// close_notify, as a killed client does.
 class RawConnection {
  public:
-  explicit RawConnection(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  explicit RawConnection(int port, SSL_CTX* tls = nullptr) {
+    fd_ = ConnectLoopback(port);
+    EXPECT_GE(fd_, 0);
+    if (tls && fd_ >= 0) {
+      ssl_ = SSL_new(tls);
+      SSL_set_fd(ssl_, fd_);
+      EXPECT_EQ(SSL_connect(ssl_), 1) << "TLS handshake";
+    }
   }
   ~RawConnection() { Close(); }
   void SendPost(const std::string& path, const std::string& body) {
@@ -73,14 +92,16 @@ class RawConnection {
                                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                 "Content-Length: " +
                                 std::to_string(body.size()) + "\r\n\r\n" + body;
-    ASSERT_EQ(send(fd_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    const ssize_t sent = ssl_ ? SSL_write(ssl_, request.data(), static_cast<int>(request.size()))
+                              : send(fd_, request.data(), request.size(), 0);
+    ASSERT_EQ(sent, static_cast<ssize_t>(request.size()));
   }
   // Reads until `needle` arrived (or the peer closed); returns what was read.
   std::string ReadUntil(const std::string& needle) {
     std::string got;
     char buf[4096];
     while (got.find(needle) == std::string::npos) {
-      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      const ssize_t n = ssl_ ? SSL_read(ssl_, buf, sizeof(buf)) : recv(fd_, buf, sizeof(buf), 0);
       if (n <= 0) break;
       got.append(buf, static_cast<size_t>(n));
     }
@@ -89,10 +110,13 @@ class RawConnection {
   void Close() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
+    SSL_free(ssl_);
+    ssl_ = nullptr;
   }
 
  private:
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
 };
 
 }  // namespace gqa::testing
