@@ -8,7 +8,9 @@
 //   - TLS 1.2 cipher list: GRPC_SSL_CIPHER_SUITES when set (gRPC reads the
 //     same variable), else gRPC's default kGrpcCipherSuites; TLS 1.3 suites:
 //     OpenSSL's default, which gRPC 1.51 does not change;
-//   - key exchange group P-256 only (gRPC's kSslEcCurveNames with OpenSSL 3);
+//   - key exchange group P-256 only (gRPC's kSslEcCurveNames with OpenSSL 3;
+//     a client that sends an X25519 key share first, as curl does, gets a
+//     HelloRetryRequest: one more round trip, on both ports);
 //   - with --tls-client-ca: a client certificate is required and verified
 //     against that bundle (gRPC's REQUEST_AND_REQUIRE_..._AND_VERIFY), its
 //     subjects sent as the acceptable CAs;
