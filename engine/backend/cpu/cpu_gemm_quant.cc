@@ -46,9 +46,15 @@ const char* WeightRow(const Tensor& w, int64_t r) {
 
 }  // namespace
 
-int QuantDotMaxRows() {
-  // Measured on the 2-core AVX-512 machine (bench/results/cpu_gemm_quant.md).
-  return 8;
+int QuantDotMaxRows(DType weight) {
+  // Measured single-threaded on SmolLM2's qkv (960 x 576) and ffn_down
+  // (576 x 1536) with the AVX-512 VNNI kernels (bench/results/cpu_gemm_quant.md):
+  // the dot path costs the same per x row at every m (each row decodes the
+  // weight blocks again, in registers), the tiled path a fixed dequantization
+  // of the whole matrix plus a cheap sgemm. They cross at m ~ 16-24 for Q8_0
+  // (cheap to dequantize) and m ~ 40-60 for Q4_1. Other types: unmeasured,
+  // the Q4 bound.
+  return weight == DType::kQ8_0 ? 16 : 32;
 }
 
 const quant::VecDotKernel* GemmKernelFor(DType weight) {
@@ -127,7 +133,7 @@ void GemmQuantTiled(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 
 void GemmQuant(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y,
                const quant::VecDotKernel& kernel, int num_threads) {
-  if (x.rows() <= QuantDotMaxRows()) {
+  if (x.rows() <= QuantDotMaxRows(w.dtype)) {
     GemmQuantDot(x, w, bias, y, kernel, num_threads);
   } else {
     GemmQuantTiled(x, w, bias, y, num_threads);

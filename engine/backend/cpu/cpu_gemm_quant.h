@@ -2,7 +2,7 @@
 // format or bf16/f16, engine/common/dtype.h): y = x * w^T (+ bias), x and y
 // fp32, w [n, k] in the dtype of `kernel` (engine/quant/vec_dot.h).
 //
-// Two paths, chosen by the number of rows m of x (QuantDotMaxRows()):
+// Two paths, chosen by the number of rows m of x (QuantDotMaxRows(dtype)):
 //  - GemmQuantDot, for decode and batched decode: each x row is converted once
 //    to the kernel's activation format (int8 blocks for the integer kernels)
 //    into a reused scratch buffer; then OpenMP threads walk tiles of weight
@@ -28,8 +28,8 @@
 
 namespace gqa::cpu {
 
-// GemmQuantDot for m <= QuantDotMaxRows(), GemmQuantTiled above.
-int QuantDotMaxRows();
+// GemmQuantDot for m <= QuantDotMaxRows(w.dtype), GemmQuantTiled above.
+int QuantDotMaxRows(DType weight);
 
 // All take: x [m, k] f32 (row stride >= k), w [n, k] of kernel.weight's dtype
 // (row stride >= k, k a multiple of its block size), bias [n] f32 or empty,

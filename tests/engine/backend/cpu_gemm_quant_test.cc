@@ -90,12 +90,12 @@ TEST_P(GemmQuantTest, BothPathsMatchDequantizedGemmWithinActivationError) {
   std::vector<float> wf(n * k);
   quant::DequantizeRow(t, w_bytes.data(), wf.data(), n * k);
   const std::vector<float> bias = RandomFloats(n, 12);
-  const int64_t big = cpu::QuantDotMaxRows() + 9;
+  const int64_t big = cpu::QuantDotMaxRows(t) + 9;
   const std::vector<Case> cases = {{1, false},
                                    {1, true},
                                    {3, true},
-                                   {cpu::QuantDotMaxRows(), false},
-                                   {cpu::QuantDotMaxRows() + 1, true},
+                                   {cpu::QuantDotMaxRows(t), false},
+                                   {cpu::QuantDotMaxRows(t) + 1, true},
                                    {big, false},
                                    {big, true}};
   for (const quant::VecDotKernel* kernel : kernels) {
@@ -160,13 +160,13 @@ TEST_P(GemmQuantTest, GemmDispatchesCompactWeights) {
   const int64_t k = 256, n = 20;
   const std::vector<uint8_t> w_bytes = RandomWeights(t, n, k, 21);
   const Tensor w = Tensor::Make(const_cast<uint8_t*>(w_bytes.data()), t, {n, k});
-  for (int64_t m : {int64_t{1}, int64_t{cpu::QuantDotMaxRows() + 3}}) {
+  for (int64_t m : {int64_t{1}, int64_t{cpu::QuantDotMaxRows(t) + 3}}) {
     std::vector<float> xs = RandomFloats(m * k, 22);
     const Tensor x = Tensor::Make(xs.data(), DType::kF32, {m, k});
     std::vector<float> got(m * n), want(m * n);
     cpu::Gemm(x, w, Tensor{}, Tensor::Make(got.data(), DType::kF32, {m, n}), 2);
     const Tensor y_want = Tensor::Make(want.data(), DType::kF32, {m, n});
-    if (m <= cpu::QuantDotMaxRows()) {
+    if (m <= cpu::QuantDotMaxRows(t)) {
       cpu::GemmQuantDot(x, w, Tensor{}, y_want, *kernel, 2);
     } else {
       cpu::GemmQuantTiled(x, w, Tensor{}, y_want, 2);
