@@ -22,8 +22,8 @@
 #   QUICK=1 bench/peers/run_vs_llama_cpp.sh [BUILD_DIR]  # 128/512 prefill, no depth row,
 #                                                        # fewer requests, 1 repetition
 # Environment: THREADS (2), NGEN (64: decode tokens timed), REPS (3; 1 when QUICK), PREFILL ("128 512 2048 8000"),
-# DEPTH (4000; 0 = skip), C16_REQUESTS (64), C1_REQUESTS (16), SERVING (1; 0 =
-# skip), SERVER_FILES ("q4_1 f32": llama-server's files), OUT_MD, WORK (raw
+# DEPTH (4000; 0 = skip), C16_REQUESTS (64), C1_REQUESTS (16), SECTIONS ("decode
+# prefill depth serving": the parts to run), SERVER_FILES ("q4_1 f32": llama-server's files), OUT_MD, WORK (raw
 # results; default a fresh temp dir), MODEL_GGUF (the cached Q4_1 SmolLM2).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -43,7 +43,9 @@ else
   c16_requests="${C16_REQUESTS:-64}"; c1_requests="${C1_REQUESTS:-16}"
   server_files="${SERVER_FILES:-q4_1 f32}"
 fi
-serving="${SERVING:-1}"
+sections="${SECTIONS:-decode prefill depth serving}"
+serving=0
+[[ " $sections " == *" serving "* ]] && serving=1
 ngen="${NGEN:-64}"  # decode tokens timed per decode row
 out_md="${OUT_MD:-$repo/bench/results/cpu_vs_llama_cpp.md}"
 work="${WORK:-$(mktemp -d /tmp/gqa_vs_llama_cpp.XXXXXX)}"
@@ -138,14 +140,17 @@ f32=$(basename "$f32")
 EOF
 
 # --- batch-1 decode ------------------------------------------------------
+if [[ " $sections " == *" decode "* ]]; then
 theirs decode q4_1 "llama.cpp Q4_1" -m "$q41" -p 0 -n "$ngen"
 ours decode q4_1 decode 1 $((ngen + 1)) --model "$q41"
 theirs decode f32 "llama.cpp F32" -m "$f32" -p 0 -n "$ngen"
 ours decode f32 decode 1 $((ngen + 1)) --model "$f32"
 ours decode "q4_1 as f32" decode 1 $((ngen + 1)) --model "$q41" --dtype f32
 ours decode "q4_1 as bf16" decode 1 $((ngen + 1)) --model "$q41" --dtype bf16
+fi
 
 # --- prefill ---------------------------------------------------------------
+[[ " $sections " == *" prefill "* ]] || prefill=""
 for n in $prefill; do
   # One repetition and no warm-up past 2048 tokens: minutes each on 2 cores.
   saved_reps=$reps; warm=()
@@ -157,6 +162,7 @@ for n in $prefill; do
 done
 
 # --- decode at depth -------------------------------------------------------
+[[ " $sections " == *" depth "* ]] || depth=0
 if (( depth > 0 )); then
   saved_reps=$reps; reps=1
   theirs depth "$depth" "llama.cpp Q4_1" -m "$q41" -p 0 -n "$ngen" -d "$depth" --no-warmup

@@ -150,31 +150,32 @@ def cmd_table(work, out_md):
                  f"{meta.get('l3', '?')} L3, so weights smaller than it can beat the limit")
     L.append("")
 
-    L.append("## Batch-1 decode (tokens/s; 64 tokens after a 1-token prompt)\n")
-    L.append("| weights | ours | llama.cpp | ratio | goal | bandwidth limit | ours / limit | load |")
-    L.append("|---|---|---|---|---|---|---|---|")
-    q41 = get("decode", "q4_1", "llama.cpp Q4_1")
-    f32 = get("decode", "f32", "llama.cpp F32")
-    rows = [("Q4_1 file (ours: --dtype auto)", "q4_1", "llama.cpp Q4_1", q41, 1.3,
-             q41 and q41.get("model_size")),
-            ("F32 file", "f32", "llama.cpp F32", f32, None, f32 and f32.get("model_size")),
-            ("Q4_1 file, ours --dtype f32 (vs llama.cpp F32)", "q4_1 as f32", None, f32, None,
-             f32 and f32.get("model_size")),
-            ("Q4_1 file, ours --dtype bf16 (vs llama.cpp F32)", "q4_1 as bf16", None, f32, None,
-             f32 and f32.get("model_n_params") and 2 * f32["model_n_params"])]
-    for label, key, _, theirs_rec, goal, bytes_per_token in rows:
-        ours = val("decode", key, "ours")
-        if ours is None and get("decode", key, "ours") is None:
-            continue
-        theirs = theirs_rec and theirs_rec["value"]
-        r = ratio(ours, theirs)
-        limit = bw / bytes_per_token if bw and bytes_per_token else None
-        goal_s = f">= {goal}x: {verdict(r, goal)}" if goal else "-"
-        L.append(f"| {label} | {fmt(ours)} | {cell(theirs_rec)} | {fmt_ratio(r)} | {goal_s} | "
-                 f"{fmt(limit)} ({(bytes_per_token or 0) / 1e6:.0f} MB/token) | "
-                 f"{fmt_ratio(ratio(ours, limit))} | {load('decode', key)} |")
-    L.append("\nGoal (issue 14): Q4_1 decode >= 1.3x llama.cpp's and within 2x of the "
-             "bandwidth limit (ours / limit >= 0.50x).\n")
+    if any(r["section"] == "decode" for r in recs):
+        L.append("## Batch-1 decode (tokens/s; 64 tokens after a 1-token prompt)\n")
+        L.append("| weights | ours | llama.cpp | ratio | goal | bandwidth limit | ours / limit | load |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        q41 = get("decode", "q4_1", "llama.cpp Q4_1")
+        f32 = get("decode", "f32", "llama.cpp F32")
+        rows = [("Q4_1 file (ours: --dtype auto)", "q4_1", "llama.cpp Q4_1", q41, 1.3,
+                 q41 and q41.get("model_size")),
+                ("F32 file", "f32", "llama.cpp F32", f32, None, f32 and f32.get("model_size")),
+                ("Q4_1 file, ours --dtype f32 (vs llama.cpp F32)", "q4_1 as f32", None, f32, None,
+                 f32 and f32.get("model_size")),
+                ("Q4_1 file, ours --dtype bf16 (vs llama.cpp F32)", "q4_1 as bf16", None, f32, None,
+                 f32 and f32.get("model_n_params") and 2 * f32["model_n_params"])]
+        for label, key, _, theirs_rec, goal, bytes_per_token in rows:
+            ours = val("decode", key, "ours")
+            if ours is None and get("decode", key, "ours") is None:
+                continue
+            theirs = theirs_rec and theirs_rec["value"]
+            r = ratio(ours, theirs)
+            limit = bw / bytes_per_token if bw and bytes_per_token else None
+            goal_s = f">= {goal}x: {verdict(r, goal)}" if goal else "-"
+            L.append(f"| {label} | {fmt(ours)} | {cell(theirs_rec)} | {fmt_ratio(r)} | {goal_s} | "
+                     f"{fmt(limit)} ({(bytes_per_token or 0) / 1e6:.0f} MB/token) | "
+                     f"{fmt_ratio(ratio(ours, limit))} | {load('decode', key)} |")
+        L.append("\nGoal (issue 14): Q4_1 decode >= 1.3x llama.cpp's and within 2x of the "
+                 "bandwidth limit (ours / limit >= 0.50x).\n")
 
     pre_keys = sorted({int(r["key"]) for r in recs if r["section"] == "prefill"})
     if pre_keys:
