@@ -8,6 +8,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/kv_cache/kv_cache_manager.h"
 #include "engine/runner/model_runner.h"
+#include "engine/runner/openmp_threads.h"
 #include "engine/scheduler/scheduler.h"
 #include "engine/scheduler/sequence.h"
 
@@ -176,7 +177,14 @@ void Engine::Abort(const std::string& request_id, FinishReason reason) {
 }
 
 void Engine::Start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  if (thread_.joinable()) return;
+  // With the starting thread's OpenMP pool (model loading ran parallel regions
+  // here) alive too, libgomp counts more threads than CPUs and sleeps the
+  // engine's workers at every barrier whatever the user chose: when they
+  // chose a wait policy, make the engine thread's team the only one
+  // (openmp_threads.h says why not always).
+  if (OpenMpWaitPolicyChosen()) ReleaseThisThreadsOpenMpWorkers();
+  thread_ = std::thread([this] { Loop(); });
 }
 
 void Engine::Stop() {

@@ -116,7 +116,10 @@ class Engine {
   // `reason`. Unknown or finished ids are ignored.
   void Abort(const std::string& request_id, FinishReason reason = FinishReason::kAborted);
 
-  void Start();  // launches the engine thread
+  // Launches the engine thread. When OMP_WAIT_POLICY or GOMP_SPINCOUNT is set,
+  // ends the calling thread's OpenMP workers first (openmp_threads.h): call it
+  // from the thread that loaded the model.
+  void Start();
   // Finishes every active request with UNAVAILABLE (kError) and joins the thread.
   void Stop();
   // Synchronous driving, on the caller's thread (never with Start): admits
