@@ -94,7 +94,9 @@ Plan MakePlan(const AttentionMetadata& meta, const AttentionShape& shape, int nu
     split_keys = (split_keys + kKeyTile - 1) / kKeyTile * kKeyTile;
   }
   for (const WorkItem& whole : tiles) {
-    const int num_parts = static_cast<int>((whole.tile.key_end + split_keys - 1) / split_keys);
+    // Ceiling division that cannot overflow: key_end + split_keys - 1 would
+    // (signed overflow, UB) when split_keys is INT64_MAX, i.e. no split.
+    const int num_parts = static_cast<int>((whole.tile.key_end - 1) / split_keys + 1);
     if (num_parts <= 1) {
       plan.items.push_back(whole);
       continue;
