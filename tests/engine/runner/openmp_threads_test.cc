@@ -133,9 +133,9 @@ TEST(OpenMpThreadsTest, InsideAParallelRegionItDoesNothing) {
 // Creates an engine on a fresh thread after a parallel region there (as the
 // server's main thread after loading), starts it, and returns whether that
 // thread's pool survived Start.
+#ifdef _OPENMP
 bool StartingThreadKeepsItsPool() {
   bool kept = false;
-#ifdef _OPENMP
   absl::StatusOr<ModelWeights> w = MakeDummyWeights(TinyConfig(2), DType::kF32, 7);
   EXPECT_TRUE(w.ok()) << w.status();
   std::thread([&] {
@@ -148,9 +148,9 @@ bool StartingThreadKeepsItsPool() {
     kept = WorkerTid() == loader;
     (*engine)->Stop();
   }).join();
-#endif
   return kept;
 }
+#endif
 
 TEST(OpenMpThreadsTest, EngineStartReleasesTheStartingThreadsPoolWhenAPolicyIsChosen) {
 #ifndef _OPENMP
