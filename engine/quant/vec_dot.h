@@ -33,6 +33,14 @@ struct VecDotKernel {
   // layout and x as quantize_activation left it. k is a multiple of the
   // dtype's block size (DTypeBlockElems).
   float (*vec_dot)(const void* w_row, const void* xq, int64_t k);
+  // Optional; null means the caller loops vec_dot. One weight row against n
+  // activation rows (quantize_activation's rows, xq_stride bytes apart):
+  //   out[i * out_stride] = vec_dot(w_row, xq + i * xq_stride, k), i < n,
+  // equal bit for bit, but each weight block is loaded and decoded once for
+  // several activation rows: batched decode (a GEMM with m > 1) pays the
+  // weight decode once per group of rows instead of once per row.
+  void (*vec_dot_rows)(const void* w_row, const void* xq, size_t xq_stride, int64_t n, int64_t k,
+                       float* out, int64_t out_stride) = nullptr;
 };
 
 // Every kernel for `weight` this CPU can run: the scalar reference first, then

@@ -90,6 +90,19 @@ void GemmQuantDot(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y
 #pragma omp parallel for num_threads(num_threads) schedule(static) if (n * k >= kMinParallelElems)
   for (int64_t tile = 0; tile < num_tiles; ++tile) {
     const int64_t j0 = tile * kDotTileRows, j1 = std::min(n, j0 + kDotTileRows);
+    if (kernel.vec_dot_rows != nullptr && m > 1) {
+      // Each weight row against all m x rows at once: its blocks are decoded
+      // once per group of x rows, not once per x row (vec_dot.h); same sums.
+      const int64_t y_stride = RowStride(y);
+      for (int64_t j = j0; j < j1; ++j) {
+        float* yj = y.as<float>() + j;
+        kernel.vec_dot_rows(WeightRow(w, j), xq, xq_bytes, m, k, yj, y_stride);
+        if (b != nullptr) {
+          for (int64_t i = 0; i < m; ++i) yj[i * y_stride] += b[j];
+        }
+      }
+      continue;
+    }
     for (int64_t i = 0; i < m; ++i) {
       const char* xi = xq + i * xq_bytes;
       float* yi = RowF32(y, i);
