@@ -41,6 +41,13 @@ struct VecDotKernel {
   // weight decode once per group of rows instead of once per row.
   void (*vec_dot_rows)(const void* w_row, const void* xq, size_t xq_stride, int64_t n, int64_t k,
                        float* out, int64_t out_stride) = nullptr;
+  // Optional; null means the caller loops vec_dot. n weight rows (w_stride
+  // bytes apart) against one activation row:
+  //   out[j] = vec_dot(w_rows + j * w_stride, xq, k), j < n,
+  // equal bit for bit, each activation block loaded once for several weight
+  // rows: decode (a GEMM with m = 1).
+  void (*vec_dot_wrows)(const void* w_rows, size_t w_stride, int64_t n, const void* xq, int64_t k,
+                        float* out) = nullptr;
 };
 
 // Every kernel for `weight` this CPU can run: the scalar reference first, then

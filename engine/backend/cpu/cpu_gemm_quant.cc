@@ -107,6 +107,16 @@ void GemmQuantDot(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y
       }
       continue;
     }
+    if (kernel.vec_dot_wrows != nullptr && m == 1) {
+      // Decode: the tile's weight rows against the one x row, each x block
+      // loaded once for several weight rows (vec_dot.h); same sums.
+      float* y0 = y.as<float>();
+      kernel.vec_dot_wrows(w0 + j0 * w_row_bytes, w_row_bytes, j1 - j0, xq, k, y0 + j0);
+      if (b != nullptr) {
+        for (int64_t j = j0; j < j1; ++j) y0[j] += b[j];
+      }
+      continue;
+    }
     for (int64_t i = 0; i < m; ++i) {
       const char* xi = xq + i * xq_bytes;
       float* yi = RowF32(y, i);

@@ -3,7 +3,8 @@
 // row: the same float operations in the same order, so equal bit for bit, for
 // every row count (groups of 4 and each remainder), every tail of k and every
 // weight pattern, with padded activation and output strides (the entries
-// between outputs stay untouched).
+// between outputs stay untouched); and vec_dot_wrows (n weight rows against
+// one activation row) the same way.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,7 +36,10 @@ uint32_t Bits(float f) {
 }
 
 TEST(Block32Rows, ScalarKernelsLeaveItToTheCaller) {
-  for (DType t : kTypes) EXPECT_EQ(VecDotKernelsFor(t).front()->vec_dot_rows, nullptr);
+  for (DType t : kTypes) {
+    EXPECT_EQ(VecDotKernelsFor(t).front()->vec_dot_rows, nullptr);
+    EXPECT_EQ(VecDotKernelsFor(t).front()->vec_dot_wrows, nullptr);
+  }
 }
 
 TEST(Block32Rows, EveryRowEqualsVecDotBitForBit) {
@@ -80,6 +84,43 @@ TEST(Block32Rows, EveryRowEqualsVecDotBitForBit) {
     }
   }
   std::printf("vec_dot_rows results checked: %d\n", checked);
+}
+
+TEST(Block32Rows, WeightRowsEqualVecDotBitForBit) {
+  std::mt19937 rng(15);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  int checked = 0;
+  for (DType t : kTypes) {
+    for (const VecDotKernel* kernel : VecDotKernelsFor(t)) {
+      if (kernel->vec_dot_wrows == nullptr) continue;
+      SCOPED_TRACE(std::string(kernel->name));
+      for (int64_t k : kLengths) {
+        constexpr int64_t kMaxRows = 9;
+        const size_t w_bytes = DTypeBytes(t, k), w_stride = w_bytes + 2 * DTypeBlockBytes(t);
+        std::vector<uint8_t> w(w_stride * kMaxRows, 0xCD);
+        for (int64_t j = 0; j < kMaxRows; ++j) {
+          const std::vector<uint8_t> row =
+              testing::MakeWeightRow(t, k, kFills[j % std::size(kFills)], rng);
+          std::memcpy(w.data() + j * w_stride, row.data(), w_bytes);
+        }
+        std::vector<float> x(k);
+        for (float& v : x) v = normal(rng);
+        std::vector<uint8_t> xq(kernel->activation_row_bytes(k));
+        kernel->quantize_activation(x.data(), xq.data(), k);
+        for (int64_t n = 1; n <= kMaxRows; ++n) {
+          std::vector<float> out(n + 1, -7.0f);
+          kernel->vec_dot_wrows(w.data(), w_stride, n, xq.data(), k, out.data());
+          for (int64_t j = 0; j < n; ++j) {
+            const float want = kernel->vec_dot(w.data() + j * w_stride, xq.data(), k);
+            ASSERT_EQ(Bits(out[j]), Bits(want)) << "k " << k << " n " << n << " row " << j;
+            ++checked;
+          }
+          EXPECT_EQ(out[n], -7.0f);
+        }
+      }
+    }
+  }
+  std::printf("vec_dot_wrows results checked: %d\n", checked);
 }
 
 }  // namespace
