@@ -144,7 +144,8 @@ void PagedAttention(const Tensor& q, const KvCacheLayer& kv, const AttentionMeta
   std::vector<float> slots(plan.slot_floats);
   const int64_t num_items = static_cast<int64_t>(plan.items.size());
   const int64_t num_merges = static_cast<int64_t>(plan.merges.size());
-  const bool parallel = num_items > 1 && plan.total_cost * head_dim >= kMinParallelElems;
+  [[maybe_unused]] const bool parallel =
+      num_items > 1 && plan.total_cost * head_dim >= kMinParallelElems;
 
 #pragma omp parallel num_threads(num_threads) if (parallel)
   {
