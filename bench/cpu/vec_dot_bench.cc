@@ -12,7 +12,10 @@
 // Names: "vec_dot/<kernel>/<rows>x<k>" (kernel as "q4_1/avx512vnni"),
 // "quantize/<kernel>/<k>" (its quantize_activation of one row of 576, 1536
 // for the K-quants whose rows are whole 256-blocks; part of every
-// vec_dot benchmark's call) and "memory_read/<MiB>MiB". Each call is timed (manual time); per
+// vec_dot benchmark's call), "rows/<kernel>/<rows>x<k>/m<1|16>/<loop|entry>" (m x rows
+// against the matrix in tiles of 8 weight rows, as cpu::GemmQuantDot: vec_dot per pair,
+// or the kernel's vec_dot_wrows (m = 1) / vec_dot_rows (m = 16) where it has them) and
+// "memory_read/<MiB>MiB". Each call is timed (manual time); per
 // repetition, "best_us" is its fastest call and "GBps" the weight bytes of one call (rows *
 // DTypeBytes(dtype, k)) over it. Read best_us of the "_min" aggregate and GBps of the "_max" one:
 // the fastest call over all repetitions, on a shared, noisy machine the most repeatable statistic
@@ -130,6 +133,54 @@ void BM_VecDot(benchmark::State& state, const gqa::quant::VecDotKernel* kernel, 
   state.counters["GBps"] = static_cast<double>(w.size()) / best_s / 1e9;
 }
 
+// The product of m activation rows with the whole matrix, as GemmQuantDot
+// does it on one thread: `entries` = through vec_dot_rows (m > 1) or
+// vec_dot_wrows (m = 1), else vec_dot per (weight row, x row). Weight GB/s.
+void BM_VecDotRows(benchmark::State& state, const gqa::quant::VecDotKernel* kernel, const Shape& s,
+                   int64_t m, bool entries) {
+  const std::vector<uint8_t>& w = Weights(kernel->weight, s);
+  const size_t row_bytes = gqa::DTypeBytes(kernel->weight, s.k);
+  const size_t xq_bytes = kernel->activation_row_bytes(s.k);
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(s.k * m), y(s.rows * m);
+  for (float& v : x) v = normal(rng);
+  std::vector<uint8_t> xq(xq_bytes * m);
+  constexpr int64_t kTile = 8;  // weight rows per step, as GemmQuantDot
+  double best_s = std::numeric_limits<double>::infinity();
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < m; ++i)
+      kernel->quantize_activation(x.data() + i * s.k, xq.data() + i * xq_bytes, s.k);
+    for (int64_t j0 = 0; j0 < s.rows; j0 += kTile) {
+      const int64_t j1 = std::min(s.rows, j0 + kTile);
+      if (entries && m == 1) {
+        kernel->vec_dot_wrows(w.data() + j0 * row_bytes, row_bytes, j1 - j0, xq.data(), s.k,
+                              y.data() + j0);
+        continue;
+      }
+      for (int64_t j = j0; j < j1; ++j) {
+        if (entries) {
+          kernel->vec_dot_rows(w.data() + j * row_bytes, xq.data(), xq_bytes, m, s.k, y.data() + j,
+                               s.rows);
+          continue;
+        }
+        for (int64_t i = 0; i < m; ++i) {
+          y[i * s.rows + j] =
+              kernel->vec_dot(w.data() + j * row_bytes, xq.data() + i * xq_bytes, s.k);
+        }
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(t);
+    best_s = std::min(best_s, t);
+  }
+  state.counters["best_us"] = best_s * 1e6;
+  state.counters["GBps"] = static_cast<double>(w.size()) / best_s / 1e9;
+}
+
 // quantize_activation alone on one row of k (once per matrix-vector product).
 void BM_Quantize(benchmark::State& state, const gqa::quant::VecDotKernel* kernel, int64_t k) {
   std::mt19937 rng(3);
@@ -203,6 +254,27 @@ int main(int argc, char** argv) {
             ->ComputeStatistics("min", Min)
             ->ComputeStatistics("max", Max)
             ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+  // Several rows per call (vec_dot.h's optional entries) against the loop of
+  // vec_dot they replace: m = 1 (vec_dot_wrows) and m = 16 (vec_dot_rows).
+  for (const Shape& s : kShapes) {
+    for (DType t : kDTypes) {
+      if (s.k % gqa::DTypeBlockElems(t) != 0) continue;
+      for (const gqa::quant::VecDotKernel* kernel : gqa::quant::VecDotKernelsFor(t)) {
+        for (int64_t m : {1, 16}) {
+          if (m == 1 ? kernel->vec_dot_wrows == nullptr : kernel->vec_dot_rows == nullptr) continue;
+          for (bool entries : {false, true}) {
+            const std::string name = "rows/" + std::string(kernel->name) + "/" +
+                                     std::to_string(s.rows) + "x" + std::to_string(s.k) + "/m" +
+                                     std::to_string(m) + (entries ? "/entry" : "/loop");
+            benchmark::RegisterBenchmark(name.c_str(), BM_VecDotRows, kernel, s, m, entries)
+                ->UseManualTime()
+                ->ComputeStatistics("min", Min)
+                ->Unit(benchmark::kMicrosecond);
+          }
+        }
       }
     }
   }
