@@ -125,6 +125,7 @@ cat > "$work/meta.txt" <<EOF
 date=$(date -u '+%Y-%m-%d %H:%M UTC')
 quick=$quick
 threads=$threads
+ngen=$ngen
 cpu=$(lscpu | sed -n 's/^Model name: *//p')
 cores=$(nproc)
 mem=$(free -g | awk '/Mem:/{print $2}') GiB

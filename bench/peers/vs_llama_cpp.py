@@ -80,7 +80,9 @@ def cmd_serving(work, section, key, who, path):
 
 
 def fmt(v, digits=1):
-    return "-" if v is None else f"{v:.{digits}f}"
+    if v is None:
+        return "-"
+    return f"{v:.{digits if abs(v) >= 10 else max(digits, 2)}f}"
 
 
 def cell(rec):
@@ -148,10 +150,20 @@ def cmd_table(work, out_md):
                  "that divided by the weight bytes read per token (all tensors: the tied "
                  "embedding is the output head). The VM reports a "
                  f"{meta.get('l3', '?')} L3, so weights smaller than it can beat the limit")
+    loads = [float(r["load"].split()[0]) for r in recs if r["load"]]
+    if loads and max(loads) > 2 * int(meta.get("cores", 2)):
+        L.append(f"**Caution: the 1-minute load average was {min(loads):.0f}-{max(loads):.0f} "
+                 f"on {meta.get('cores')} cores during this run.** Both engines spin-wait "
+                 "at their thread barriers, so with 2 threads on an oversubscribed machine "
+                 "each ran at a few percent of its unloaded speed (decode well under 1 "
+                 "token/s against 35-113 on an idle machine: issue 14's table): these "
+                 "numbers show the pipeline works, not how the engines compare. Rerun on "
+                 "an idle machine.")
     L.append("")
 
     if any(r["section"] == "decode" for r in recs):
-        L.append("## Batch-1 decode (tokens/s; 64 tokens after a 1-token prompt)\n")
+        L.append(f"## Batch-1 decode (tokens/s; {meta.get('ngen', 64)} tokens after a 1-token "
+             "prompt)\n")
         L.append("| weights | ours | llama.cpp | ratio | goal | bandwidth limit | ours / limit | load |")
         L.append("|---|---|---|---|---|---|---|---|")
         q41 = get("decode", "q4_1", "llama.cpp Q4_1")
@@ -200,7 +212,8 @@ def cmd_table(work, out_md):
         ours, theirs_rec = val("depth", k, "ours"), get("depth", k, "llama.cpp Q4_1")
         theirs = theirs_rec and theirs_rec["value"]
         r = ratio(ours, theirs)
-        L.append(f"## Batch-1 decode after a {k}-token prompt (tokens/s, Q4_1 file, 64 tokens)\n")
+        L.append(f"## Batch-1 decode after a {k}-token prompt (tokens/s, Q4_1 file, "
+                 f"{meta.get('ngen', 64)} tokens)\n")
         L.append("| ours (f32 KV) | llama.cpp (-d, f16 KV) | ratio | goal >= 1.0x | load |")
         L.append("|---|---|---|---|---|")
         L.append(f"| {fmt(ours)} | {cell(theirs_rec)} | {fmt_ratio(r)} | {verdict(r, 1.0)} | "
@@ -210,6 +223,8 @@ def cmd_table(work, out_md):
     if srv:
         L.append("## Serving: 128 prompt tokens in, 64 out (ignore_eos), output tokens/s "
                  "(TPOT median, ms)\n")
+        if meta.get("serving_note"):
+            L.append(meta["serving_note"] + "\n")
         L.append("Both servers driven by the same client: gqa-bench --backend openai "
                  "(streaming /v1/completions, token-id prompts, temperature 0). llama-server "
                  "gets -np = the concurrency; gqa-server its defaults (continuous batching, "
