@@ -39,8 +39,8 @@ struct Isa {
 
 }  // namespace
 
-const VecDotKernel kQ8_0Avx2 = {"q8_0/avx2", DType::kQ8_0, Q8x32RowBytes,
-                                QuantizeRow, VecDotQ8_0,   VecDotQ8_0Rows};
+const VecDotKernel kQ8_0Avx2 = {"q8_0/avx2", DType::kQ8_0,   Q8x32RowBytes,  QuantizeRow,
+                                VecDotQ8_0,  VecDotQ8_0Rows, VecDotQ8_0WRows};
 const VecDotKernel kQ4_0Avx2 = {"q4_0/avx2",
                                 DType::kQ4_0,
                                 Q8x32RowBytes,

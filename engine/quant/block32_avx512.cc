@@ -44,7 +44,8 @@ struct Isa {
 }  // namespace
 
 const VecDotKernel kQ8_0Avx512Vnni = {"q8_0/avx512vnni", DType::kQ8_0, Q8x32RowBytes,
-                                      QuantizeRow,       VecDotQ8_0,   VecDotQ8_0Rows};
+                                      QuantizeRow,       VecDotQ8_0,   VecDotQ8_0Rows,
+                                      VecDotQ8_0WRows};
 const VecDotKernel kQ4_0Avx512Vnni = {"q4_0/avx512vnni",       DType::kQ4_0,
                                       Q8x32RowBytes,           QuantizeRow,
                                       VecDotQ4<BlockQ4_0>,     VecDotQ4Rows<BlockQ4_0>,

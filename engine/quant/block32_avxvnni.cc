@@ -37,8 +37,8 @@ struct Isa {
 
 }  // namespace
 
-const VecDotKernel kQ8_0AvxVnni = {"q8_0/avxvnni", DType::kQ8_0, Q8x32RowBytes,
-                                   QuantizeRow,    VecDotQ8_0,   VecDotQ8_0Rows};
+const VecDotKernel kQ8_0AvxVnni = {"q8_0/avxvnni", DType::kQ8_0,   Q8x32RowBytes,  QuantizeRow,
+                                   VecDotQ8_0,     VecDotQ8_0Rows, VecDotQ8_0WRows};
 const VecDotKernel kQ4_0AvxVnni = {"q4_0/avxvnni",          DType::kQ4_0,
                                    Q8x32RowBytes,           QuantizeRow,
                                    VecDotQ4<BlockQ4_0>,     VecDotQ4Rows<BlockQ4_0>,
