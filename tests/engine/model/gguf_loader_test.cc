@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "engine/gguf/dequantize.h"
 #include "engine/model/dummy_weights.h"
@@ -113,6 +114,35 @@ TEST_F(GgufLoaderTest, QuantizedTensorsAreDequantizedExactly) {
     const std::vector<float> ref = TensorToF32(original.layers[1].w_down);
     for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[i], ref[i], 0.02f) << i;
   }
+}
+
+// keep_quantized: the engine's block types stay views of the file's bytes
+// (nothing copied, nothing rewritten), the norms F32 views; off (the
+// default, as above), the same file loads dequantized.
+TEST_F(GgufLoaderTest, KeepQuantizedLeavesBlocksInTheFile) {
+  const ModelWeights original = Dummy(QuantizableConfig(false));
+  const std::vector<uint8_t> bytes = testing::LlamaGguf(original, GgmlType::kQ8_0).Build();
+  absl::StatusOr<std::unique_ptr<gguf::GgufFile>> file =
+      gguf::GgufFile::FromBytes(bytes, "q8.gguf");
+  ASSERT_TRUE(file.ok()) << file.status();
+  std::ostringstream log;
+  absl::StatusOr<ModelWeights> w =
+      LoadGgufWeights(**file, GgufLoadOptions{.keep_quantized = true, .log = &log});
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->config.dtype, DType::kQ8_0);
+  EXPECT_EQ(w->layers[0].attn_norm.dtype, DType::kF32);
+  for (const char* name : {"blk.1.ffn_down.weight", "blk.0.attn_q.weight", "token_embd.weight"}) {
+    const gguf::TensorInfo* t = (*file)->FindTensor(name);
+    ASSERT_NE(t, nullptr);
+    const Tensor& kept = std::string(name) == "token_embd.weight"     ? w->embed
+                         : std::string(name) == "blk.0.attn_q.weight" ? w->layers[0].wq
+                                                                      : w->layers[1].w_down;
+    EXPECT_EQ(kept.dtype, DType::kQ8_0) << name;
+    EXPECT_EQ(kept.data, t->data) << name;  // a view: the file's own bytes
+    EXPECT_EQ(kept.rows(), t->dims[1]) << name;
+    EXPECT_EQ(kept.cols(), t->dims[0]) << name;
+  }
+  EXPECT_EQ(log.str(), "");  // nothing had to be dequantized
 }
 
 TEST_F(GgufLoaderTest, MissingUnexpectedAndMisshapenTensors) {
