@@ -6,7 +6,7 @@
 # model (random weights, no download) is served instead, and the reason is said.
 # Extra arguments go to gqa-server; with --model PATH no default is fetched.
 # Try it from another shell:
-#   build/release/client/gqa-client chat --message "What is the capital of France?"
+#   build/release/client/gqa-client chat --message "What is the capital of Japan?"
 #   build/release/client/gqa-client stream --prompt "Once upon a time" --max-tokens 64
 # Ctrl-C (SIGINT) or SIGTERM drains it gracefully.
 set -euo pipefail

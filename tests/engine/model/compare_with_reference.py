@@ -94,18 +94,26 @@ def run(cmd):
     return r, time.time() - t0
 
 
+def reference_dtype(backend):
+    """The dtype our engine computes in against the reference's dequantized
+    weights: f32 on the CPU (its default computes from the Q4_1 blocks with
+    int8 activations, as llama.cpp does; tests/engine/runner's
+    quantized_cpu_logits_test bounds that path against this one), bf16 on CUDA."""
+    return "bf16" if backend == "cuda" else "f32"
+
+
 def ours_logits(tool, model, ids, out_path, backend="cpu"):
     import numpy as np
     r, _ = run([tool, "--model", model, "--ids", ",".join(map(str, ids)), "--out", out_path,
-                "--backend", backend, "--dtype", "bf16"])
+                "--backend", backend, "--dtype", reference_dtype(backend)])
     n, vocab = map(int, r.stdout.split())
     return np.fromfile(out_path, dtype=np.float32).reshape(n, vocab).astype(np.float64)
 
 
 def ours_greedy(tool, model, ids, n, backend="cpu"):
-    extra = ["--dtype", "bf16"] if backend == "cuda" else []
     r, _ = run([tool, "--model", model, "--prompt-ids", ",".join(map(str, ids)), "--max-tokens", str(n),
-                "--temperature", "0", "--ignore-eos", "--print-ids", "--backend", backend, *extra])
+                "--temperature", "0", "--ignore-eos", "--print-ids", "--backend", backend,
+                "--dtype", reference_dtype(backend)])
     return [int(t) for t in r.stdout.split()]
 
 
