@@ -7,15 +7,16 @@
 
 namespace gqa {
 
-GenerationCall::GenerationCall(const ServingContext& context, std::function<void()> pump)
-    : context_(context), pump_(std::move(pump)) {
+GenerationCall::GenerationCall(const ServingContext& context, std::function<void()> pump,
+                               PumpOn pump_on)
+    : context_(context), pump_(std::move(pump)), pump_on_(pump_on) {
   context_.calls.Begin();
 }
 
 grpc::Status GenerationCall::Start(const v1::GenerateRequest& request) {
-  absl::StatusOr<ValidatedRequest> v = ValidateGenerateRequest(
-      request, *context_.engine, context_.tokenizer, context_.chat_template,
-      context_.prompt_limits);
+  absl::StatusOr<ValidatedRequest> v =
+      ValidateGenerateRequest(request, *context_.engine, context_.tokenizer, context_.chat_template,
+                              context_.prompt_limits);
   if (!v.ok()) {
     context_.CountRejected(StatusCodeName(v.status().code()));
     return ToGrpcStatus(v.status());
@@ -45,6 +46,12 @@ grpc::Status GenerationCall::Start(const v1::GenerateRequest& request) {
 }
 
 void GenerationCall::Wake() {
+  if (pump_on_ == PumpOn::kEngineThread) {
+    // The consumer may destroy this call as soon as the pump has signalled
+    // it: nothing here touches the call after pump_() (see the header).
+    pump_();
+    return;
+  }
   // Called by the engine thread only while the channel was armed, i.e. while
   // nobody else runs this call. The previous alarm has fired (its callback may
   // still be unwinding: grpc::Alarm keeps its state alive until then, so

@@ -8,7 +8,12 @@
 //   - the reactor, from its constructor and OnWriteDone;
 //   - the engine, after Next() found nothing and armed the channel; when it
 //     pushes news it calls Wake(), which hops onto a gRPC thread through a
-//     grpc::Alarm that fires at once and calls `pump` there.
+//     grpc::Alarm that fires at once and calls `pump` there (PumpOn::kGrpcThread,
+//     the reactors: their pump runs reactor code, which must not run on the
+//     engine thread), or calls `pump` right there on the engine thread
+//     (PumpOn::kEngineThread: a pump that only signals another thread without
+//     blocking and touches nothing of the call, BlockingCall's eventfd write;
+//     no alarm then outlives the call or races its destruction).
 // The reactor's pump calls Next() until it returns false (or it starts a
 // write, whose OnWriteDone pumps again). A final update always comes, so the
 // reactor always Finishes, and nothing touches the call after that.
@@ -40,7 +45,9 @@ namespace gqa {
 
 class GenerationCall {
  public:
-  GenerationCall(const ServingContext& context, std::function<void()> pump);
+  enum class PumpOn { kGrpcThread, kEngineThread };
+  GenerationCall(const ServingContext& context, std::function<void()> pump,
+                 PumpOn pump_on = PumpOn::kGrpcThread);
   ~GenerationCall() { context_.calls.End(); }
   GenerationCall(const GenerationCall&) = delete;
   GenerationCall& operator=(const GenerationCall&) = delete;
@@ -68,6 +75,7 @@ class GenerationCall {
 
   const ServingContext& context_;
   const std::function<void()> pump_;
+  const PumpOn pump_on_;
   std::string engine_id_;
   std::string client_id_;
   LiveRequestIds::Lease id_lease_;  // released at the final update

@@ -20,8 +20,13 @@ void Signal(int fd) {
 BlockingCall::BlockingCall(const ServingContext& context, int client_socket)
     : wake_fd_(eventfd(0, EFD_CLOEXEC)),
       socket_(client_socket),
-      // The pump captures the fd, not `this`: writing it is its last act.
-      call_(context, [fd = wake_fd_] { Signal(fd); }) {}
+      // The pump captures the fd, not `this`: writing it is its last act. It
+      // runs on the engine thread (an eventfd write never blocks), so no
+      // grpc::Alarm hop: none is left in the call when this thread, woken by
+      // that write, destroys it (ThreadSanitizer saw the engine thread still
+      // in Alarm::Set while an HTTP thread destroyed the call's alarm).
+      call_(
+          context, [fd = wake_fd_] { Signal(fd); }, GenerationCall::PumpOn::kEngineThread) {}
 
 BlockingCall::~BlockingCall() {
   if (started_ && !finished_) {

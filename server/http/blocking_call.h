@@ -2,8 +2,9 @@
 // detokenization, stop strings, logprobs and usage as the gRPC reactors) run
 // on the calling HTTP worker thread, which blocks between updates.
 //
-// The pump: GenerationCall wakes its consumer through `pump` (on a gRPC
-// thread, see generation_call.h); here the pump only writes an eventfd. Next()
+// The pump: GenerationCall wakes its consumer through `pump`; here the pump
+// only writes an eventfd, on the engine thread itself (PumpOn::kEngineThread,
+// see generation_call.h). Next()
 // polls that eventfd together with the client's socket (POLLRDHUP), so it
 // wakes at once both for new tokens and for a client that hung up; a hang-up
 // cancels the call (the engine aborts it before its next step) and Next()
@@ -12,7 +13,7 @@
 // pushes to a call that is gone.
 //
 // Thread ownership: one thread (the HTTP worker) for every method; the pump
-// runs on a gRPC thread and touches only the eventfd.
+// runs on the engine thread and touches only the eventfd.
 #pragma once
 
 #include "server/generation_call.h"
