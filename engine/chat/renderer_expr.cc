@@ -393,6 +393,11 @@ absl::StatusOr<Value> Renderer::EvalCompare(const Expr& e) {
 }
 
 absl::StatusOr<Value> Renderer::EvalSlice(const Expr& e) {
+  // A slice that is one part of a tuple subscript (`x[1:2, 0]`) has no object:
+  // Jinja2 hands Python a (slice, ...) key that no list, string or dict takes.
+  if (!e.children[0]) {
+    return absl::InvalidArgumentError("a slice must be the whole subscript, as in x[1:2]");
+  }
   GQA_ASSIGN_OR_RETURN(Value obj, Eval(*e.children[0]));
   if (obj.IsUndefined()) return UndefinedError(obj);
   int64_t bounds[3] = {0, 0, 1};

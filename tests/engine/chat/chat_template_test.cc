@@ -48,6 +48,17 @@ TEST(ChatTemplateTest, ExtraContextAddsAndReplacesVariables) {
   EXPECT_EQ(*out, R"({"b": 1, "a": [true, null, 1.5]}|T)");
 }
 
+// Found by fuzz/chat_template_fuzzer (fuzz/regressions/chat_template/): a
+// slice inside a tuple subscript was evaluated without its object (a null
+// dereference).
+TEST(ChatTemplateTest, ASliceInsideATupleSubscriptIsAnError) {
+  for (const char* source : {"{{ [1, 2, 3][0:1, 2] }}", "{{ 'abc'[1, :2] }}"}) {
+    absl::StatusOr<std::string> out = RenderText(source);
+    ASSERT_FALSE(out.ok()) << source << " -> " << *out;
+    EXPECT_THAT(out.status().message(), HasSubstr("slice must be the whole subscript")) << source;
+  }
+}
+
 TEST(ChatTemplateTest, SyntaxErrorsNameTheLine) {
   struct Case {
     const char* source;
