@@ -39,22 +39,24 @@ struct Isa {
 
 }  // namespace
 
-const VecDotKernel kQ8_0Avx2 = {"q8_0/avx2", DType::kQ8_0,   Q8x32RowBytes,  QuantizeRow,
-                                VecDotQ8_0,  VecDotQ8_0Rows, VecDotQ8_0WRows};
+const VecDotKernel kQ8_0Avx2 = {"q8_0/avx2", DType::kQ8_0,   Q8x32RowBytes,   QuantizeRow,
+                                VecDotQ8_0,  VecDotQ8_0Rows, VecDotQ8_0WRows, DequantizeQ8_0};
 const VecDotKernel kQ4_0Avx2 = {"q4_0/avx2",
                                 DType::kQ4_0,
                                 Q8x32RowBytes,
                                 QuantizeRow,
                                 VecDotQ4<BlockQ4_0>,
                                 VecDotQ4Rows<BlockQ4_0>,
-                                VecDotQ4WRows<BlockQ4_0>};
+                                VecDotQ4WRows<BlockQ4_0>,
+                                DequantizeQ4<BlockQ4_0>};
 const VecDotKernel kQ4_1Avx2 = {"q4_1/avx2",
                                 DType::kQ4_1,
                                 Q8x32RowBytes,
                                 QuantizeRow,
                                 VecDotQ4<BlockQ4_1>,
                                 VecDotQ4Rows<BlockQ4_1>,
-                                VecDotQ4WRows<BlockQ4_1>};
+                                VecDotQ4WRows<BlockQ4_1>,
+                                DequantizeQ4<BlockQ4_1>};
 
 }  // namespace gqa::quant::internal
 

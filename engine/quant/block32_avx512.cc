@@ -43,17 +43,25 @@ struct Isa {
 
 }  // namespace
 
-const VecDotKernel kQ8_0Avx512Vnni = {"q8_0/avx512vnni", DType::kQ8_0, Q8x32RowBytes,
-                                      QuantizeRow,       VecDotQ8_0,   VecDotQ8_0Rows,
-                                      VecDotQ8_0WRows};
-const VecDotKernel kQ4_0Avx512Vnni = {"q4_0/avx512vnni",       DType::kQ4_0,
-                                      Q8x32RowBytes,           QuantizeRow,
-                                      VecDotQ4<BlockQ4_0>,     VecDotQ4Rows<BlockQ4_0>,
-                                      VecDotQ4WRows<BlockQ4_0>};
-const VecDotKernel kQ4_1Avx512Vnni = {"q4_1/avx512vnni",       DType::kQ4_1,
-                                      Q8x32RowBytes,           QuantizeRow,
-                                      VecDotQ4<BlockQ4_1>,     VecDotQ4Rows<BlockQ4_1>,
-                                      VecDotQ4WRows<BlockQ4_1>};
+const VecDotKernel kQ8_0Avx512Vnni = {"q8_0/avx512vnni", DType::kQ8_0,  Q8x32RowBytes,
+                                      QuantizeRow,       VecDotQ8_0,    VecDotQ8_0Rows,
+                                      VecDotQ8_0WRows,   DequantizeQ8_0};
+const VecDotKernel kQ4_0Avx512Vnni = {"q4_0/avx512vnni",
+                                      DType::kQ4_0,
+                                      Q8x32RowBytes,
+                                      QuantizeRow,
+                                      VecDotQ4<BlockQ4_0>,
+                                      VecDotQ4Rows<BlockQ4_0>,
+                                      VecDotQ4WRows<BlockQ4_0>,
+                                      DequantizeQ4<BlockQ4_0>};
+const VecDotKernel kQ4_1Avx512Vnni = {"q4_1/avx512vnni",
+                                      DType::kQ4_1,
+                                      Q8x32RowBytes,
+                                      QuantizeRow,
+                                      VecDotQ4<BlockQ4_1>,
+                                      VecDotQ4Rows<BlockQ4_1>,
+                                      VecDotQ4WRows<BlockQ4_1>,
+                                      DequantizeQ4<BlockQ4_1>};
 
 }  // namespace gqa::quant::internal
 

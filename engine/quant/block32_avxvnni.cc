@@ -37,16 +37,24 @@ struct Isa {
 
 }  // namespace
 
-const VecDotKernel kQ8_0AvxVnni = {"q8_0/avxvnni", DType::kQ8_0,   Q8x32RowBytes,  QuantizeRow,
-                                   VecDotQ8_0,     VecDotQ8_0Rows, VecDotQ8_0WRows};
-const VecDotKernel kQ4_0AvxVnni = {"q4_0/avxvnni",          DType::kQ4_0,
-                                   Q8x32RowBytes,           QuantizeRow,
-                                   VecDotQ4<BlockQ4_0>,     VecDotQ4Rows<BlockQ4_0>,
-                                   VecDotQ4WRows<BlockQ4_0>};
-const VecDotKernel kQ4_1AvxVnni = {"q4_1/avxvnni",          DType::kQ4_1,
-                                   Q8x32RowBytes,           QuantizeRow,
-                                   VecDotQ4<BlockQ4_1>,     VecDotQ4Rows<BlockQ4_1>,
-                                   VecDotQ4WRows<BlockQ4_1>};
+const VecDotKernel kQ8_0AvxVnni = {"q8_0/avxvnni", DType::kQ8_0,   Q8x32RowBytes,   QuantizeRow,
+                                   VecDotQ8_0,     VecDotQ8_0Rows, VecDotQ8_0WRows, DequantizeQ8_0};
+const VecDotKernel kQ4_0AvxVnni = {"q4_0/avxvnni",
+                                   DType::kQ4_0,
+                                   Q8x32RowBytes,
+                                   QuantizeRow,
+                                   VecDotQ4<BlockQ4_0>,
+                                   VecDotQ4Rows<BlockQ4_0>,
+                                   VecDotQ4WRows<BlockQ4_0>,
+                                   DequantizeQ4<BlockQ4_0>};
+const VecDotKernel kQ4_1AvxVnni = {"q4_1/avxvnni",
+                                   DType::kQ4_1,
+                                   Q8x32RowBytes,
+                                   QuantizeRow,
+                                   VecDotQ4<BlockQ4_1>,
+                                   VecDotQ4Rows<BlockQ4_1>,
+                                   VecDotQ4WRows<BlockQ4_1>,
+                                   DequantizeQ4<BlockQ4_1>};
 
 }  // namespace gqa::quant::internal
 

@@ -48,6 +48,11 @@ struct VecDotKernel {
   // rows: decode (a GEMM with m = 1).
   void (*vec_dot_wrows)(const void* w_rows, size_t w_stride, int64_t n, const void* xq, int64_t k,
                         float* out) = nullptr;
+  // Optional; null means quant::DequantizeRow. One weight row of k elements
+  // to fp32, equal bit for bit to DequantizeRow(weight, w_row, out, k), only
+  // faster: the GEMM's path for many activation rows (prefill) expands weight
+  // tiles with it, then runs an fp32 GEMM (backend/cpu/cpu_gemm_quant.h).
+  void (*dequantize_row)(const void* w_row, float* out, int64_t k) = nullptr;
 };
 
 // Every kernel for `weight` this CPU can run: the scalar reference first, then

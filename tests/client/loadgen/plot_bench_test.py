@@ -121,8 +121,13 @@ class PlotBenchTest(unittest.TestCase):
         lat = latencies(run)
         self.assertEqual(len(lat["ttft"]), 12)
         self.assertEqual(len(lat["tpot"]), 12)  # 8 tokens each: all have a TPOT
-        self.assertGreater(len(lat["itl"]), 0)
+        # A token gap needs two messages of one request: on a loaded machine the
+        # server's stream writes may coalesce all 8 tokens of every request into
+        # one message (seen in a CI run), leaving no gap to plot, so the ITL line
+        # is checked only when there are gaps (on an idle machine, every run).
         for key, values in lat.items():
+            if not values and key == "itl":
+                continue
             line = groups[f"{key}_cdf/rate inf"]
             # A step line through n sorted values: n points and n - 1 risers.
             self.assertEqual(len(line_vertices(line)), 2 * len(values) - 1, key)

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/quant/block_formats.h"
+#include "engine/quant/dequantize.h"
 #include "engine/quant/vec_dot.h"
 #include "tests/engine/quant/block32_test_util.h"
 
@@ -205,6 +206,28 @@ TEST(Block32Simd, LargestProductsOfOneSignAreExact) {
         const std::vector<uint8_t> xq = Quantize(*scalar, x);
         EXPECT_EQ(simd->vec_dot(w.data(), xq.data(), k), exact) << simd->name << " k=" << k;
         EXPECT_EQ(scalar->vec_dot(w.data(), xq.data(), k), exact) << scalar->name << " k=" << k;
+      }
+    }
+  }
+}
+
+// dequantize_row: every SIMD kernel has one, and it writes the floats
+// DequantizeRow writes, bit for bit, on every fill (fp16 subnormal and huge
+// scales, extreme quants, Q4_1 mins of either sign) and every length.
+TEST(Block32Simd, DequantizesRowsBitForBit) {
+  std::mt19937 rng(11);
+  for (const auto& [scalar, simd] : SimdKernels()) {
+    ASSERT_NE(simd->dequantize_row, nullptr) << simd->name;
+    const DType t = simd->weight;
+    for (int64_t k : kLengths) {
+      for (Fill fill : {Fill::kRandom, Fill::kZero, Fill::kExtreme, Fill::kHugeScale,
+                        Fill::kTinyScale, Fill::kUnitScale}) {
+        const std::vector<uint8_t> w = testing::MakeWeightRow(t, k, fill, rng);
+        std::vector<float> want(k), got(k, -1.0f);
+        DequantizeRow(t, w.data(), want.data(), k);
+        simd->dequantize_row(w.data(), got.data(), k);
+        EXPECT_EQ(std::memcmp(got.data(), want.data(), k * sizeof(float)), 0)
+            << simd->name << " k=" << k << " fill=" << static_cast<int>(fill);
       }
     }
   }
