@@ -190,12 +190,15 @@ if [[ "$serving" == 1 ]]; then
   done
   grpc=$(sed -n 's/.*gRPC listening on \([0-9.:]*\).*/\1/p' "$work/gqa-server.log" | head -1)
   http=$(sed -n 's/.*HTTP (OpenAI API) listening on \([0-9.:]*\).*/\1/p' "$work/gqa-server.log" | head -1)
-  # drive KEY WHO URL CONCURRENCY REQUESTS
+  # drive KEY WHO URL CONCURRENCY REQUESTS. The prompts' seed is the
+  # concurrency: each row's prompts are new to gqa-server, which serves every
+  # row (a seed shared by two rows would hand the second its prefix cache's
+  # hits), while llama-server starts afresh for each.
   drive() {
     local key=$1 who=$2 url=$3 c=$4 n=$5
     local f="$work/serve_${key}_${who// /_}.json"
     local cmd=("$loadgen" --server "$grpc" --backend openai --openai-url "$url" --num-prompts "$n"
-               --max-concurrency "$c" --input-len 128 --output-len 64 --seed 1 --no-progress
+               --max-concurrency "$c" --input-len 128 --output-len 64 --seed "$c" --no-progress
                --result-json "$f")
     log "$who serving $key"
     local load; load="$(loadavg)"
