@@ -1,8 +1,11 @@
-// Start-up shared by the Google Benchmark programs under bench/cpu: this
-// repo's defaults for the benchmark flags, the "_min" aggregate they report.
+// Shared by the Google Benchmark programs under bench/cpu: this repo's
+// defaults for the benchmark flags, the timing of each call and the "_min"
+// aggregate they report.
 #pragma once
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,5 +34,22 @@ inline void InitializeWithDefaults(int argc, char** argv, const std::string& min
 // The "min" statistic: the fastest repetition, the most repeatable number on
 // a shared machine (ComputeStatistics("min", MinOf)).
 inline double MinOf(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+
+// Runs `call` once per benchmark iteration, each call timed on its own for a
+// UseManualTime benchmark, and returns the fastest call in seconds (the
+// "best_us" counters: the most repeatable number on a shared machine).
+template <typename Call>
+double TimeEachCall(benchmark::State& state, Call&& call) {
+  double best_s = std::numeric_limits<double>::infinity();
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    call();
+    benchmark::ClobberMemory();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(s);
+    best_s = std::min(best_s, s);
+  }
+  return best_s;
+}
 
 }  // namespace gqa::bench

@@ -28,6 +28,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "bench/common/benchmark_defaults.h"
 #include "benchmark/benchmark.h"
 #include "engine/backend/cpu/cpu_attention.h"
 #include "engine/backend/cpu/cpu_backend.h"
@@ -146,21 +147,10 @@ void BM_Decode(benchmark::State& state, int batch, int context, int num_threads)
   TimeCalls(state, batch, [&] { p.Run(num_threads); });
 }
 
-double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our defaults go first, so the same flags on the command line win.
-  std::vector<char*> args = {argv[0]};
-  char defaults[][64] = {"--benchmark_repetitions=3", "--benchmark_min_time=0.2",
-                         "--benchmark_enable_random_interleaving=true",
-                         "--benchmark_report_aggregates_only=true"};
-  for (char* d : defaults) args.push_back(d);
-  args.insert(args.end(), argv + 1, argv + argc);
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  absl::ParseCommandLine(n, args.data());  // the rest: --threads
+  gqa::bench::InitializeWithDefaults(argc, argv, "0.2");  // then absl: --threads
 
   gqa::CpuBackend backend(absl::GetFlag(FLAGS_threads));  // resolves 0 to every core
   const int threads = backend.num_threads();
@@ -168,7 +158,7 @@ int main(int argc, char** argv) {
   auto add = [](const std::string& name, auto fn, auto... args) {
     benchmark::RegisterBenchmark(name.c_str(), fn, args...)
         ->UseManualTime()
-        ->ComputeStatistics("min", Min)
+        ->ComputeStatistics("min", gqa::bench::MinOf)
         ->Unit(benchmark::kMillisecond);
   };
   for (int context : {512, 2048, 8000})

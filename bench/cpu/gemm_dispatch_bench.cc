@@ -28,6 +28,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "bench/common/benchmark_defaults.h"
 #include "benchmark/benchmark.h"
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/backend/cpu/cpu_gemm.h"
@@ -83,38 +84,21 @@ void BM_Gemm(benchmark::State& state, const Shape& s, int m, Kernel kernel, int 
   if (kernel == Kernel::kBlasThreads) openblas_set_num_threads(num_threads);
   // Each call is timed (manual time): the "best_us" counter is the fastest
   // call, what this machine gives a kernel when nothing else runs on its cores.
-  double best_s = std::numeric_limits<double>::infinity();
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
+  const double best_s = gqa::bench::TimeEachCall(state, [&] {
     if (kernel == Kernel::kMatVec) {
       gqa::cpu::GemmMatVec(xt, wt, gqa::Tensor{}, yt, num_threads);
     } else {
       gqa::cpu::GemmBlas(xt, wt, gqa::Tensor{}, yt, kernel == Kernel::kBlas ? num_threads : 1);
     }
-    benchmark::ClobberMemory();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    state.SetIterationTime(s);
-    best_s = std::min(best_s, s);
-  }
+  });
   state.counters["best_us"] = best_s * 1e6;
   if (kernel == Kernel::kBlasThreads) openblas_set_num_threads(1);
 }
 
-double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our defaults go first, so the same flags on the command line win.
-  std::vector<char*> args = {argv[0]};
-  char defaults[][64] = {"--benchmark_repetitions=3", "--benchmark_min_time=0.05",
-                         "--benchmark_enable_random_interleaving=true",
-                         "--benchmark_report_aggregates_only=true"};
-  for (char* d : defaults) args.push_back(d);
-  args.insert(args.end(), argv + 1, argv + argc);
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  absl::ParseCommandLine(n, args.data());  // the rest: --threads
+  gqa::bench::InitializeWithDefaults(argc, argv);  // then absl: --threads
 
   gqa::CpuBackend backend(absl::GetFlag(FLAGS_threads));  // sets OpenMP and OpenBLAS threads
   const int num_threads = backend.num_threads();
@@ -131,7 +115,7 @@ int main(int argc, char** argv) {
         const std::string bench_name = std::string(name) + "/" + s.what + "/m:" + std::to_string(m);
         benchmark::RegisterBenchmark(bench_name.c_str(), BM_Gemm, s, m, kernel, num_threads)
             ->UseManualTime()
-            ->ComputeStatistics("min", Min)
+            ->ComputeStatistics("min", gqa::bench::MinOf)
             ->Unit(benchmark::kMicrosecond);
       }
     }

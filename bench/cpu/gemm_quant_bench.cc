@@ -85,9 +85,7 @@ void BM_GemmQuant(benchmark::State& state, DType t, const Shape& s, int m, Path 
   const Tensor x = Tensor::Make(b.x.data(), DType::kF32, {m, s.k});
   const Tensor y = Tensor::Make(b.y.data(), DType::kF32, {m, s.n});
   const gqa::quant::VecDotKernel* kernel = gqa::cpu::GemmKernelFor(t);
-  double best_s = std::numeric_limits<double>::infinity();
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
+  const double best_s = gqa::bench::TimeEachCall(state, [&] {
     if (path == Path::kDot) {
       gqa::cpu::GemmQuantDot(x, w, Tensor{}, y, *kernel, num_threads);
     } else if (path == Path::kTiled) {
@@ -95,11 +93,7 @@ void BM_GemmQuant(benchmark::State& state, DType t, const Shape& s, int m, Path 
     } else {
       gqa::cpu::Gemm(x, w, Tensor{}, y, num_threads);
     }
-    benchmark::ClobberMemory();
-    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    state.SetIterationTime(sec);
-    best_s = std::min(best_s, sec);
-  }
+  });
   state.counters["best_us"] = best_s * 1e6;
 }
 

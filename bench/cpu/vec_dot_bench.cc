@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/benchmark_defaults.h"
 #include "bench/common/memory_bandwidth.h"
 #include "benchmark/benchmark.h"
 #include "engine/common/dtype.h"
@@ -105,7 +106,6 @@ const std::vector<uint8_t>& Weights(DType t, const Shape& s) {
   return *w;
 }
 
-double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 double Max(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
 
 void BM_VecDot(benchmark::State& state, const gqa::quant::VecDotKernel* kernel, const Shape& s) {
@@ -116,19 +116,13 @@ void BM_VecDot(benchmark::State& state, const gqa::quant::VecDotKernel* kernel, 
   std::vector<float> x(s.k), y(s.rows);
   for (float& v : x) v = normal(rng);
   std::vector<uint8_t> xq(kernel->activation_row_bytes(s.k));
-  double best_s = std::numeric_limits<double>::infinity();
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
+  const double best_s = gqa::bench::TimeEachCall(state, [&] {
     kernel->quantize_activation(x.data(), xq.data(), s.k);
     for (int64_t r = 0; r < s.rows; ++r) {
       y[r] = kernel->vec_dot(w.data() + r * row_bytes, xq.data(), s.k);
     }
     benchmark::DoNotOptimize(y.data());
-    benchmark::ClobberMemory();
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    state.SetIterationTime(t);
-    best_s = std::min(best_s, t);
-  }
+  });
   state.counters["best_us"] = best_s * 1e6;
   state.counters["GBps"] = static_cast<double>(w.size()) / best_s / 1e9;
 }
@@ -147,9 +141,7 @@ void BM_VecDotRows(benchmark::State& state, const gqa::quant::VecDotKernel* kern
   for (float& v : x) v = normal(rng);
   std::vector<uint8_t> xq(xq_bytes * m);
   constexpr int64_t kTile = 8;  // weight rows per step, as GemmQuantDot
-  double best_s = std::numeric_limits<double>::infinity();
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
+  const double best_s = gqa::bench::TimeEachCall(state, [&] {
     for (int64_t i = 0; i < m; ++i)
       kernel->quantize_activation(x.data() + i * s.k, xq.data() + i * xq_bytes, s.k);
     for (int64_t j0 = 0; j0 < s.rows; j0 += kTile) {
@@ -172,11 +164,7 @@ void BM_VecDotRows(benchmark::State& state, const gqa::quant::VecDotKernel* kern
       }
     }
     benchmark::DoNotOptimize(y.data());
-    benchmark::ClobberMemory();
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    state.SetIterationTime(t);
-    best_s = std::min(best_s, t);
-  }
+  });
   state.counters["best_us"] = best_s * 1e6;
   state.counters["GBps"] = static_cast<double>(w.size()) / best_s / 1e9;
 }
@@ -188,16 +176,10 @@ void BM_Quantize(benchmark::State& state, const gqa::quant::VecDotKernel* kernel
   std::vector<float> x(k);
   for (float& v : x) v = normal(rng);
   std::vector<uint8_t> xq(kernel->activation_row_bytes(k));
-  double best_s = std::numeric_limits<double>::infinity();
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
+  const double best_s = gqa::bench::TimeEachCall(state, [&] {
     kernel->quantize_activation(x.data(), xq.data(), k);
     benchmark::DoNotOptimize(xq.data());
-    benchmark::ClobberMemory();
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    state.SetIterationTime(t);
-    best_s = std::min(best_s, t);
-  }
+  });
   state.counters["best_us"] = best_s * 1e6;
 }
 
@@ -230,15 +212,7 @@ std::string CpuFeatureList() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our defaults go first, so the same flags on the command line win.
-  std::vector<char*> args = {argv[0]};
-  char defaults[][64] = {"--benchmark_repetitions=3", "--benchmark_min_time=0.05",
-                         "--benchmark_enable_random_interleaving=true",
-                         "--benchmark_report_aggregates_only=true"};
-  for (char* d : defaults) args.push_back(d);
-  args.insert(args.end(), argv + 1, argv + argc);
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
+  gqa::bench::InitializeWithDefaults(argc, argv);
   benchmark::AddCustomContext("cpu_features", CpuFeatureList());
   benchmark::AddCustomContext("threads", "1");
 
@@ -251,7 +225,7 @@ int main(int argc, char** argv) {
                                  std::to_string(s.rows) + "x" + std::to_string(s.k);
         benchmark::RegisterBenchmark(name.c_str(), BM_VecDot, kernel, s)
             ->UseManualTime()
-            ->ComputeStatistics("min", Min)
+            ->ComputeStatistics("min", gqa::bench::MinOf)
             ->ComputeStatistics("max", Max)
             ->Unit(benchmark::kMicrosecond);
       }
@@ -271,7 +245,7 @@ int main(int argc, char** argv) {
                                      std::to_string(m) + (entries ? "/entry" : "/loop");
             benchmark::RegisterBenchmark(name.c_str(), BM_VecDotRows, kernel, s, m, entries)
                 ->UseManualTime()
-                ->ComputeStatistics("min", Min)
+                ->ComputeStatistics("min", gqa::bench::MinOf)
                 ->Unit(benchmark::kMicrosecond);
           }
         }
@@ -285,7 +259,7 @@ int main(int argc, char** argv) {
       const std::string name = "quantize/" + std::string(kernel->name) + "/" + std::to_string(k);
       benchmark::RegisterBenchmark(name.c_str(), BM_Quantize, kernel, k)
           ->UseManualTime()
-          ->ComputeStatistics("min", Min)
+          ->ComputeStatistics("min", gqa::bench::MinOf)
           ->Unit(benchmark::kMicrosecond);
     }
   }
