@@ -2,7 +2,10 @@
 // (backend/cpu/cpu_gemm_quant.h): "dot" (activations quantized once, each
 // weight row dotted with every x row: cpu::GemmQuantDot with the best kernel)
 // and "tiled" (weight tiles dequantized to fp32, then sgemm:
-// cpu::GemmQuantTiled), plus the fp32 GEMM of the same weights dequantized
+// cpu::GemmQuantTiled), for Q4_0 / Q4_1 "packed" (the same blocks 16 rows
+// interleaved, the layout the backend loads them in where a SIMD kernel runs
+// it: cpu::GemmQuantPacked, engine/quant/packed_q4.h), plus the fp32 GEMM of the same weights
+// dequantized
 // ("f32": cpu::Gemm), on SmolLM2-135M's layer shapes, to choose
 // cpu::QuantDotMaxRows(dtype) (bench/results/cpu_gemm_quant.md).
 //
@@ -49,13 +52,13 @@ constexpr Shape kShapes[] = {{"qkv_960x576", 960, 576},
 constexpr int kRows[] = {1, 2, 4, 8, 12, 16, 24, 32, 64, 128};
 constexpr int kMaxRows = 128;
 
-enum class Path { kDot, kTiled, kF32 };
+enum class Path { kDot, kTiled, kPacked, kF32 };
 
 // Random weights of one (dtype, shape): random block bytes with every fp16
 // field a small normal number (the values do not change the time, NaN and
 // subnormals might), their fp32 dequantization, and x, y.
 struct Buffers {
-  std::vector<uint8_t> w;
+  std::vector<uint8_t> w, packed;  // packed: empty where the dtype has no packed layout
   std::vector<float> wf, x, y;
 };
 
@@ -68,6 +71,10 @@ Buffers& BuffersFor(DType t, const Shape& s) {
   const int64_t nk = static_cast<int64_t>(s.n) * s.k;
   b->w.resize(gqa::DTypeBytes(t, nk));
   for (uint8_t& v : b->w) v = static_cast<uint8_t>(rng() & 0x3b);  // no fp16 exponent overflow
+  if (gqa::quant::PackedDType(t) != t) {
+    b->packed.resize(b->w.size());
+    gqa::quant::PackRows(t, b->w.data(), b->packed.data(), s.n, s.k);
+  }
   b->wf.resize(nk);
   gqa::quant::DequantizeRow(t, b->w.data(), b->wf.data(), nk);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -81,13 +88,19 @@ void BM_GemmQuant(benchmark::State& state, DType t, const Shape& s, int m, Path 
                   int num_threads) {
   Buffers& b = BuffersFor(t, s);
   const Tensor w = path == Path::kF32 ? Tensor::Make(b.wf.data(), DType::kF32, {s.n, s.k})
-                                      : Tensor::Make(b.w.data(), t, {s.n, s.k});
+                   : path == Path::kPacked
+                       ? Tensor::Make(b.packed.data(), gqa::quant::PackedDType(t), {s.n, s.k})
+                       : Tensor::Make(b.w.data(), t, {s.n, s.k});
   const Tensor x = Tensor::Make(b.x.data(), DType::kF32, {m, s.k});
   const Tensor y = Tensor::Make(b.y.data(), DType::kF32, {m, s.n});
   const gqa::quant::VecDotKernel* kernel = gqa::cpu::GemmKernelFor(t);
   const double best_s = gqa::bench::TimeEachCall(state, [&] {
     if (path == Path::kDot) {
       gqa::cpu::GemmQuantDot(x, w, Tensor{}, y, *kernel, num_threads);
+    } else if (path == Path::kPacked) {
+      gqa::cpu::GemmQuantPacked(x, w, Tensor{}, y,
+                                *gqa::cpu::PackedGemmKernelFor(gqa::quant::PackedDType(t)),
+                                num_threads);
     } else if (path == Path::kTiled) {
       gqa::cpu::GemmQuantTiled(x, w, Tensor{}, y, num_threads);
     } else {
@@ -106,7 +119,7 @@ int main(int argc, char** argv) {
   const int num_threads = backend.num_threads();
   benchmark::AddCustomContext("threads", std::to_string(num_threads));
   const std::pair<const char*, Path> paths[] = {
-      {"dot", Path::kDot}, {"tiled", Path::kTiled}, {"f32", Path::kF32}};
+      {"dot", Path::kDot}, {"tiled", Path::kTiled}, {"packed", Path::kPacked}, {"f32", Path::kF32}};
   const std::vector<std::string> names = absl::StrSplit(absl::GetFlag(FLAGS_dtypes), ',');
   for (const std::string& name : names) {
     DType t = DType::kF32;
@@ -120,6 +133,10 @@ int main(int argc, char** argv) {
     for (const Shape& s : kShapes) {
       for (const int m : kRows) {
         for (const auto& [path_name, path] : paths) {
+          if (path == Path::kPacked &&
+              gqa::cpu::PackedGemmKernelFor(gqa::quant::PackedDType(t)) == nullptr) {
+            continue;  // no packed layout, or no SIMD kernel for it on this CPU
+          }
           const std::string bench =
               std::string(name) + "/" + path_name + "/" + s.what + "/m:" + std::to_string(m);
           benchmark::RegisterBenchmark(bench.c_str(), BM_GemmQuant, t, s, m, path, num_threads)

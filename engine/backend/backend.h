@@ -71,6 +71,11 @@ class Backend {
   // converts it to. Norms and biases are always activation_dtype(). The
   // default, every matrix in activation_dtype(), is the CUDA backend's.
   virtual DType MatrixWeightDType(DType stored) const { return activation_dtype(); }
+  // The dtype a matrix of `rows` rows that MatrixWeightDType keeps in `kept`
+  // takes when only Gemm reads it (not EmbeddingLookup): a layout of the same
+  // blocks this backend's Gemm computes from faster (the CPU backend's packed
+  // Q4, engine/quant/packed_q4.h), or `kept` itself, the default.
+  virtual DType GemmMatrixDType(DType kept, int64_t rows) const { return kept; }
 
   // ---- memory ----
   virtual absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) = 0;

@@ -9,7 +9,10 @@
 // quantized blocks or an HF checkpoint's bf16 as they are, copied byte for
 // byte. Otherwise it is converted (quantized parts dequantized through
 // quant::DequantizeRow) to the dtype the backend asks for, with one log line
-// per dtype that fell back.
+// per dtype that fell back. A matrix only Gemm reads (every one but the
+// embedding table, which a tied lm_head shares) then takes the layout
+// Backend::GemmMatrixDType asks for: the CPU backend's packed Q4, 16 rows of
+// blocks interleaved (engine/quant/packed_q4.h).
 #pragma once
 
 #include <initializer_list>
@@ -65,5 +68,9 @@ DType FusedMatrixDType(const Backend& backend, std::initializer_list<Tensor> par
 // a plain type unless every part has it. Biases and norms are 1-D.
 absl::StatusOr<DeviceTensor> UploadConcatenated(Backend& backend,
                                                 std::initializer_list<Tensor> parts, DType dtype);
+
+// Rewrites the 2-D `matrix` in place into backend.GemmMatrixDType's layout
+// (quant::PackRows) when that differs from its dtype; then only Gemm may read it.
+absl::Status PackForGemm(Backend& backend, DeviceTensor& matrix);
 
 }  // namespace gqa

@@ -16,6 +16,7 @@
 
 #include "engine/quant/block32_kernels.h"
 #include "engine/quant/block_formats.h"
+#include "engine/quant/prefetch.h"
 
 // Every function below, the included loops too, is compiled for this ISA.
 #if defined(__clang__)

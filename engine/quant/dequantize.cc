@@ -123,7 +123,11 @@ void DequantizeRow(DType type, const void* src, float* dst, int64_t n) {
       return Blocks<BlockQ5_K, kBlockK>(DequantQ5_K, src, dst, n);
     case DType::kQ6_K:
       return Blocks<BlockQ6_K, kBlockK>(DequantQ6_K, src, dst, n);
+    case DType::kQ4_0x16:
+    case DType::kQ4_1x16:
+      break;  // no row of a packed matrix is contiguous: only Gemm reads them
   }
+  assert(false && "DequantizeRow of a packed dtype");
 }
 
 }  // namespace gqa::quant

@@ -10,6 +10,7 @@
 
 #include "engine/common/dtype.h"
 #include "engine/quant/float_kernels.h"
+#include "engine/quant/prefetch.h"
 
 namespace gqa::quant::internal {
 namespace {
@@ -40,8 +41,7 @@ GQA_AVX2 float Dot(const void* w_row, const void* xq, int64_t k) {
   __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= k; i += 32) {
-    // 2 KiB ahead, one 64-byte line per iteration (float_avx512.cc's Prefetch).
-    _mm_prefetch(reinterpret_cast<const char*>(w + i) + 2048, _MM_HINT_T0);
+    PrefetchAhead(w + i, 1);  // one 64-byte line per iteration (prefetch.h)
     acc0 = _mm256_fmadd_ps(Load8(w + i), _mm256_loadu_ps(x + i), acc0);
     acc1 = _mm256_fmadd_ps(Load8(w + i + 8), _mm256_loadu_ps(x + i + 8), acc1);
     acc2 = _mm256_fmadd_ps(Load8(w + i + 16), _mm256_loadu_ps(x + i + 16), acc2);

@@ -17,20 +17,13 @@
 
 #include "engine/common/dtype.h"
 #include "engine/quant/float_kernels.h"
+#include "engine/quant/prefetch.h"
 
 namespace gqa::quant::internal {
 namespace {
 
 #define GQA_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,f16c")))
 #define GQA_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
-
-// Software prefetch of the weights 2 KiB ahead (into the next rows: a decode
-// step streams a whole matrix), the distance that engine/quant's block32
-// kernels measured best; beyond L2 the hardware prefetcher alone leaves the
-// loop waiting (bench/results/cpu_vec_dot.md). Never faults past the end.
-inline void Prefetch(const uint16_t* w) {
-  _mm_prefetch(reinterpret_cast<const char*>(w) + 2048, _MM_HINT_T0);
-}
 
 // 16 uint16 weights (only those in `mask`, the rest 0) -> 16 fp32.
 GQA_AVX512 inline __m512 LoadBf16x16(const uint16_t* w, __mmask16 mask) {
@@ -51,8 +44,7 @@ GQA_AVX512 float Dot(const void* w_row, const void* xq, int64_t k) {
   __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 64 <= k; i += 64) {
-    Prefetch(w + i);
-    Prefetch(w + i + 32);
+    PrefetchAhead(w + i, 2);  // a decode step streams the whole matrix (prefetch.h)
     acc0 = _mm512_fmadd_ps(Load16(w + i, kAll), _mm512_loadu_ps(x + i), acc0);
     acc1 = _mm512_fmadd_ps(Load16(w + i + 16, kAll), _mm512_loadu_ps(x + i + 16), acc1);
     acc2 = _mm512_fmadd_ps(Load16(w + i + 32, kAll), _mm512_loadu_ps(x + i + 32), acc2);
@@ -87,7 +79,7 @@ GQA_AVX512BF16 float Bf16DotBf16(const void* w_row, const void* xq, int64_t k) {
   __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 128 <= k; i += 128) {
-    for (int line = 0; line < 128; line += 32) Prefetch(w + i + line);
+    PrefetchAhead(w + i, 4);
     acc0 = _mm512_dpbf16_ps(acc0, LoadPairs(w + i, kAll), LoadPairs(x + i, kAll));
     acc1 = _mm512_dpbf16_ps(acc1, LoadPairs(w + i + 32, kAll), LoadPairs(x + i + 32, kAll));
     acc2 = _mm512_dpbf16_ps(acc2, LoadPairs(w + i + 64, kAll), LoadPairs(x + i + 64, kAll));

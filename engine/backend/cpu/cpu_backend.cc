@@ -99,6 +99,13 @@ DType CpuBackend::MatrixWeightDType(DType stored) const {
   return stored == DType::kF32 || has_kernel ? stored : DType::kF32;
 }
 
+DType CpuBackend::GemmMatrixDType(DType kept, int64_t rows) const {
+  // Packed only where a SIMD kernel computes from it (quant::BestPackedGemmKernel).
+  const DType packed = quant::PackedDType(kept);
+  const bool fits = rows % quant::kPackRows == 0;
+  return packed != kept && fits && cpu::PackedGemmKernelFor(packed) != nullptr ? packed : kept;
+}
+
 void CpuBackend::EmbeddingLookup(const Tensor& table, const int32_t* ids, Tensor out) {
   assert(out.dtype == DType::kF32 && out.cols() == table.cols());
   const int64_t n = out.rows(), dim = table.cols(), vocab = table.rows();

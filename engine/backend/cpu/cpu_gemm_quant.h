@@ -14,6 +14,11 @@
 //    runs a single-threaded cblas_sgemm of all m rows of x against it. The
 //    decode cost is paid once per weight row, not once per x row, and the
 //    multiply is OpenBLAS's compute-bound kernel.
+// A Q4_0 / Q4_1 weight that DeviceWeights packed for this backend
+// (Backend::GemmMatrixDType: 16 rows interleaved, engine/quant/packed_q4.h)
+// takes a third path at every m, GemmQuantPacked: the x rows quantized as for
+// GemmQuantDot, then each thread runs the packed kernel over its groups of 16
+// weight rows against chunks of x rows that stay in cache.
 // The crossover was measured by bench/cpu/gemm_quant_bench.cc
 // (bench/results/cpu_gemm_quant.md).
 //
@@ -24,6 +29,7 @@
 #pragma once
 
 #include "engine/common/tensor.h"
+#include "engine/quant/packed_q4.h"
 #include "engine/quant/vec_dot.h"
 
 namespace gqa::cpu {
@@ -41,6 +47,15 @@ void GemmQuantDot(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y
 // Needs no kernel: any dtype quant::DequantizeRow reads.
 void GemmQuantTiled(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y,
                     int num_threads);
+
+// w [n, k] in kernel.weight's packed dtype (n a multiple of 16); otherwise as
+// GemmQuant.
+void GemmQuantPacked(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y,
+                     const quant::PackedGemmKernel& kernel, int num_threads);
+
+// The packed kernel Gemm uses for `packed` (quant::BestPackedGemmKernel,
+// looked up once per dtype for the process); null when there is none.
+const quant::PackedGemmKernel* PackedGemmKernelFor(DType packed);
 
 // The kernel Gemm uses for `weight` (quant::BestVecDotKernel, looked up once
 // per dtype for the process); null when there is none.

@@ -14,6 +14,7 @@
 #include "engine/model/dummy_weights.h"
 #include "engine/quant/block_formats.h"
 #include "engine/quant/dequantize.h"
+#include "engine/quant/packed_q4.h"
 #include "engine/quant/vec_dot.h"
 
 namespace gqa {
@@ -54,6 +55,33 @@ TEST(DeviceWeightsTest, CpuAutoKeepsQuantizedPartsByteForByte) {
   EXPECT_EQ(up->buffer.bytes(), 5 * 2 * sizeof(quant::BlockQ8_0));
   EXPECT_EQ(std::memcmp(up->view.data, a.data(), 3 * 68), 0);
   EXPECT_EQ(std::memcmp(static_cast<char*>(up->view.data) + 3 * 68, b.data(), 2 * 68), 0);
+}
+
+// A Q4_1 matrix only Gemm reads takes the backend's packed layout (the bytes
+// of quant::PackRows) where a SIMD kernel computes from it, else stays as it is.
+TEST(DeviceWeightsTest, PackForGemmRewritesQ4MatricesIntoTheBackendsLayout) {
+  CpuBackend backend(1, CpuWeights::kAuto);
+  std::vector<quant::BlockQ4_1> rows(32 * 2);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].d = F32ToF16(0.01f * static_cast<float>(i + 1));
+    rows[i].m = F32ToF16(-0.5f);
+    for (int j = 0; j < 16; ++j) rows[i].qs[j] = static_cast<uint8_t>(i * 7 + j);
+  }
+  const Tensor t = Tensor::Make(rows.data(), DType::kQ4_1, {32, 64});
+  absl::StatusOr<DeviceTensor> up = UploadConcatenated(backend, {t}, DType::kQ4_1);
+  ASSERT_TRUE(up.ok()) << up.status();
+  ASSERT_TRUE(PackForGemm(backend, *up).ok());
+  const DType want = backend.GemmMatrixDType(DType::kQ4_1, 32);
+  EXPECT_EQ(up->view.dtype, want);
+  EXPECT_EQ(up->view.rows(), 32);
+  std::vector<char> expect(rows.size() * sizeof(quant::BlockQ4_1));
+  if (want == DType::kQ4_1) {
+    std::memcpy(expect.data(), rows.data(), expect.size());
+  } else {
+    EXPECT_EQ(want, DType::kQ4_1x16);
+    quant::PackRows(DType::kQ4_1, rows.data(), expect.data(), 32, 64);
+  }
+  EXPECT_EQ(std::memcmp(up->view.data, expect.data(), expect.size()), 0);
 }
 
 TEST(DeviceWeightsTest, CpuF32DequantizesExactly) {
