@@ -2,9 +2,9 @@
 // (backend/cpu/cpu_gemm_quant.h): "dot" (activations quantized once, each
 // weight row dotted with every x row: cpu::GemmQuantDot with the best kernel)
 // and "tiled" (weight tiles dequantized to fp32, then sgemm:
-// cpu::GemmQuantTiled), for Q4_0 / Q4_1 "packed" (the same blocks 16 rows
+// cpu::GemmQuantTiled), for Q8_0 / Q4_0 / Q4_1 "packed" (the same blocks 16 rows
 // interleaved, the layout the backend loads them in where a SIMD kernel runs
-// it: cpu::GemmQuantPacked, engine/quant/packed_q4.h), plus the fp32 GEMM of the same weights
+// it: cpu::GemmQuantPacked, engine/quant/packed_blocks.h), plus the fp32 GEMM of the same weights
 // dequantized
 // ("f32": cpu::Gemm), on SmolLM2-135M's layer shapes, to choose
 // cpu::QuantDotMaxRows(dtype) (bench/results/cpu_gemm_quant.md).

@@ -72,10 +72,10 @@ class Backend {
   // default, every matrix in activation_dtype(), is the CUDA backend's.
   virtual DType MatrixWeightDType(DType stored) const { return activation_dtype(); }
   // The dtype a matrix of `rows` rows that MatrixWeightDType keeps in `kept`
-  // takes when only Gemm reads it (not EmbeddingLookup): a layout of the same
-  // blocks this backend's Gemm computes from faster (the CPU backend's packed
-  // Q4, engine/quant/packed_q4.h), or `kept` itself, the default.
-  virtual DType GemmMatrixDType(DType kept, int64_t rows) const { return kept; }
+  // is stored in: a layout of the same blocks that this backend's Gemm and
+  // EmbeddingLookup read faster (the CPU backend's packed blocks,
+  // engine/quant/packed_blocks.h), or `kept` itself, the default.
+  virtual DType MatrixLayoutDType(DType kept, int64_t rows) const { return kept; }
 
   // ---- memory ----
   virtual absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) = 0;

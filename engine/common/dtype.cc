@@ -9,28 +9,18 @@ namespace gqa {
 
 std::string_view DTypeName(DType t) {
   switch (t) {
-    case DType::kF32:
-      return "f32";
-    case DType::kF16:
-      return "f16";
-    case DType::kBF16:
-      return "bf16";
-    case DType::kQ8_0:
-      return "q8_0";
-    case DType::kQ4_0:
-      return "q4_0";
-    case DType::kQ4_1:
-      return "q4_1";
-    case DType::kQ4_K:
-      return "q4_K";
-    case DType::kQ5_K:
-      return "q5_K";
-    case DType::kQ6_K:
-      return "q6_K";
-    case DType::kQ4_0x16:
-      return "q4_0x16";
-    case DType::kQ4_1x16:
-      return "q4_1x16";
+    case DType::kF32: return "f32";
+    case DType::kF16: return "f16";
+    case DType::kBF16: return "bf16";
+    case DType::kQ8_0: return "q8_0";
+    case DType::kQ4_0: return "q4_0";
+    case DType::kQ4_1: return "q4_1";
+    case DType::kQ4_K: return "q4_K";
+    case DType::kQ5_K: return "q5_K";
+    case DType::kQ6_K: return "q6_K";
+    case DType::kQ4_0x16: return "q4_0x16";
+    case DType::kQ4_1x16: return "q4_1x16";
+    case DType::kQ8_0x16: return "q8_0x16";
   }
   return "?";
 }
@@ -42,39 +32,28 @@ int64_t DTypeBlockElems(DType t) {
     case DType::kQ4_1:
     case DType::kQ4_0x16:
     case DType::kQ4_1x16:
-      return 32;
+    case DType::kQ8_0x16: return 32;
     case DType::kQ4_K:
     case DType::kQ5_K:
-    case DType::kQ6_K:
-      return 256;
-    default:
-      return 1;
+    case DType::kQ6_K: return 256;
+    default: return 1;
   }
 }
 
 size_t DTypeBlockBytes(DType t) {
   switch (t) {
-    case DType::kF32:
-      return 4;
+    case DType::kF32: return 4;
     case DType::kF16:
-    case DType::kBF16:
-      return 2;
-    case DType::kQ8_0:
-      return 34;  // f16 d, int8 qs[32]
-    case DType::kQ4_0:
-      return 18;  // f16 d, 16 bytes of nibbles
-    case DType::kQ4_1:
-      return 20;  // f16 d, f16 m, 16 bytes of nibbles
-    case DType::kQ4_K:
-      return 144;  // f16 d, f16 dmin, 12 bytes of scales, 128 of nibbles
-    case DType::kQ5_K:
-      return 176;  // as q4_K plus 32 bytes of high bits
-    case DType::kQ6_K:
-      return 210;  // 128 low nibbles, 64 high bits, 16 scales, f16 d
-    case DType::kQ4_0x16:
-      return 18;  // per row and block: as q4_0
-    case DType::kQ4_1x16:
-      return 20;  // as q4_1
+    case DType::kBF16: return 2;
+    case DType::kQ8_0: return 34;   // f16 d, int8 qs[32]
+    case DType::kQ4_0: return 18;   // f16 d, 16 bytes of nibbles
+    case DType::kQ4_1: return 20;   // f16 d, f16 m, 16 bytes of nibbles
+    case DType::kQ4_K: return 144;  // f16 d, f16 dmin, 12 bytes of scales, 128 of nibbles
+    case DType::kQ5_K: return 176;  // as q4_K plus 32 bytes of high bits
+    case DType::kQ6_K: return 210;  // 128 low nibbles, 64 high bits, 16 scales, f16 d
+    case DType::kQ4_0x16: return 18;  // per row and block: as q4_0
+    case DType::kQ4_1x16: return 20;  // as q4_1
+    case DType::kQ8_0x16: return 34;  // as q8_0
   }
   return 0;
 }
@@ -116,9 +95,9 @@ uint16_t F32ToF16(float f) {
   std::memcpy(&u, &f, 4);
   const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
   const uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00;   // NaN
+  if (abs > 0x7f800000u) return sign | 0x7e00;  // NaN
   if (abs >= 0x477ff000u) return sign | 0x7c00;  // rounds to >= 65520: inf
-  if (abs < 0x38800000u) {                       // below the smallest normal: subnormal
+  if (abs < 0x38800000u) {                        // below the smallest normal: subnormal
     const float a = std::fabs(f);
     const float scaled = a * 16777216.0f;  // 2^24; rint rounds to nearest even
     return sign | static_cast<uint16_t>(std::nearbyint(scaled));

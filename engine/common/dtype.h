@@ -32,12 +32,13 @@ enum class DType : uint8_t {
   kQ4_K,  // 256 elements in 144 bytes
   kQ5_K,  // 256 elements in 176 bytes
   kQ6_K,  // 256 elements in 210 bytes
-  // The CPU GEMM's interleaved layout of Q4_0 / Q4_1 blocks: 16 rows' block b
-  // side by side (engine/quant/packed_q4.h). Same bytes per element as the
-  // row-major type, but a row is not contiguous: a view may only start at a
-  // multiple of 16 rows, and only the CPU backend's Gemm reads it.
+  // The CPU GEMM's interleaved layout of Q8_0 / Q4_0 / Q4_1 blocks: 16 rows'
+  // block b side by side (engine/quant/packed_blocks.h). Same bytes per element
+  // as the row-major type, but a row is not contiguous: a view may only start
+  // at a multiple of 16 rows, and only the CPU backend reads it.
   kQ4_0x16,
   kQ4_1x16,
+  kQ8_0x16,
 };
 
 inline bool IsQuantized(DType t) { return t >= DType::kQ8_0; }
@@ -55,7 +56,7 @@ inline size_t DTypeSize(DType t) {
   return t == DType::kF32 ? 4 : 2;
 }
 // "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q4_K", "q5_K", "q6_K" (ggml's
-// names), "q4_0x16", "q4_1x16".
+// names), "q4_0x16", "q4_1x16", "q8_0x16".
 std::string_view DTypeName(DType t);
 // The plain types only (a quantized type is what a file holds, never asked for):
 // accepts "f32"/"float32"/"fp32", "f16"/"float16"/"fp16", "bf16"/"bfloat16".

@@ -9,7 +9,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/model/host_tensor.h"
 #include "engine/quant/dequantize.h"
-#include "engine/quant/packed_q4.h"
+#include "engine/quant/packed_blocks.h"
 
 namespace gqa {
 namespace {
@@ -31,13 +31,8 @@ class MatrixUploader {
              << " for the " << backend_.name() << " backend\n";
       }
     }
-    return UploadConcatenated(backend_, parts, dtype);
-  }
-
-  // A matrix only Gemm reads: Upload, then the backend's Gemm layout.
-  absl::StatusOr<DeviceTensor> UploadForGemm(std::initializer_list<Tensor> parts) {
-    GQA_ASSIGN_OR_RETURN(DeviceTensor t, Upload(parts));
-    GQA_RETURN_IF_ERROR(PackForGemm(backend_, t));
+    GQA_ASSIGN_OR_RETURN(DeviceTensor t, UploadConcatenated(backend_, parts, dtype));
+    GQA_RETURN_IF_ERROR(PackMatrix(backend_, t));  // the backend's layout, if it has one
     return t;
   }
 
@@ -105,9 +100,9 @@ absl::StatusOr<DeviceTensor> UploadConcatenated(Backend& backend,
   return out;
 }
 
-absl::Status PackForGemm(Backend& backend, DeviceTensor& matrix) {
+absl::Status PackMatrix(Backend& backend, DeviceTensor& matrix) {
   const Tensor& v = matrix.view;
-  const DType packed = backend.GemmMatrixDType(v.dtype, v.rows());
+  const DType packed = backend.MatrixLayoutDType(v.dtype, v.rows());
   if (packed == v.dtype) return absl::OkStatus();
   // Staged through host memory: any backend, at load time only.
   const size_t bytes = matrix.buffer.bytes();
@@ -127,19 +122,19 @@ absl::StatusOr<DeviceWeights> UploadWeights(const ModelWeights& weights, Backend
   GQA_ASSIGN_OR_RETURN(d.embed, matrices.Upload({weights.embed}));
   GQA_ASSIGN_OR_RETURN(d.final_norm, UploadConcatenated(backend, {weights.final_norm}, dt));
   if (weights.lm_head.data != weights.embed.data) {
-    GQA_ASSIGN_OR_RETURN(d.lm_head, matrices.UploadForGemm({weights.lm_head}));
+    GQA_ASSIGN_OR_RETURN(d.lm_head, matrices.Upload({weights.lm_head}));
   }
   for (const LayerWeights& w : weights.layers) {
     DeviceLayerWeights l;
     GQA_ASSIGN_OR_RETURN(l.attn_norm, UploadConcatenated(backend, {w.attn_norm}, dt));
-    GQA_ASSIGN_OR_RETURN(l.wqkv, matrices.UploadForGemm({w.wq, w.wk, w.wv}));
+    GQA_ASSIGN_OR_RETURN(l.wqkv, matrices.Upload({w.wq, w.wk, w.wv}));
     if (weights.config.attention_bias) {
       GQA_ASSIGN_OR_RETURN(l.bqkv, UploadConcatenated(backend, {w.bq, w.bk, w.bv}, dt));
     }
-    GQA_ASSIGN_OR_RETURN(l.wo, matrices.UploadForGemm({w.wo}));
+    GQA_ASSIGN_OR_RETURN(l.wo, matrices.Upload({w.wo}));
     GQA_ASSIGN_OR_RETURN(l.ffn_norm, UploadConcatenated(backend, {w.ffn_norm}, dt));
-    GQA_ASSIGN_OR_RETURN(l.w_gate_up, matrices.UploadForGemm({w.w_gate, w.w_up}));
-    GQA_ASSIGN_OR_RETURN(l.w_down, matrices.UploadForGemm({w.w_down}));
+    GQA_ASSIGN_OR_RETURN(l.w_gate_up, matrices.Upload({w.w_gate, w.w_up}));
+    GQA_ASSIGN_OR_RETURN(l.w_down, matrices.Upload({w.w_down}));
     d.layers.push_back(std::move(l));
   }
   auto add = [&](const DeviceTensor& t) { d.total_bytes += t.buffer.bytes(); };

@@ -9,10 +9,9 @@
 // quantized blocks or an HF checkpoint's bf16 as they are, copied byte for
 // byte. Otherwise it is converted (quantized parts dequantized through
 // quant::DequantizeRow) to the dtype the backend asks for, with one log line
-// per dtype that fell back. A matrix only Gemm reads (every one but the
-// embedding table, which a tied lm_head shares) then takes the layout
-// Backend::GemmMatrixDType asks for: the CPU backend's packed Q4, 16 rows of
-// blocks interleaved (engine/quant/packed_q4.h).
+// per dtype that fell back. Every matrix (the embedding table too) then takes
+// the layout Backend::MatrixLayoutDType asks for: the CPU backend's packed
+// blocks, 16 rows interleaved (engine/quant/packed_blocks.h).
 #pragma once
 
 #include <initializer_list>
@@ -69,8 +68,9 @@ DType FusedMatrixDType(const Backend& backend, std::initializer_list<Tensor> par
 absl::StatusOr<DeviceTensor> UploadConcatenated(Backend& backend,
                                                 std::initializer_list<Tensor> parts, DType dtype);
 
-// Rewrites the 2-D `matrix` in place into backend.GemmMatrixDType's layout
-// (quant::PackRows) when that differs from its dtype; then only Gemm may read it.
-absl::Status PackForGemm(Backend& backend, DeviceTensor& matrix);
+// Rewrites the 2-D `matrix` in place into backend.MatrixLayoutDType's layout
+// (quant::PackRows) when that differs from its dtype; then only the backend's
+// Gemm and EmbeddingLookup may read it.
+absl::Status PackMatrix(Backend& backend, DeviceTensor& matrix);
 
 }  // namespace gqa

@@ -55,13 +55,18 @@ struct BlockQ6_K {
   Half d;
 };
 
-// ---- the CPU GEMM's interleaved layout (engine/quant/packed_q4.h) ----
+// ---- the CPU GEMM's interleaved layout (engine/quant/packed_blocks.h) ----
 
 // Block b of 16 consecutive weight rows r = 0..15, side by side: their scales
-// (and Q4_1's mins) as arrays, and their nibble bytes in groups of 4:
-//   qs[64 c + 4 r + j] = row r's qs[4 c + j]   (c = 0..3, j = 0..3),
-// so 64 bytes hold 4 bytes of every row: elements 4c..4c+3 in the low
-// nibbles, 16+4c..16+4c+3 in the high ones.
+// (and Q4_1's mins) as arrays, and their quant bytes in groups of 4:
+//   qs[64 c + 4 r + j] = row r's qs[4 c + j]   (j = 0..3; c = 0..3 for Q4,
+// 0..7 for Q8_0), so 64 bytes hold 4 bytes of every row: for Q4 elements
+// 4c..4c+3 in the low nibbles and 16+4c..16+4c+3 in the high ones, for Q8_0
+// elements 4c..4c+3.
+struct BlockQ8_0x16 {
+  Half d[16];
+  int8_t qs[16 * kBlock32];
+};
 struct BlockQ4_0x16 {
   Half d[16];
   uint8_t qs[16 * kBlock32 / 2];
@@ -78,6 +83,7 @@ static_assert(sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockQ8_0x16) == 16 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_0x16) == 16 * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ4_1x16) == 16 * sizeof(BlockQ4_1));
 

@@ -125,7 +125,8 @@ void DequantizeRow(DType type, const void* src, float* dst, int64_t n) {
       return Blocks<BlockQ6_K, kBlockK>(DequantQ6_K, src, dst, n);
     case DType::kQ4_0x16:
     case DType::kQ4_1x16:
-      break;  // no row of a packed matrix is contiguous: only Gemm reads them
+    case DType::kQ8_0x16:
+      break;  // no row of a packed matrix is contiguous (quant::UnpackRow)
   }
   assert(false && "DequantizeRow of a packed dtype");
 }

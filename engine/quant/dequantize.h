@@ -19,7 +19,7 @@ namespace gqa::quant {
 
 // Decodes n elements of `type` at src into fp32 at dst. n must be a multiple
 // of DTypeBlockElems(type); src holds DTypeBytes(type, n) bytes. Not for the
-// packed dtypes (packed_q4.h), whose rows are not contiguous.
+// packed dtypes (packed_blocks.h), whose rows are not contiguous.
 void DequantizeRow(DType type, const void* src, float* dst, int64_t n);
 
 }  // namespace gqa::quant

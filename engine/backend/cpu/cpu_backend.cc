@@ -12,6 +12,7 @@
 #include <cstring>
 #include <span>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/backend/cpu/cpu_attention.h"
@@ -99,8 +100,9 @@ DType CpuBackend::MatrixWeightDType(DType stored) const {
   return stored == DType::kF32 || has_kernel ? stored : DType::kF32;
 }
 
-DType CpuBackend::GemmMatrixDType(DType kept, int64_t rows) const {
-  // Packed only where a SIMD kernel computes from it (quant::BestPackedGemmKernel).
+DType CpuBackend::MatrixLayoutDType(DType kept, int64_t rows) const {
+  // Packed only where a SIMD kernel computes from it (quant::BestPackedGemmKernel);
+  // EmbeddingLookup reads any packed table (quant::UnpackRow).
   const DType packed = quant::PackedDType(kept);
   const bool fits = rows % quant::kPackRows == 0;
   return packed != kept && fits && cpu::PackedGemmKernelFor(packed) != nullptr ? packed : kept;
@@ -118,7 +120,15 @@ void CpuBackend::EmbeddingLookup(const Tensor& table, const int32_t* ids, Tensor
       std::memset(dst, 0, dim * sizeof(float));
       continue;
     }
-    // Any dtype: f32/f16/bf16, or a row of quantized blocks.
+    const DType row_major = quant::RowMajorDType(table.dtype);
+    if (row_major != table.dtype) {  // packed (packed_blocks.h): the row's blocks gathered first
+      thread_local std::vector<char> row;
+      row.resize(DTypeBytes(row_major, dim));
+      quant::UnpackRow(table.dtype, table.data, ids[i], dim, row.data());
+      quant::DequantizeRow(row_major, row.data(), dst, dim);
+      continue;
+    }
+    // Any other dtype: f32/f16/bf16, or a row of quantized blocks.
     const char* row =
         static_cast<const char*>(table.data) + DTypeBytes(table.dtype, ids[i] * RowStride(table));
     quant::DequantizeRow(table.dtype, row, dst, dim);

@@ -4,9 +4,9 @@
 // (CpuWeights), kept in a compact dtype a quant::VecDotKernel computes from:
 // the ggml block formats of a GGUF file, bf16/f16. Gemm dispatches on the
 // weight's dtype (cpu_gemm_quant.h); EmbeddingLookup reads any such table.
-// Q4_0 / Q4_1 matrices that only Gemm reads take the packed layout, 16 rows
-// interleaved, where a SIMD kernel computes from it (GemmMatrixDType,
-// engine/quant/packed_q4.h).
+// Q8_0 / Q4_0 / Q4_1 matrices take the packed layout, 16 rows interleaved,
+// where a SIMD kernel computes from it (MatrixLayoutDType,
+// engine/quant/packed_blocks.h).
 //
 // The heavy ops live in their own files: cpu_gemm (OpenBLAS sgemm or a
 // hand-written matrix-vector kernel, chosen by row count), cpu_attention
@@ -35,7 +35,7 @@ class CpuBackend final : public Backend {
   std::string_view name() const override { return "cpu"; }
   DType activation_dtype() const override { return DType::kF32; }
   DType MatrixWeightDType(DType stored) const override;
-  DType GemmMatrixDType(DType kept, int64_t rows) const override;
+  DType MatrixLayoutDType(DType kept, int64_t rows) const override;
 
   // 64-byte aligned (one cache line, one AVX-512 vector) host memory.
   absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) override;

@@ -205,7 +205,7 @@ void GemmBlas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, in
 
 void Gemm(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y, int num_threads) {
   if (const quant::PackedGemmKernel* packed = PackedGemmKernelFor(w.dtype); packed != nullptr) {
-    GemmQuantPacked(x, w, bias, y, *packed, num_threads);  // Q4 rows interleaved (packed_q4.h)
+    GemmQuantPacked(x, w, bias, y, *packed, num_threads);  // 16 rows interleaved (packed_blocks.h)
     return;
   }
   if (w.dtype != DType::kF32) {  // a weight kept compact (cpu_gemm_quant.h)

@@ -88,9 +88,19 @@ const quant::VecDotKernel* GemmKernelFor(DType weight) {
 }
 
 const quant::PackedGemmKernel* PackedGemmKernelFor(DType packed) {
+  static const quant::PackedGemmKernel* const q8_0 = quant::BestPackedGemmKernel(DType::kQ8_0x16);
   static const quant::PackedGemmKernel* const q4_0 = quant::BestPackedGemmKernel(DType::kQ4_0x16);
   static const quant::PackedGemmKernel* const q4_1 = quant::BestPackedGemmKernel(DType::kQ4_1x16);
-  return packed == DType::kQ4_0x16 ? q4_0 : packed == DType::kQ4_1x16 ? q4_1 : nullptr;
+  switch (packed) {
+    case DType::kQ8_0x16:
+      return q8_0;
+    case DType::kQ4_0x16:
+      return q4_0;
+    case DType::kQ4_1x16:
+      return q4_1;
+    default:
+      return nullptr;
+  }
 }
 
 void GemmQuantPacked(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor y,

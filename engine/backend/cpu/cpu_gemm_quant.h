@@ -14,8 +14,8 @@
 //    runs a single-threaded cblas_sgemm of all m rows of x against it. The
 //    decode cost is paid once per weight row, not once per x row, and the
 //    multiply is OpenBLAS's compute-bound kernel.
-// A Q4_0 / Q4_1 weight that DeviceWeights packed for this backend
-// (Backend::GemmMatrixDType: 16 rows interleaved, engine/quant/packed_q4.h)
+// A Q8_0 / Q4_0 / Q4_1 weight that DeviceWeights packed for this backend
+// (Backend::MatrixLayoutDType: 16 rows interleaved, engine/quant/packed_blocks.h)
 // takes a third path at every m, GemmQuantPacked: the x rows quantized as for
 // GemmQuantDot, then each thread runs the packed kernel over its groups of 16
 // weight rows against chunks of x rows that stay in cache.
@@ -29,7 +29,7 @@
 #pragma once
 
 #include "engine/common/tensor.h"
-#include "engine/quant/packed_q4.h"
+#include "engine/quant/packed_blocks.h"
 #include "engine/quant/vec_dot.h"
 
 namespace gqa::cpu {

@@ -1,5 +1,5 @@
-// cpu::GemmQuantPacked from Q4_0 / Q4_1 weights packed 16 rows interleaved
-// (engine/quant/packed_q4.h), with every packed kernel this CPU runs, m across
+// cpu::GemmQuantPacked from Q8_0 / Q4_0 / Q4_1 weights packed 16 rows interleaved
+// (engine/quant/packed_blocks.h), with every packed kernel this CPU runs, m across
 // the kernel's passes and the driver's row chunks, with and without bias, x
 // and y as strided column views:
 //  - every element equals, bit for bit, the kernel's own quantize_activation +
@@ -7,7 +7,7 @@
 //    result does not depend on the batch it is in);
 //  - and is within fp32 rounding of a double-precision product of the
 //    dequantized weights with the quantized activations;
-// and cpu::Gemm and CpuBackend::GemmMatrixDType choose the packed path where
+// and cpu::Gemm and CpuBackend::MatrixLayoutDType choose the packed path where
 // a SIMD kernel exists.
 #include <gtest/gtest.h>
 
@@ -19,7 +19,7 @@
 #include "engine/backend/cpu/cpu_backend.h"
 #include "engine/backend/cpu/cpu_gemm.h"
 #include "engine/backend/cpu/cpu_gemm_quant.h"
-#include "engine/quant/packed_q4.h"
+#include "engine/quant/packed_blocks.h"
 #include "tests/engine/backend/op_test_util.h"
 #include "tests/engine/quant/block32_test_util.h"
 
@@ -69,7 +69,9 @@ TEST_P(GemmPackedTest, EveryElementIsTheKernelsOwnRowResult) {
         std::vector<char> xq(kernel->activation_row_bytes(k));
         for (int64_t i = 0; i < m; ++i) {
           kernel->quantize_activation(xs.data() + i * x_stride, xq.data(), k);
-          const std::vector<double> xd = quant::testing::DequantizeQ8x32(xq.data(), k);
+          const std::vector<double> xd = t == DType::kQ8_0
+                                             ? quant::testing::DequantizeUnsignedQ8x32(xq.data(), k)
+                                             : quant::testing::DequantizeQ8x32(xq.data(), k);
           for (int64_t g = 0; g < n / 16; ++g) {
             float one[16];
             kernel->gemm16(wb.packed.data() + g * 16 * row_bytes, k, xq.data(), 0, 1, one, 16);
@@ -99,13 +101,13 @@ TEST_P(GemmPackedTest, GemmAndTheBackendChooseThePackedPathWhereASimdKernelRunsI
   const DType t = GetParam(), packed_t = quant::PackedDType(t);
   const quant::PackedGemmKernel* kernel = cpu::PackedGemmKernelFor(packed_t);
   CpuBackend backend(2);
-  EXPECT_EQ(backend.GemmMatrixDType(t, 20), t);  // not a multiple of 16 rows
-  EXPECT_EQ(backend.GemmMatrixDType(DType::kQ8_0, 32), DType::kQ8_0);
+  EXPECT_EQ(backend.MatrixLayoutDType(t, 20), t);  // not a multiple of 16 rows
+  EXPECT_EQ(backend.MatrixLayoutDType(DType::kQ4_K, 32), DType::kQ4_K);
   if (kernel == nullptr) {
-    EXPECT_EQ(backend.GemmMatrixDType(t, 32), t);
+    EXPECT_EQ(backend.MatrixLayoutDType(t, 32), t);
     GTEST_SKIP() << "no SIMD packed kernel on this CPU: the backend keeps the row-major layout";
   }
-  EXPECT_EQ(backend.GemmMatrixDType(t, 32), packed_t);
+  EXPECT_EQ(backend.MatrixLayoutDType(t, 32), packed_t);
   const int64_t k = 256, n = 32, m = 5;
   const Weights wb = MakeWeights(t, n, k, 41);
   const Tensor w = Tensor::Make(const_cast<uint8_t*>(wb.packed.data()), packed_t, {n, k});
@@ -116,7 +118,8 @@ TEST_P(GemmPackedTest, GemmAndTheBackendChooseThePackedPathWhereASimdKernelRunsI
   EXPECT_EQ(got, want);
 }
 
-INSTANTIATE_TEST_SUITE_P(Q4, GemmPackedTest, ::testing::Values(DType::kQ4_0, DType::kQ4_1),
+INSTANTIATE_TEST_SUITE_P(Block32, GemmPackedTest,
+                         ::testing::Values(DType::kQ8_0, DType::kQ4_0, DType::kQ4_1),
                          [](const auto& info) { return std::string(DTypeName(info.param)); });
 
 }  // namespace

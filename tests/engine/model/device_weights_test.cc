@@ -14,7 +14,7 @@
 #include "engine/model/dummy_weights.h"
 #include "engine/quant/block_formats.h"
 #include "engine/quant/dequantize.h"
-#include "engine/quant/packed_q4.h"
+#include "engine/quant/packed_blocks.h"
 #include "engine/quant/vec_dot.h"
 
 namespace gqa {
@@ -59,7 +59,7 @@ TEST(DeviceWeightsTest, CpuAutoKeepsQuantizedPartsByteForByte) {
 
 // A Q4_1 matrix only Gemm reads takes the backend's packed layout (the bytes
 // of quant::PackRows) where a SIMD kernel computes from it, else stays as it is.
-TEST(DeviceWeightsTest, PackForGemmRewritesQ4MatricesIntoTheBackendsLayout) {
+TEST(DeviceWeightsTest, PackMatrixRewritesQ4MatricesIntoTheBackendsLayout) {
   CpuBackend backend(1, CpuWeights::kAuto);
   std::vector<quant::BlockQ4_1> rows(32 * 2);
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -70,8 +70,8 @@ TEST(DeviceWeightsTest, PackForGemmRewritesQ4MatricesIntoTheBackendsLayout) {
   const Tensor t = Tensor::Make(rows.data(), DType::kQ4_1, {32, 64});
   absl::StatusOr<DeviceTensor> up = UploadConcatenated(backend, {t}, DType::kQ4_1);
   ASSERT_TRUE(up.ok()) << up.status();
-  ASSERT_TRUE(PackForGemm(backend, *up).ok());
-  const DType want = backend.GemmMatrixDType(DType::kQ4_1, 32);
+  ASSERT_TRUE(PackMatrix(backend, *up).ok());
+  const DType want = backend.MatrixLayoutDType(DType::kQ4_1, 32);
   EXPECT_EQ(up->view.dtype, want);
   EXPECT_EQ(up->view.rows(), 32);
   std::vector<char> expect(rows.size() * sizeof(quant::BlockQ4_1));

@@ -5,7 +5,7 @@
 // activations in the GEMMs that take it: the decode-sized ones of every
 // row-major kernel, and every GEMM from a packed Q4 matrix (the layout the
 // backend loads Q4 layers in where a SIMD kernel runs it,
-// engine/quant/packed_q4.h); the prefill-sized GEMMs from row-major weights
+// engine/quant/packed_blocks.h); the prefill-sized GEMMs from row-major weights
 // dequantize weight tiles and run sgemm, the reference's arithmetic. The
 // prompt goes through as decode steps of one token and as one prefill. Over a
 // fixed English prompt, the relative (L2) error of a position's logits must
