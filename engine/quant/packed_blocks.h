@@ -6,9 +6,9 @@
 // Why a second layout: the row-major kernels (vec_dot.h) dot one weight row at
 // a time, so each block's 8 int32 partial sums must be spread, converted and
 // scaled on their own, per activation row: more shuffle and scale work than
-// byte products, and it was most of batched decode's time. Here one 512-bit
-// VPDPBUSD multiplies 4 quants of each of the 16 rows by the same 4
-// activation bytes (broadcast); after 8 of them each int32 lane holds one
+// byte products (~38 GMAC/s on one core, bench/results/cpu_gemm_quant.md).
+// Here one 512-bit VPDPBUSD multiplies 4 quants of each of the 16 rows by the
+// same 4 activation bytes (broadcast); after 8 of them each int32 lane holds one
 // row's whole block sum, which one FMA scales by the 16 rows' scales into 16
 // outputs at once, with no reduction across lanes. A block's unpacked weight
 // vectors then serve up to 8 activation rows, so the same kernel is the GEMM

@@ -55,6 +55,12 @@ TEST_P(GemmPackedTest, EveryElementIsTheKernelsOwnRowResult) {
   const Tensor w = Tensor::Make(const_cast<uint8_t*>(wb.packed.data()), packed_t, {n, k});
   const std::vector<float> bias = RandomFloats(n, 32);
   const size_t row_bytes = DTypeBytes(t, k);
+  // Each weight row in double and its magnitudes (the error bound), once.
+  std::vector<std::vector<double>> wd(n), mag(n);
+  for (int64_t j = 0; j < n; ++j) {
+    wd[j] = quant::testing::Dequantize(t, wb.row_major.data() + j * row_bytes, k);
+    mag[j] = quant::testing::Magnitudes(t, wb.row_major.data() + j * row_bytes, k);
+  }
   for (const quant::PackedGemmKernel* kernel : quant::PackedGemmKernelsFor(packed_t)) {
     for (int64_t m : {1, 3, 8, 15, 32, 33, 70}) {
       for (bool with_bias : {false, true}) {
@@ -69,9 +75,7 @@ TEST_P(GemmPackedTest, EveryElementIsTheKernelsOwnRowResult) {
         std::vector<char> xq(kernel->activation_row_bytes(k));
         for (int64_t i = 0; i < m; ++i) {
           kernel->quantize_activation(xs.data() + i * x_stride, xq.data(), k);
-          const std::vector<double> xd = t == DType::kQ8_0
-                                             ? quant::testing::DequantizeUnsignedQ8x32(xq.data(), k)
-                                             : quant::testing::DequantizeQ8x32(xq.data(), k);
+          const std::vector<double> xd = quant::testing::PackedActivationValues(t, xq.data(), k);
           for (int64_t g = 0; g < n / 16; ++g) {
             float one[16];
             kernel->gemm16(wb.packed.data() + g * 16 * row_bytes, k, xq.data(), 0, 1, one, 16);
@@ -79,13 +83,10 @@ TEST_P(GemmPackedTest, EveryElementIsTheKernelsOwnRowResult) {
               const int64_t j = g * 16 + r;
               const float bj = with_bias ? bias[j] : 0.0f;
               ASSERT_EQ(got[i * y_stride + j], one[r] + bj) << i << "," << j;
-              const uint8_t* row = wb.row_major.data() + j * row_bytes;
-              const std::vector<double> wd = quant::testing::Dequantize(t, row, k);
-              const std::vector<double> mag = quant::testing::Magnitudes(t, row, k);
               double want = bj, bound = std::fabs(bj);
               for (int64_t e = 0; e < k; ++e) {
-                want += wd[e] * xd[e];
-                bound += mag[e] * std::fabs(xd[e]);
+                want += wd[j][e] * xd[e];
+                bound += mag[j][e] * std::fabs(xd[e]);
               }
               EXPECT_NEAR(got[i * y_stride + j], want, 1e-5 * bound) << i << "," << j;
             }

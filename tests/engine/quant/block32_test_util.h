@@ -135,10 +135,11 @@ inline std::vector<double> DequantizeQ8x32(const void* xq, int64_t k) {
   return out;
 }
 
-// The same for the packed Q8_0 kernels' activations, whose quants are stored
-// plus 128 (engine/quant/packed_blocks.h).
-inline std::vector<double> DequantizeUnsignedQ8x32(const void* xq, int64_t k) {
-  std::vector<double> out(k);
+// The activations as a packed kernel for row-major type t sees them, d * q
+// per element: the Q8_0 kernels store q + 128 (engine/quant/packed_blocks.h).
+inline std::vector<double> PackedActivationValues(DType t, const void* xq, int64_t k) {
+  std::vector<double> out = DequantizeQ8x32(xq, k);
+  if (t != DType::kQ8_0) return out;
   const auto* x = static_cast<const BlockQ8x32*>(xq);
   for (int64_t i = 0; i < k; ++i) {
     const int q = static_cast<uint8_t>(x[i / 32].qs[i % 32]) - 128;

@@ -55,12 +55,6 @@ std::vector<uint8_t> MakeActivations(const PackedGemmKernel& kernel, int64_t n, 
   return xq;
 }
 
-// The activations as a kernel for row-major type t sees them: d * q.
-std::vector<double> ActivationValues(DType t, const uint8_t* xq, int64_t k) {
-  return t == DType::kQ8_0 ? testing::DequantizeUnsignedQ8x32(xq, k)
-                           : testing::DequantizeQ8x32(xq, k);
-}
-
 // Equal bits, or both NaN (a NaN's sign and payload may differ by path).
 bool SameFloat(float a, float b) {
   if (std::isnan(a) && std::isnan(b)) return true;
@@ -130,7 +124,8 @@ TEST(PackedQ4, ScalarKernelMatchesADoubleReference) {
       std::vector<float> y(m * rows);
       kernel.gemm16(packed.data(), k, xq.data(), row_bytes, m, y.data(), rows);
       for (int64_t i = 0; i < m; ++i) {
-        const std::vector<double> x = ActivationValues(t, xq.data() + i * row_bytes, k);
+        const std::vector<double> x =
+            testing::PackedActivationValues(t, xq.data() + i * row_bytes, k);
         for (int64_t r = 0; r < rows; ++r) {
           const uint8_t* row = w.data() + r * DTypeBytes(t, k);
           const std::vector<double> wd = testing::Dequantize(t, row, k);
