@@ -12,7 +12,6 @@ namespace gqa::cpu {
 namespace {
 
 using attention::kKeyTile;
-using attention::kLanes;
 using attention::kMaxTileQueries;
 using attention::QueryTile;
 using attention::TileInputs;

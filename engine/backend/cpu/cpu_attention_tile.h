@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
-#include "engine/backend/cpu/cpu_attention_vec.h"
+#include "engine/backend/cpu/cpu_vec16.h"
 
 namespace gqa::cpu::attention {
 

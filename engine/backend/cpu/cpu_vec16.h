@@ -1,7 +1,8 @@
-// The SIMD vocabulary of the CPU attention kernels: a 16-float vector type
-// (GCC/Clang vector extensions: one AVX-512 register under -march=native, two
-// AVX2 registers or plain code elsewhere; no intrinsics, no run-time
-// dispatch) and the lane-wise exp2 of the online softmax.
+// The SIMD vocabulary of the CPU backend's vector-extension kernels (attention,
+// SiluMul): a 16-float vector type (GCC/Clang vector extensions: one AVX-512
+// register under -march=native, two AVX2 registers or plain code elsewhere;
+// no intrinsics, no run-time dispatch), the lane-wise exp2 of the online
+// softmax and the SiLU built on it.
 #pragma once
 
 #include <bit>
@@ -9,7 +10,7 @@
 #include <cstring>
 #include <limits>
 
-namespace gqa::cpu::attention {
+namespace gqa::cpu {
 
 inline constexpr int kLanes = 16;
 // Its alias set is that of float; 64-byte aligned.
@@ -30,7 +31,7 @@ inline Vec16 LoadUnaligned(const float* p) {
 }
 
 // 2^x lane by lane for x <= 0 (the only arguments here: scores minus their
-// running max); relative error ~1e-7. Below -126 (and at -inf) gives 0; NaN
+// running max, -|x| log2(e) in Silu); relative error ~1e-7. Below -126 (and at -inf) gives 0; NaN
 // stays NaN. x = n + r with n = round(x), r in [-0.5, 0.5]: 2^r by its
 // Taylor polynomial of degree 7, 2^n by building the float's exponent bits.
 inline Vec16 Exp2(Vec16 x) {
@@ -53,4 +54,16 @@ inline Vec16 Exp2(Vec16 x) {
   return x < lo ? Vec16{} : y;
 }
 
-}  // namespace gqa::cpu::attention
+// SiLU, x / (1 + e^-x), lane by lane. Exp2 is only asked for e = e^-|x|
+// (never above 1, so 1 + e cannot overflow): the sigmoid is 1 / (1 + e) for
+// x >= 0 and e / (1 + e) = 1 / (1 + e^-x) below. Relative error (measured
+// against double): 4e-7 for |x| <= 4, 1e-6 at 16, 4e-6 at 80, from rounding
+// x log2(e) to float. Where e underflows (x < -87) the result is 0, the true
+// value being above -1e-36; NaN stays NaN.
+inline Vec16 Silu(Vec16 x) {
+  const Vec16 e = Exp2((x < 0 ? x : -x) * kLog2E);
+  const Vec16 sigmoid = (x >= 0 ? Splat(1.0f) : e) / (1.0f + e);
+  return x * sigmoid;
+}
+
+}  // namespace gqa::cpu
