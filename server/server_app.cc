@@ -211,10 +211,11 @@ absl::Status ServerApp::Serve(LoadedModel model, std::ostream& log,
   }
   log << "gqa-server: KV cache " << info.num_kv_blocks << " blocks of " << info.config.block_size
       << " tokens = " << info.kv_capacity_tokens() << " tokens ("
-      << info.kv_cache_bytes / (1024.0 * 1024.0) << " MiB, " << backend_name << "); context "
-      << info.config.max_model_len << ", max " << info.config.max_num_seqs << " sequences and "
-      << info.config.max_num_batched_tokens << " tokens per step; prefix caching "
-      << (info.config.enable_prefix_caching ? "on" : "off") << "\n";
+      << info.kv_cache_bytes / (1024.0 * 1024.0) << " MiB of " << DTypeName(info.kv_cache_dtype)
+      << ", " << backend_name << "); context " << info.config.max_model_len << ", max "
+      << info.config.max_num_seqs << " sequences and " << info.config.max_num_batched_tokens
+      << " tokens per step; prefix caching " << (info.config.enable_prefix_caching ? "on" : "off")
+      << "\n";
   if (metrics_exposer_) {
     log << "gqa-server: metrics at http://" << JoinHostPort(MetricsHost(), metrics_exposer_->port())
         << "/metrics\n";

@@ -20,6 +20,7 @@ constexpr char kUsage[] =
     "                  [--block-size N] [--kv-cache-memory BYTES] [--max-queued-requests N]\n"
     "                  [--max-queued-tokens N] [--drain-timeout SECONDS] [--threads N]\n"
     "                  [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
+    "                  [--kv-cache-dtype auto|f32|bf16]\n"
     "                  [--gpu-memory-utilization 0.9] [--metrics-host ADDR]\n"
     "                  [--load-format dummy --preset NAME] [--no-enable-prefix-caching]\n"
     "                  [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"

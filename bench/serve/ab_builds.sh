@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# A/B of two gqa-server builds under the same load: gqa-server --backend cpu
-# from each build directory on the same model, gqa-bench (build A's) over gRPC
-# with CONCURRENCY streams of REQUESTS requests, 128-token prompts and 64
-# output tokens each. Runs alternate A B A B ... so a shared machine's drift
-# hits both alike. Prints one row per run, then the mean output tokens/s of
-# each build and B / A; with OUT_MD also writes that table with the machine,
-# the builds and the command.
+# A/B of two gqa-server builds, or of one build under two settings, under
+# the same load: gqa-server --backend cpu from each build directory on the
+# same model, gqa-bench (build A's) over gRPC with CONCURRENCY streams of
+# REQUESTS requests, INPUT_LEN-token prompts and OUTPUT_LEN output tokens
+# each. Runs alternate A B A B ... so a shared machine's drift hits both
+# alike. Prints one row per run, then the mean output tokens/s of each side
+# and B / A; with OUT_MD also writes that table with the machine, the builds
+# and the command.
 #
 #   bench/serve/ab_builds.sh BUILD_A BUILD_B [ROUNDS]     (ROUNDS: 3)
 # Environment: MODEL_GGUF (default the Q4_1 SmolLM2 that bench/peers uses),
-# CONCURRENCY (16), REQUESTS (64), THREADS (2), LABEL_A / LABEL_B (names in
-# the table; default the directories), OUT_MD.
+# CONCURRENCY (16), REQUESTS (64), INPUT_LEN (128), OUTPUT_LEN (64), THREADS
+# (2), ARGS_A / ARGS_B (more gqa-server flags for each side), LABEL_A /
+# LABEL_B (names in the table; default the directory and its flags), OUT_MD.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-[[ $# -ge 2 ]] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[[ $# -ge 2 ]] || { sed -n '2,15p' "$0" >&2; exit 2; }
 build_a="$(cd "$1" && pwd)"
 build_b="$(cd "$2" && pwd)"
 rounds="${3:-3}"
@@ -21,9 +23,13 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/gqa-serve"
 model="${MODEL_GGUF:-$cache/SmolLM2-135M-Instruct.Q4_1.gguf}"
 concurrency="${CONCURRENCY:-16}"
 requests="${REQUESTS:-64}"
+input_len="${INPUT_LEN:-128}"
+output_len="${OUTPUT_LEN:-64}"
 threads="${THREADS:-2}"
-label_a="${LABEL_A:-$1}"
-label_b="${LABEL_B:-$2}"
+read -r -a args_a <<<"${ARGS_A:-}"
+read -r -a args_b <<<"${ARGS_B:-}"
+label_a="${LABEL_A:-$1 ${ARGS_A:-}}"
+label_b="${LABEL_B:-$2 ${ARGS_B:-}}"
 [[ -f "$model" ]] || { echo "ab_builds: no model at $model (set MODEL_GGUF)" >&2; exit 2; }
 loadgen="$build_a/client/loadgen/gqa-bench"
 for b in "$build_a/server/gqa-server" "$build_b/server/gqa-server" "$loadgen"; do
@@ -40,11 +46,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One run: sets `tput` to the output tokens/s of `build`'s server under the load.
+# One run: sets `tput` to the output tokens/s of `build`'s server (with the
+# extra flags after it) under the load.
 run_once() {
   local build=$1 log="$work/server.log" port
+  shift
   "$build/server/gqa-server" --model "$model" --backend cpu --threads "$threads" \
-    --host 127.0.0.1 --port 0 --metrics-port -1 2>"$log" &
+    --host 127.0.0.1 --port 0 --metrics-port -1 "$@" 2>"$log" &
   server_pid=$!
   for _ in $(seq 600); do
     grep -q "serving (health SERVING)" "$log" && break
@@ -53,7 +61,7 @@ run_once() {
   done
   port=$(sed -n 's/.*gRPC listening on [^ ]*:\([0-9]*\) .*/\1/p' "$log" | head -1)
   "$loadgen" --server "127.0.0.1:$port" --num-prompts "$requests" --max-concurrency "$concurrency" \
-    --input-len 128 --output-len 64 --seed 1 --no-progress --result-json "$work/run.json" \
+    --input-len "$input_len" --output-len "$output_len" --seed 1 --no-progress --result-json "$work/run.json" \
     >"$work/bench.log" 2>&1 || { cat "$work/bench.log" >&2; exit 1; }
   kill -TERM "$server_pid"
   wait "$server_pid" 2>/dev/null || true
@@ -68,8 +76,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=()
 a_all=() b_all=()
 for round in $(seq "$rounds"); do
-  run_once "$build_a"; a=$tput; a_all+=("$a")
-  run_once "$build_b"; b=$tput; b_all+=("$b")
+  run_once "$build_a" "${args_a[@]}"; a=$tput; a_all+=("$a")
+  run_once "$build_b" "${args_b[@]}"; b=$tput; b_all+=("$b")
   rows+=("| $round | $a | $b | $(python3 -c "print(f'{$b / $a:.3f}')") |")
   echo "round $round: A $a  B $b output tok/s" >&2
 done
@@ -89,7 +97,7 @@ if [[ -n "${OUT_MD:-}" ]]; then
     echo
     echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load average before: $load_before"
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); repository at $(git -C "$repo" rev-parse --short HEAD)"
-    echo "- command: bench/serve/ab_builds.sh $* (model $(basename "$model"), $concurrency streams x $requests requests, 128 in / 64 out, --threads $threads)"
+    echo "- command: ARGS_A='${ARGS_A:-}' ARGS_B='${ARGS_B:-}' bench/serve/ab_builds.sh $* (model $(basename "$model"), $concurrency streams x $requests requests, $input_len in / $output_len out, --threads $threads)"
     echo "- output tokens/s from gqa-bench, runs alternated"
     echo
     echo "$table"

@@ -61,8 +61,14 @@ class Backend {
   virtual ~Backend() = default;
 
   virtual std::string_view name() const = 0;  // "cpu", "cuda"
-  // dtype of activations and of the KV cache this backend computes in.
+  // dtype of the activations this backend computes in.
   virtual DType activation_dtype() const = 0;
+  // dtype of the paged KV cache (KvCacheLayer's tensors) RopeAndCacheWrite
+  // writes and PagedAttention reads; the default, activation_dtype(), is the
+  // CUDA backend's. The CPU backend may cache in bf16 while it computes in
+  // f32: half the bytes per token, so twice the tokens in the same memory
+  // and half the bytes read per decode step.
+  virtual DType kv_cache_dtype() const { return activation_dtype(); }
   // The dtype this backend keeps a weight matrix in (Gemm's w, and the
   // embedding table EmbeddingLookup reads) when the checkpoint stores it as
   // `stored`: `stored` itself when Gemm and EmbeddingLookup compute from it
@@ -147,8 +153,9 @@ enum class CpuWeights {
   kBF16,  // bf16 (f16 kept as f16 where a kernel exists); needs a bf16 kernel
 };
 
-// The CPU backend with `num_threads` worker threads (0: every core).
-std::unique_ptr<Backend> MakeCpuBackend(int num_threads = 0,
-                                        CpuWeights weights = CpuWeights::kAuto);
+// The CPU backend with `num_threads` worker threads (0: every core), its KV
+// cache in `kv_cache_dtype`: kF32 or kBF16.
+std::unique_ptr<Backend> MakeCpuBackend(int num_threads = 0, CpuWeights weights = CpuWeights::kAuto,
+                                        DType kv_cache_dtype = DType::kF32);
 
 }  // namespace gqa

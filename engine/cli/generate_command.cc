@@ -22,6 +22,7 @@ constexpr char kUsage[] =
     "                    [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
     "                    [--ignore-eos] [--print-ids] [--load-format dummy --preset NAME]\n"
     "                    [--threads N] [--backend auto|cpu|cuda] [--dtype auto|f32|f16|bf16]\n"
+    "                    [--kv-cache-dtype auto|f32|bf16]\n"
     "                    [--enable-prefix-caching | --no-enable-prefix-caching]\n"
     "Without --model, runs the built-in demo model (random weights, byte vocabulary).";
 

@@ -25,7 +25,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: gqa-perplexity [--model PATH] [--tokenizer PATH] --file TEXT [--context N]\n"
     "                      [--stride S] [--chunks N] [--parallel P] [--batch-tokens B]\n"
-    "                      [--threads N] [--backend auto|cpu|cuda] [--json] [--quiet]\n"
+    "                      [--threads N] [--backend auto|cpu|cuda] [--dtype D]\n"
+    "                      [--kv-cache-dtype auto|f32|bf16] [--json] [--quiet]\n"
     "Perplexity of TEXT (one trailing newline dropped, as llama.cpp's -f does), chunked as\n"
     "llama.cpp's llama-perplexity (same numbers for the same model, text and --context):\n"
     "  --stride 0 (default): the tokens (BOS first if the tokenizer adds one) are cut into\n"

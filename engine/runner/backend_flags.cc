@@ -11,6 +11,10 @@ void AddBackendFlags(FlagParser& p, BackendSetupOptions* o) {
               "bf16/f16 stay as the file has them where a kernel computes from them, else f32), "
               "f32 (everything dequantized: the reference), bf16. Also dummy weights' dtype "
               "(auto: f32 on the CPU, bf16 on CUDA)");
+  p.AddString("kv-cache-dtype", &o->kv_cache_dtype,
+              "dtype of the KV cache: auto (default: f32 on the CPU, the compute dtype on CUDA), "
+              "f32, bf16 (CPU: half the memory per cached token, so twice the tokens in "
+              "--kv-cache-memory and half the bytes read per decode step)");
   p.AddInt("device", &o->device, "CUDA device ordinal (default 0)");
   p.AddInt("threads", &o->threads, "CPU threads (default: every core)");
 }

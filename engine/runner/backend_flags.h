@@ -1,5 +1,6 @@
 // The backend flags gqa-server and gqa-generate share: --backend, --dtype,
-// --device, --threads (and the server's --gpu-memory-utilization on its own).
+// --kv-cache-dtype, --device, --threads (and the server's
+// --gpu-memory-utilization on its own).
 #pragma once
 
 #include "flags/flag_parser.h"

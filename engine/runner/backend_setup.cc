@@ -25,6 +25,18 @@ size_t WorkspaceEstimate(const ModelConfig& c, const EngineConfig& e, DType dt,
          LlamaModel::RopeTableBytes(c) + gemm_workspace + kContextAndSlack;
 }
 
+// --kv-cache-dtype on the CPU: f32 (auto) or bf16.
+absl::StatusOr<DType> CpuKvCacheDType(const std::string& name) {
+  if (name == "auto") return DType::kF32;
+  absl::StatusOr<DType> dt = ParseDType(name);
+  if (!dt.ok() || (*dt != DType::kF32 && *dt != DType::kBF16)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--kv-cache-dtype: the CPU backend caches K/V as auto (f32), f32 or bf16, not '", name,
+        "'"));
+  }
+  return *dt;
+}
+
 absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const CudaPlugin& cuda,
                                                   const BackendSetupOptions& o,
                                                   const ModelConfig& model, EngineConfig* engine,
@@ -33,6 +45,14 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeCuda(const CudaPlugin& cuda,
   if (dt != DType::kBF16 && dt != DType::kF16 && dt != DType::kF32) {
     return absl::InvalidArgumentError(
         absl::StrCat("--dtype: the CUDA backend computes in bf16, f16 or f32, not ", o.dtype));
+  }
+  if (o.kv_cache_dtype != "auto") {
+    absl::StatusOr<DType> kv = ParseDType(o.kv_cache_dtype);
+    if (!kv.ok() || *kv != dt) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kv-cache-dtype: the CUDA backend caches K/V in its compute dtype (",
+                       std::string(DTypeName(dt)), "), not '", o.kv_cache_dtype, "'"));
+    }
   }
   GQA_ASSIGN_OR_RETURN(const CudaDeviceInfo info, cuda.DeviceInfo(o.device));
   CudaBackendOptions co;
@@ -147,9 +167,10 @@ absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions&
     return MakeCuda(*cuda, resolved, model, engine, log);
   }
   GQA_ASSIGN_OR_RETURN(const CpuWeights weights, CpuWeightsFor(o.dtype));
-  std::unique_ptr<Backend> backend = MakeCpuBackend(o.threads, weights);
+  GQA_ASSIGN_OR_RETURN(const DType kv_dtype, CpuKvCacheDType(o.kv_cache_dtype));
+  std::unique_ptr<Backend> backend = MakeCpuBackend(o.threads, weights, kv_dtype);
   log << "backend: cpu (computes in f32; weight matrices: " << CpuWeightsDescription(weights)
-      << ")\n";
+      << "; KV cache: " << DTypeName(kv_dtype) << ")\n";
   if (o.backend == "auto" && BuiltWithCuda()) {
     // A GPU host whose plugin fails to load must not fall back in silence.
     absl::StatusOr<const CudaPlugin*> cuda = CudaPlugin::Load();

@@ -31,6 +31,11 @@ struct BackendSetupOptions {
   // everything (the reference path); "bf16" stores them as bf16 (an error
   // while no bf16 kernel exists).
   std::string dtype = "auto";
+  // The KV cache's dtype. cpu: "auto" (= f32) | "f32" | "bf16" (half the
+  // memory per token: twice the tokens in --kv-cache-memory, half the bytes
+  // each decode step reads); cuda: the compute dtype, so only "auto" or its
+  // name.
+  std::string kv_cache_dtype = "auto";
   // cuda: share of the device's memory that weights, workspace and KV cache
   // may use together, (0, 1]; the KV pool gets what is left.
   double gpu_memory_utilization = 0.9;
@@ -38,11 +43,10 @@ struct BackendSetupOptions {
 
 // `options.backend` is normally what ResolveBackend returned ("cpu" |
 // "cuda"), resolved once before loading; "auto" is resolved here. The
-// dtype is checked (INVALID_ARGUMENT naming
-// the flag). On CUDA, when `engine` has no explicit KV budget (kv_cache_bytes
-// and num_kv_blocks both 0), kv_cache_bytes is set from the memory plan
-// (RESOURCE_EXHAUSTED when not one block fits). Writes one line per decision
-// to `log`.
+// dtypes are checked (INVALID_ARGUMENT naming the flag). On CUDA, when
+// `engine` has no explicit KV budget (kv_cache_bytes and num_kv_blocks both
+// 0), kv_cache_bytes is set from the memory plan (RESOURCE_EXHAUSTED when not
+// one block fits). Writes one line per decision to `log`.
 absl::StatusOr<std::unique_ptr<Backend>> SetUpBackend(const BackendSetupOptions& options,
                                                       const ModelConfig& model,
                                                       EngineConfig* engine, std::ostream& log);

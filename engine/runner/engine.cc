@@ -77,7 +77,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const ModelWeights& weigh
     return absl::InvalidArgumentError(
         "block_size, max_num_seqs, max_num_batched_tokens and max_logit_rows must be positive");
   }
-  const DType kv_dtype = backend->activation_dtype();
+  const DType kv_dtype = backend->kv_cache_dtype();
   const int num_blocks = NumKvBlocks(c, weights.config, kv_dtype);
   if (num_blocks <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("the KV cache budget of ", c.kv_cache_bytes,
@@ -109,6 +109,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const ModelWeights& weigh
   info.weight_bytes = e->runner_->model().weight_bytes();
   info.activation_bytes = e->runner_->model().activation_bytes();
   info.kv_cache_bytes = e->runner_->kv_cache().total_bytes();
+  info.kv_cache_dtype = kv_dtype;
   e->Publish();
   return e;
 }

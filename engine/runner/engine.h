@@ -82,6 +82,7 @@ struct EngineInfo {
   int num_kv_blocks = 0;
   size_t weight_bytes = 0;
   size_t kv_cache_bytes = 0;
+  DType kv_cache_dtype = DType::kF32;
   size_t activation_bytes = 0;
   int kv_capacity_tokens() const { return num_kv_blocks * config.block_size; }
 };

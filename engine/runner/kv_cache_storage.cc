@@ -12,7 +12,7 @@ size_t KvCacheStorage::BytesPerBlock(const ModelConfig& config, int block_size, 
 absl::StatusOr<KvCacheStorage> KvCacheStorage::Allocate(Backend& backend, const ModelConfig& config,
                                                         int block_size, int num_blocks) {
   if (num_blocks <= 0) return absl::InvalidArgumentError("the KV cache needs at least one block");
-  const DType dt = backend.activation_dtype();
+  const DType dt = backend.kv_cache_dtype();
   KvCacheStorage s;
   s.num_blocks_ = num_blocks;
   s.block_size_ = block_size;

@@ -35,7 +35,7 @@ TEST(ServerOptionsTest, EveryFlag) {
              "--max-queued-tokens", "4096", "--drain-timeout", "2.5", "--threads", "3",
              "--load-format", "dummy", "--preset", "tiny", "--seed", "7", "--max-model-len", "99",
              "--backend", "cpu", "--dtype", "bf16", "--device", "1", "--gpu-memory-utilization",
-             "0.5"});
+             "0.5", "--kv-cache-dtype", "bf16"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->model.model, "m.bin");
   EXPECT_EQ(o->model.tokenizer, "t.bin");
@@ -55,6 +55,7 @@ TEST(ServerOptionsTest, EveryFlag) {
   EXPECT_EQ(o->backend.threads, 3);
   EXPECT_EQ(o->backend.backend, "cpu");
   EXPECT_EQ(o->backend.dtype, "bf16");
+  EXPECT_EQ(o->backend.kv_cache_dtype, "bf16");
   EXPECT_EQ(o->backend.device, 1);
   EXPECT_DOUBLE_EQ(o->backend.gpu_memory_utilization, 0.5);
   EXPECT_TRUE(o->kv_cache_memory_set);

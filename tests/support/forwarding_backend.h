@@ -18,8 +18,12 @@ class ForwardingBackend : public Backend {
 
   std::string_view name() const override { return inner_->name(); }
   DType activation_dtype() const override { return inner_->activation_dtype(); }
+  DType kv_cache_dtype() const override { return inner_->kv_cache_dtype(); }
   DType MatrixWeightDType(DType stored) const override {
     return inner_->MatrixWeightDType(stored);
+  }
+  DType MatrixLayoutDType(DType kept, int64_t rows) const override {
+    return inner_->MatrixLayoutDType(kept, rows);
   }
   absl::StatusOr<DeviceBuffer> Allocate(size_t bytes) override { return inner_->Allocate(bytes); }
   void CopyToDevice(void* dst, const void* src, size_t bytes) override {

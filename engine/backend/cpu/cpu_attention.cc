@@ -135,6 +135,7 @@ void PagedAttention(const Tensor& q, const KvCacheLayer& kv, const AttentionMeta
                     const AttentionShape& shape, float scale, Tensor out, int num_threads) {
   assert(shape.n_kv_heads > 0 && shape.n_heads % shape.n_kv_heads == 0);
   assert(kv.k.dim(1) == shape.n_kv_heads && kv.k.dim(3) == shape.head_dim);
+  assert(kv.k.dtype == kv.v.dtype && (kv.k.dtype == DType::kF32 || kv.k.dtype == DType::kBF16));
   assert(q.cols() == static_cast<int64_t>(shape.n_heads) * shape.head_dim);
   const Plan plan = MakePlan(meta, shape, std::max(1, num_threads));
   const TileInputs inputs{

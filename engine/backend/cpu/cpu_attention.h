@@ -10,8 +10,10 @@ namespace gqa::cpu {
 // positions 0 .. that position of KV head h / G (G = n_heads / n_kv_heads):
 //   out[row, h] = softmax(scale * q[row, h] . K[0..pos]) V[0..pos].
 //   q    [meta.num_tokens, n_heads * head_dim] f32 (row stride may be wider)
-//   kv.k/v [num_blocks, n_kv_heads, block_size, head_dim] f32, already
-//        holding every token of every sequence (RopeAndCacheWrite ran first)
+//   kv.k/v [num_blocks, n_kv_heads, block_size, head_dim] f32 or bf16 (both
+//        the same), already holding every token of every sequence
+//        (RopeAndCacheWrite ran first); bf16 rows are widened to f32 one key
+//        tile at a time
 //   out  [meta.num_tokens, n_heads * head_dim] f32
 // Flash-attention style (cpu_attention_tile.h): the work is cut into tiles
 // of (sequence, KV head, up to ~48 queries = rows x the G query heads of the

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "engine/backend/cpu/cpu_util.h"
+#include "engine/common/dtype.h"
 
 namespace gqa::cpu::attention {
 namespace {
@@ -130,30 +131,45 @@ void Accumulate(const Vec16* weights, const float* const* v_rows, int num_keys, 
 
 }  // namespace
 
-void TileScratch::FindRows(const TileInputs& in, const QueryTile& tile, int first_key,
-                           int num_keys) {
+int64_t CacheRowOffset(const TileInputs& in, const QueryTile& tile, int key) {
   const AttentionMetadata& meta = *in.meta;
-  const int32_t* block_table =
-      meta.block_tables + static_cast<int64_t>(tile.seq) * meta.max_blocks_per_seq;
-  const int block_size = in.block_size;
-  // Elements per (block, KV head) slab [block_size, head_dim] of the cache
-  // [num_blocks, n_kv_heads, block_size, head_dim].
-  const int64_t slab = static_cast<int64_t>(block_size) * in.head_dim;
-  int b = first_key / block_size, offset = first_key % block_size;
+  const int32_t block = meta.block_tables[static_cast<int64_t>(tile.seq) * meta.max_blocks_per_seq +
+                                          key / in.block_size];
+  return ((static_cast<int64_t>(block) * in.n_kv_heads + tile.kv_head) * in.block_size +
+          key % in.block_size) *
+         in.head_dim;
+}
+
+void TileScratch::FindRows(const TileInputs& in, const QueryTile& tile, int first_key, int num_keys,
+                           bool widen) {
+  const bool bf16 = in.kv->k.dtype == DType::kBF16;
+  const size_t widened_row = static_cast<size_t>(in.head_dim);  // K rows, then V rows
+  if (bf16 && widen) widened_.resize(2 * kKeyTile * widened_row);
   for (int j = 0; j < num_keys; ++j) {
-    const int64_t at =
-        (static_cast<int64_t>(block_table[b]) * in.n_kv_heads + tile.kv_head) * slab +
-        static_cast<int64_t>(offset) * in.head_dim;
-    k_rows_[j] = in.kv->k.as<float>() + at;
-    v_rows_[j] = in.kv->v.as<float>() + at;
-    if (++offset == block_size) {
-      offset = 0;
-      ++b;
+    const int64_t at = CacheRowOffset(in, tile, first_key + j);
+    if (!bf16) {
+      k_rows_[j] = in.kv->k.as<float>() + at;
+      v_rows_[j] = in.kv->v.as<float>() + at;
+    } else if (!widen) {
+      k_rows_bf16_[j] = in.kv->k.as<uint16_t>() + at;
+      v_rows_bf16_[j] = in.kv->v.as<uint16_t>() + at;
+    } else {
+      float* k = &widened_[j * widened_row];
+      float* v = k + kKeyTile * widened_row;
+      ConvertToF32(DType::kBF16, in.kv->k.as<uint16_t>() + at, k, in.head_dim);
+      ConvertToF32(DType::kBF16, in.kv->v.as<uint16_t>() + at, v, in.head_dim);
+      k_rows_[j] = k;
+      v_rows_[j] = v;
     }
   }
   for (int j = num_keys; j < num_keys + kLanes; ++j) {
-    k_rows_[j] = k_rows_[num_keys - 1];
-    v_rows_[j] = v_rows_[num_keys - 1];
+    if (bf16 && !widen) {
+      k_rows_bf16_[j] = k_rows_bf16_[num_keys - 1];
+      v_rows_bf16_[j] = v_rows_bf16_[num_keys - 1];
+    } else {
+      k_rows_[j] = k_rows_[num_keys - 1];
+      v_rows_[j] = v_rows_[num_keys - 1];
+    }
   }
 }
 
@@ -166,8 +182,7 @@ TileState TileScratch::Attend(const TileInputs& in, const QueryTile& tile) {
   acc_.assign(static_cast<size_t>(head_dim) * kVectors, Vec16{});
   scores_.resize(static_cast<size_t>(kKeyTile + kLanes) * kVectors);
   stats_.resize(3 * kVectors);
-  k_rows_.resize(kKeyTile + kLanes);
-  v_rows_.resize(kKeyTile + kLanes);
+  ResizeRows();
   Vec16 *max = stats_.data(), *sum = max + kVectors, *position = sum + kVectors;
 
   // The queries, transposed and pre-multiplied by scale * log2(e) so the
@@ -196,7 +211,7 @@ TileState TileScratch::Attend(const TileInputs& in, const QueryTile& tile) {
   const int key_end = std::min(tile.key_end, last_pos + 1);
   for (int first_key = tile.key_begin; first_key < key_end; first_key += kKeyTile) {
     const int num_keys = std::min(kKeyTile, key_end - first_key);
-    FindRows(in, tile, first_key, num_keys);
+    FindRows(in, tile, first_key, num_keys, /*widen=*/true);
     ScoreKeys<kVectors>(qt_.data(), k_rows_.data(), num_keys, head_dim, scores_.data());
     if (first_key + num_keys - 1 > first_pos) {  // a diagonal tile: some key follows some row
       MaskKeys<kVectors>(first_key, num_keys, position, scores_.data());

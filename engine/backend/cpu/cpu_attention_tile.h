@@ -52,6 +52,10 @@ struct TileInputs {
   float scale;  // of the scores, before the softmax
 };
 
+// Element offset of the cached K (or V) row of position `key` of the tile's
+// sequence and KV head in [num_blocks, n_kv_heads, block_size, head_dim].
+int64_t CacheRowOffset(const TileInputs& in, const QueryTile& tile, int key);
+
 // The online-softmax state of a tile after AttendTile, in base 2: for query
 // lane i, max[i] is the largest scale * log2(e) * q.k seen, sum[i] the sum of
 // 2^(s - max[i]) and acc[d * lanes + i] the sum of 2^(s - max[i]) * v[d].
@@ -90,12 +94,24 @@ class TileScratch {
   std::vector<Vec16> scores_;   // [kKeyTile + kLanes, vectors] (room for padded key strips)
   std::vector<Vec16> stats_;    // max, sum, position of each lane: [3, vectors]
   std::vector<Vec16> few_acc_;  // AttendFew: [kQueries, head_dim / kLanes]
-  std::vector<const float*> k_rows_, v_rows_;  // [kKeyTile + kLanes]
+  // Rows of the current key tile, [kKeyTile + kLanes] each (FindRows).
+  std::vector<const float*> k_rows_, v_rows_;
+  std::vector<const uint16_t*> k_rows_bf16_, v_rows_bf16_;
+  std::vector<float> widened_;  // [2 (K, V), kKeyTile, head_dim]
 
-  // k_rows_[j], v_rows_[j] = the cached K/V rows of key first_key + j of the
-  // tile's sequence and KV head, j < num_keys; then the last one again up to
-  // j < num_keys + kLanes (kernels work in whole strips of keys).
-  void FindRows(const TileInputs& in, const QueryTile& tile, int first_key, int num_keys);
+  void ResizeRows() {
+    for (auto* rows : {&k_rows_, &v_rows_}) rows->resize(kKeyTile + kLanes);
+    for (auto* rows : {&k_rows_bf16_, &v_rows_bf16_}) rows->resize(kKeyTile + kLanes);
+  }
+  // The cached K/V rows of keys first_key + j, j < num_keys <= kKeyTile, of
+  // the tile's sequence and KV head, then the last one again up to
+  // j < num_keys + kLanes (kernels work in whole strips of keys). An f32
+  // cache: k_rows_ / v_rows_ point into it. A bf16 cache: with `widen`, the
+  // rows are converted into widened_ and k_rows_ / v_rows_ point there (the
+  // prefill kernel reads each element many times); without, k_rows_bf16_ /
+  // v_rows_bf16_ point into the cache (AttendFew widens as it loads).
+  void FindRows(const TileInputs& in, const QueryTile& tile, int first_key, int num_keys,
+                bool widen);
 };
 
 // Writes out[row, head] = acc / sum for every query of the tile from its

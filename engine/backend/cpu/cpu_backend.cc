@@ -76,8 +76,11 @@ int NumProcs() { return std::max(1, static_cast<int>(std::thread::hardware_concu
 
 }  // namespace
 
-CpuBackend::CpuBackend(int num_threads, CpuWeights weights)
-    : num_threads_(num_threads > 0 ? num_threads : NumProcs()), weights_(weights) {
+CpuBackend::CpuBackend(int num_threads, CpuWeights weights, DType kv_cache_dtype)
+    : num_threads_(num_threads > 0 ? num_threads : NumProcs()),
+      weights_(weights),
+      kv_cache_dtype_(kv_cache_dtype) {
+  assert(kv_cache_dtype == DType::kF32 || kv_cache_dtype == DType::kBF16);
   // Process-wide settings. Every parallel region of this backend also names its
   // team size, so it holds on threads other than the constructing one.
   // OpenBLAS runs single-threaded inside OpenMP threads (cpu::GemmBlas splits
@@ -230,8 +233,8 @@ void CpuBackend::ArgMaxRows(const Tensor& logits, int32_t* tokens, float* logpro
   }
 }
 
-std::unique_ptr<Backend> MakeCpuBackend(int num_threads, CpuWeights weights) {
-  return std::make_unique<CpuBackend>(num_threads, weights);
+std::unique_ptr<Backend> MakeCpuBackend(int num_threads, CpuWeights weights, DType kv_cache_dtype) {
+  return std::make_unique<CpuBackend>(num_threads, weights, kv_cache_dtype);
 }
 
 }  // namespace gqa

@@ -1,12 +1,13 @@
 // CpuBackend: the readable fp32 reference implementation of Backend, and the
-// backend that serves where there is no GPU. Activations and the KV cache are
-// fp32 host memory. Weight matrices are fp32 or, as MatrixWeightDType decides
-// (CpuWeights), kept in a compact dtype a quant::VecDotKernel computes from:
-// the ggml block formats of a GGUF file, bf16/f16. Gemm dispatches on the
-// weight's dtype (cpu_gemm_quant.h); EmbeddingLookup reads any such table.
-// Q8_0 / Q4_0 / Q4_1 matrices take the packed layout, 16 rows interleaved,
-// where a SIMD kernel computes from it (MatrixLayoutDType,
-// engine/quant/packed_blocks.h).
+// backend that serves where there is no GPU. Activations are fp32 host
+// memory, the KV cache fp32 or bf16 (kv_cache_dtype: K/V rows are rounded to
+// bf16 when written and widened to fp32 as the attention kernels load them).
+// Weight matrices are fp32 or, as MatrixWeightDType decides (CpuWeights),
+// kept in a compact dtype a quant::VecDotKernel computes from: the ggml block
+// formats of a GGUF file, bf16/f16. Gemm dispatches on the weight's dtype
+// (cpu_gemm_quant.h); EmbeddingLookup reads any such table. Q8_0 / Q4_0 /
+// Q4_1 matrices take the packed layout, 16 rows interleaved, where a SIMD
+// kernel computes from it (MatrixLayoutDType, engine/quant/packed_blocks.h).
 //
 // The heavy ops live in their own files: cpu_gemm (OpenBLAS sgemm or a
 // hand-written matrix-vector kernel, chosen by row count), cpu_attention
@@ -28,12 +29,15 @@ namespace gqa {
 class CpuBackend final : public Backend {
  public:
   // num_threads <= 0: one per core (omp_get_num_procs()).
-  explicit CpuBackend(int num_threads, CpuWeights weights = CpuWeights::kAuto);
+  // kv_cache_dtype: kF32 or kBF16.
+  explicit CpuBackend(int num_threads, CpuWeights weights = CpuWeights::kAuto,
+                      DType kv_cache_dtype = DType::kF32);
 
   int num_threads() const { return num_threads_; }
 
   std::string_view name() const override { return "cpu"; }
   DType activation_dtype() const override { return DType::kF32; }
+  DType kv_cache_dtype() const override { return kv_cache_dtype_; }
   DType MatrixWeightDType(DType stored) const override;
   DType MatrixLayoutDType(DType kept, int64_t rows) const override;
 
@@ -58,6 +62,7 @@ class CpuBackend final : public Backend {
  private:
   int num_threads_;
   CpuWeights weights_;
+  DType kv_cache_dtype_;
 };
 
 }  // namespace gqa

@@ -1,9 +1,9 @@
 #include "engine/backend/cpu/cpu_rope.h"
 
 #include <cassert>
-#include <cstring>
 
 #include "engine/backend/cpu/cpu_util.h"
+#include "engine/common/dtype.h"
 
 namespace gqa::cpu {
 
@@ -34,7 +34,8 @@ void RopeAndCacheWrite(Tensor qkv, const RopeTables& rope, const AttentionShape&
   const int64_t block_size = kv.k.dim(2);
   assert(qkv.cols() == static_cast<int64_t>(n_heads + 2 * n_kv_heads) * head_dim);
   assert(rope.cos.cols() == head_dim / 2 && kv.k.dim(1) == n_kv_heads && kv.k.dim(3) == head_dim);
-  const int64_t row_bytes = static_cast<int64_t>(head_dim) * sizeof(float);
+  assert(kv.k.dtype == kv.v.dtype && (kv.k.dtype == DType::kF32 || kv.k.dtype == DType::kBF16));
+  const size_t kv_elem = DTypeSize(kv.k.dtype);
 
 #pragma omp parallel for num_threads(num_threads) if (n * qkv.cols() >= kMinParallelElems)
   for (int64_t r = 0; r < n; ++r) {
@@ -56,8 +57,11 @@ void RopeAndCacheWrite(Tensor qkv, const RopeTables& rope, const AttentionShape&
     for (int h = 0; h < n_kv_heads; ++h) {
       // Element offset of (block, h, offset, 0) in [num_blocks, n_kv_heads, block_size, head_dim].
       const int64_t at = ((block * n_kv_heads + h) * block_size + offset) * head_dim;
-      std::memcpy(kv.k.as<float>() + at, k + h * head_dim, row_bytes);
-      std::memcpy(kv.v.as<float>() + at, v + h * head_dim, row_bytes);
+      // f32: a copy; bf16: rounded to nearest even.
+      ConvertFromF32(k + h * head_dim, kv.k.dtype, static_cast<char*>(kv.k.data) + at * kv_elem,
+                     head_dim);
+      ConvertFromF32(v + h * head_dim, kv.v.dtype, static_cast<char*>(kv.v.data) + at * kv_elem,
+                     head_dim);
     }
   }
 }

@@ -30,6 +30,15 @@ inline Vec16 LoadUnaligned(const float* p) {
   return v;
 }
 
+// 16 bf16 values (their bits) from memory of any alignment, widened to
+// floats exactly: each one's bits become the float's upper half.
+inline Vec16 LoadUnaligned(const uint16_t* p) {
+  typedef uint16_t Bf16x16 __attribute__((vector_size(kLanes * sizeof(uint16_t))));
+  Bf16x16 h;
+  std::memcpy(&h, p, sizeof(h));
+  return std::bit_cast<Vec16>(__builtin_convertvector(h, Int16) << 16);
+}
+
 // 2^x lane by lane for x <= 0 (the only arguments here: scores minus their
 // running max, -|x| log2(e) in Silu); relative error ~1e-7. Below -126 (and at -inf) gives 0; NaN
 // stays NaN. x = n + r with n = round(x), r in [-0.5, 0.5]: 2^r by its

@@ -10,7 +10,7 @@
 
 namespace gqa {
 
-inline constexpr int kGqaCudaPluginAbi = 1;
+inline constexpr int kGqaCudaPluginAbi = 2;  // 2: Backend gained MatrixLayoutDType, kv_cache_dtype
 inline constexpr char kGqaCudaPluginFile[] = "libgqa_cuda_plugin.so";
 
 using GqaCudaPluginAbiFn = int (*)();

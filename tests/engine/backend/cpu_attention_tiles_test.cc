@@ -30,8 +30,10 @@ using testing::RelativeError;
 // Runs cpu::PagedAttention on `num_threads` over a paged cache of shuffled
 // blocks (unused slots NaN) and returns ||out - ref|| / ||ref|| against the
 // naive reference; fails the test on any NaN in the output.
-double ErrorAgainstNaive(const PagedAttentionCase& c, int num_threads, uint32_t seed) {
+double ErrorAgainstNaive(const PagedAttentionCase& c, int num_threads, uint32_t seed,
+                         DType kv_dtype = DType::kF32) {
   PagedAttentionInputs in(c, seed);
+  if (kv_dtype == DType::kBF16) in.StoreKvAsBf16();
   std::vector<float> out(static_cast<size_t>(in.num_tokens) * in.q_cols, kNaN);
   cpu::PagedAttention(in.Queries(), in.Layer(), in.Metadata(), in.Shape(), in.scale,
                       Tensor::Make(out.data(), DType::kF32, {in.num_tokens, in.q_cols}),
@@ -59,6 +61,18 @@ TEST_P(CpuAttentionTilesTest, RaggedMixMatchesNaive) {
   for (int threads : {1, 2}) {
     SCOPED_TRACE(absl::StrCat("threads ", threads));
     EXPECT_LT(ErrorAgainstNaive({p.n_heads, p.n_kv_heads, p.head_dim, 16, RaggedMix()}, threads, 1),
+              1e-5);
+  }
+}
+
+// A bf16 cache: both kernels widen each key tile to f32 and agree with the
+// reference on the rounded K/V as closely as on f32 ones.
+TEST_P(CpuAttentionTilesTest, Bf16CacheMatchesNaive) {
+  const GqaParam p = GetParam();
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(absl::StrCat("threads ", threads));
+    EXPECT_LT(ErrorAgainstNaive({p.n_heads, p.n_kv_heads, p.head_dim, 16, RaggedMix()}, threads, 8,
+                                DType::kBF16),
               1e-5);
   }
 }

@@ -25,10 +25,12 @@ using testing::PagedSeq;
 using testing::RelativeError;
 
 // Runs the backend's PagedAttention over a paged cache of shuffled blocks
-// (unused slots NaN, so a read past a context shows) and compares with the
-// contiguous reference.
-void CheckAgainstReference(const PagedAttentionCase& c, uint32_t seed) {
+// (unused slots NaN, so a read past a context shows) of `kv_dtype` and
+// compares with the contiguous reference on the same (rounded) K/V.
+void CheckAgainstReference(const PagedAttentionCase& c, uint32_t seed,
+                           DType kv_dtype = DType::kF32) {
   PagedAttentionInputs in(c, seed);
+  if (kv_dtype == DType::kBF16) in.StoreKvAsBf16();
   std::vector<float> out(static_cast<size_t>(in.num_tokens) * in.q_cols, kNaN);
   std::unique_ptr<Backend> backend = MakeCpuBackend(0);
   backend->PagedAttention(in.Queries(), in.Layer(), in.Metadata(), in.Shape(), in.scale,
@@ -56,6 +58,11 @@ class CpuPagedAttentionTest : public ::testing::TestWithParam<AttentionParam> {}
 TEST_P(CpuPagedAttentionTest, MixedBatchMatchesContiguousReference) {
   const auto [heads, block_size] = GetParam();
   CheckAgainstReference({heads.first, heads.second, 32, block_size, MixedSeqs()}, 7);
+}
+
+TEST_P(CpuPagedAttentionTest, Bf16CacheMatchesContiguousReference) {
+  const auto [heads, block_size] = GetParam();
+  CheckAgainstReference({heads.first, heads.second, 32, block_size, MixedSeqs()}, 11, DType::kBF16);
 }
 
 TEST_P(CpuPagedAttentionTest, DecodeOnlyBatchMatchesContiguousReference) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
+#include "engine/common/dtype.h"
 #include "gtest/gtest.h"
 #include "tests/engine/backend/op_test_util.h"
 
@@ -49,15 +50,23 @@ struct RopeRun {
   std::vector<float> v_cache;
 };
 
+// x as a cache of `dtype` holds it: itself in f32, rounded to nearest even in bf16.
+float Stored(float x, DType dtype) { return dtype == DType::kBF16 ? Bf16ToF32(F32ToBf16(x)) : x; }
+
 // Runs RopeAndCacheWrite on `qkv` ([num_tokens, qkv_stride], the first
-// qkv_cols() columns are the op's input) with caches full of kSentinel.
-RopeRun RunRope(const RopeSetup& s, std::vector<float> qkv, int qkv_stride, RopeStyle style) {
-  std::unique_ptr<Backend> backend = MakeCpuBackend(0);
+// qkv_cols() columns are the op's input) with caches of `kv_dtype` full of
+// kSentinel; returns the caches widened to f32.
+RopeRun RunRope(const RopeSetup& s, std::vector<float> qkv, int qkv_stride, RopeStyle style,
+                DType kv_dtype = DType::kF32) {
+  std::unique_ptr<Backend> backend = MakeCpuBackend(0, CpuWeights::kAuto, kv_dtype);
   std::vector<float> cos, sin;
   MakeTables(s.max_pos, s.head_dim, cos, sin);
   RopeRun run;
-  run.k_cache.assign(s.cache_elems(), kSentinel);
-  run.v_cache.assign(s.cache_elems(), kSentinel);
+  std::vector<char> k_cache(s.cache_elems() * DTypeSize(kv_dtype));
+  std::vector<char> v_cache(k_cache.size());
+  const std::vector<float> sentinels(s.cache_elems(), kSentinel);
+  ConvertFromF32(sentinels.data(), kv_dtype, k_cache.data(), s.cache_elems());
+  ConvertFromF32(sentinels.data(), kv_dtype, v_cache.data(), s.cache_elems());
   RopeTables rope;
   rope.cos = Tensor::Make(cos.data(), DType::kF32, {s.max_pos, s.head_dim / 2});
   rope.sin = Tensor::Make(sin.data(), DType::kF32, {s.max_pos, s.head_dim / 2});
@@ -67,14 +76,18 @@ RopeRun RunRope(const RopeSetup& s, std::vector<float> qkv, int qkv_stride, Rope
   meta.positions = s.positions.data();
   meta.slot_mapping = s.slots.data();
   KvCacheLayer kv;
-  kv.k = Tensor::Make(run.k_cache.data(), DType::kF32,
+  kv.k = Tensor::Make(k_cache.data(), kv_dtype,
                       {s.num_blocks, s.n_kv_heads, s.block_size, s.head_dim});
-  kv.v = Tensor::Make(run.v_cache.data(), DType::kF32,
+  kv.v = Tensor::Make(v_cache.data(), kv_dtype,
                       {s.num_blocks, s.n_kv_heads, s.block_size, s.head_dim});
   const Tensor qkv_view =
       Tensor::Make(qkv.data(), DType::kF32, {s.num_tokens(), qkv_stride}).Cols(0, s.qkv_cols());
   backend->RopeAndCacheWrite(qkv_view, rope, {s.n_heads, s.n_kv_heads, s.head_dim}, meta, kv);
   run.qkv = std::move(qkv);
+  run.k_cache.resize(s.cache_elems());
+  run.v_cache.resize(s.cache_elems());
+  ConvertToF32(kv_dtype, k_cache.data(), run.k_cache.data(), s.cache_elems());
+  ConvertToF32(kv_dtype, v_cache.data(), run.v_cache.data(), s.cache_elems());
   return run;
 }
 
@@ -109,6 +122,36 @@ RopeSetup MixedSetup() {
           .slots = {4, 5, 9, 0, 14, 2, 7, -1}};
 }
 
+// The cache holds the rotated K and V rows at the rows' slots (in a bf16
+// cache, each value rounded to nearest even) and nothing else changes.
+void CheckCacheWrite(RopeStyle style, DType kv_dtype) {
+  const RopeSetup s = MixedSetup();
+  const int stride = s.qkv_cols();
+  const RopeRun run =
+      RunRope(s, RandomFloats(s.num_tokens() * stride, 22), stride, style, kv_dtype);
+  const int d = s.head_dim;
+  std::vector<bool> written(s.cache_elems(), false);
+  for (int r = 0; r < s.num_tokens(); ++r) {
+    if (s.slots[r] < 0) continue;
+    const int64_t block = s.slots[r] / s.block_size, offset = s.slots[r] % s.block_size;
+    for (int h = 0; h < s.n_kv_heads; ++h) {
+      const size_t at = ((block * s.n_kv_heads + h) * s.block_size + offset) * d;
+      const float* k = &run.qkv[r * stride + (s.n_heads + h) * d];
+      const float* v = &run.qkv[r * stride + (s.n_heads + s.n_kv_heads + h) * d];
+      for (int i = 0; i < d; ++i) {
+        EXPECT_EQ(run.k_cache[at + i], Stored(k[i], kv_dtype)) << "row " << r << " kv head " << h;
+        EXPECT_EQ(run.v_cache[at + i], Stored(v[i], kv_dtype)) << "row " << r << " kv head " << h;
+        written[at + i] = true;
+      }
+    }
+  }
+  for (size_t i = 0; i < written.size(); ++i) {
+    if (written[i]) continue;
+    ASSERT_EQ(run.k_cache[i], Stored(kSentinel, kv_dtype)) << i;
+    ASSERT_EQ(run.v_cache[i], Stored(kSentinel, kv_dtype)) << i;
+  }
+}
+
 class CpuRopeTest : public ::testing::TestWithParam<RopeStyle> {};
 
 TEST_P(CpuRopeTest, RotatesQAndKByTheFormulaAndLeavesV) {
@@ -132,29 +175,9 @@ TEST_P(CpuRopeTest, RotatesQAndKByTheFormulaAndLeavesV) {
 }
 
 TEST_P(CpuRopeTest, WritesRotatedKAndVAtTheSlotsOnly) {
-  const RopeSetup s = MixedSetup();
-  const int stride = s.qkv_cols();
-  const RopeRun run = RunRope(s, RandomFloats(s.num_tokens() * stride, 22), stride, GetParam());
-  const int d = s.head_dim;
-  std::vector<bool> written(s.cache_elems(), false);
-  for (int r = 0; r < s.num_tokens(); ++r) {
-    if (s.slots[r] < 0) continue;
-    const int64_t block = s.slots[r] / s.block_size, offset = s.slots[r] % s.block_size;
-    for (int h = 0; h < s.n_kv_heads; ++h) {
-      const size_t at = ((block * s.n_kv_heads + h) * s.block_size + offset) * d;
-      const float* k = &run.qkv[r * stride + (s.n_heads + h) * d];
-      const float* v = &run.qkv[r * stride + (s.n_heads + s.n_kv_heads + h) * d];
-      for (int i = 0; i < d; ++i) {
-        EXPECT_EQ(run.k_cache[at + i], k[i]) << "row " << r << " kv head " << h;
-        EXPECT_EQ(run.v_cache[at + i], v[i]) << "row " << r << " kv head " << h;
-        written[at + i] = true;
-      }
-    }
-  }
-  for (size_t i = 0; i < written.size(); ++i) {
-    if (written[i]) continue;
-    ASSERT_EQ(run.k_cache[i], kSentinel) << i;
-    ASSERT_EQ(run.v_cache[i], kSentinel) << i;
+  for (DType kv_dtype : {DType::kF32, DType::kBF16}) {
+    SCOPED_TRACE(DTypeName(kv_dtype));
+    CheckCacheWrite(GetParam(), kv_dtype);
   }
 }
 

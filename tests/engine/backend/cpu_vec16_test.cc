@@ -1,6 +1,7 @@
-// The vector-extension math of the CPU kernels against the C library in
-// double: Exp2 over its whole domain (x <= 0) and Silu over both signs, lane
-// by lane, with the edge cases their comments promise.
+// The vector-extension helpers of the CPU kernels: the bf16 load against the
+// scalar widening, Exp2 over its whole domain (x <= 0) and Silu over both
+// signs against the C library in double, lane by lane, with the edge cases
+// their comments promise.
 #include "engine/backend/cpu/cpu_vec16.h"
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "engine/common/dtype.h"
 #include "gtest/gtest.h"
 
 namespace gqa::cpu {
@@ -31,6 +33,20 @@ std::vector<float> Range(float lo, float hi, int n) {
   std::vector<float> xs(n);
   for (int i = 0; i < n; ++i) xs[i] = lo + (hi - lo) * static_cast<float>(i) / (n - 1);
   return xs;
+}
+
+// Every bf16 bit pattern widens to the float Bf16ToF32 gives, bit for bit
+// (NaN payloads, infinities, subnormals and -0 included), from any alignment.
+TEST(CpuVec16Test, Bf16LoadWidensEveryPatternExactly) {
+  std::vector<uint16_t> all(65536 + 1);
+  for (uint32_t i = 0; i < 65536; ++i) all[i + 1] = static_cast<uint16_t>(i);
+  for (size_t i = 1; i < all.size(); i += kLanes) {  // all.data() + 1: 2-byte aligned
+    const Vec16 v = LoadUnaligned(&all[i]);
+    for (int l = 0; l < kLanes; ++l) {
+      const float want = Bf16ToF32(all[i + l]);
+      ASSERT_EQ(std::memcmp(&v[l], &want, sizeof(float)), 0) << "bits " << all[i + l];
+    }
+  }
 }
 
 TEST(CpuVec16Test, Exp2MatchesTheLibraryOnItsDomain) {

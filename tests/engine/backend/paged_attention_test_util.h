@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/backend/backend.h"
+#include "engine/common/dtype.h"
 #include "tests/engine/backend/op_test_util.h"
 
 namespace gqa::testing {
@@ -81,6 +82,23 @@ struct PagedAttentionInputs {
     scale = 1.0f / std::sqrt(static_cast<float>(d));
   }
 
+  // Makes the cache bf16: every K/V value rounded to nearest even, in
+  // k_seq / v_seq too, so the reference sees the numbers the cache holds.
+  void StoreKvAsBf16() {
+    auto round = [](std::vector<float>& v) {
+      for (float& x : v) x = Bf16ToF32(F32ToBf16(x));  // NaN stays NaN
+    };
+    for (auto* seqs : {&k_seq, &v_seq})
+      for (std::vector<float>& seq : *seqs) round(seq);
+    round(k_cache);
+    round(v_cache);
+    kv_dtype = DType::kBF16;
+    k_bf16.resize(k_cache.size());
+    v_bf16.resize(v_cache.size());
+    ConvertFromF32(k_cache.data(), DType::kBF16, k_bf16.data(), k_cache.size());
+    ConvertFromF32(v_cache.data(), DType::kBF16, v_bf16.data(), v_cache.size());
+  }
+
   // The metadata, its arrays this object's (host memory).
   AttentionMetadata Metadata() const {
     AttentionMetadata meta;
@@ -95,12 +113,13 @@ struct PagedAttentionInputs {
     meta.positions = positions.data();
     return meta;
   }
-  // f32 views of k_cache and v_cache.
+  // The cache: k_cache / v_cache (f32), or k_bf16 / v_bf16 after StoreKvAsBf16.
   KvCacheLayer Layer() {
-    return {Tensor::Make(k_cache.data(), DType::kF32,
-                         {num_blocks, c.n_kv_heads, c.block_size, c.head_dim}),
-            Tensor::Make(v_cache.data(), DType::kF32,
-                         {num_blocks, c.n_kv_heads, c.block_size, c.head_dim})};
+    const bool bf16 = kv_dtype == DType::kBF16;
+    void* k = bf16 ? static_cast<void*>(k_bf16.data()) : k_cache.data();
+    void* v = bf16 ? static_cast<void*>(v_bf16.data()) : v_cache.data();
+    return {Tensor::Make(k, kv_dtype, {num_blocks, c.n_kv_heads, c.block_size, c.head_dim}),
+            Tensor::Make(v, kv_dtype, {num_blocks, c.n_kv_heads, c.block_size, c.head_dim})};
   }
   // The queries: a column view of q, [num_tokens, q_cols] with row stride q_stride.
   Tensor Queries() {
@@ -113,6 +132,8 @@ struct PagedAttentionInputs {
   // [num_blocks, n_kv_heads, block_size, head_dim]; every slot no sequence
   // owns is NaN, so a read past a context shows.
   std::vector<float> k_cache, v_cache;
+  DType kv_dtype = DType::kF32;
+  std::vector<uint16_t> k_bf16, v_bf16;          // StoreKvAsBf16: the cache in bf16
   std::vector<std::vector<float>> k_seq, v_seq;  // per sequence: [context_len, n_kv_heads, head_dim]
   std::vector<int32_t> block_tables;             // [num_seqs, max_blocks], -1 past a context
   std::vector<int32_t> query_start, context_lens, positions;

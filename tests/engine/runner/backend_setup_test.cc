@@ -77,7 +77,35 @@ TEST(BackendSetupTest, CpuBackendKeepsTheKvBudget) {
   EXPECT_EQ(engine.kv_cache_bytes, 12345u);
   EXPECT_EQ(log.str(),
             "backend: cpu (computes in f32; weight matrices: the checkpoint's dtype where a "
-            "kernel computes from it, else f32)\n");
+            "kernel computes from it, else f32; KV cache: f32)\n");
+}
+
+// --kv-cache-dtype on the CPU: auto and f32 cache in f32, bf16 in bf16 (the
+// engine sizes and allocates the pool by Backend::kv_cache_dtype); anything
+// else is refused naming the flag.
+TEST(BackendSetupTest, CpuKvCacheDTypeIsF32OrBf16) {
+  auto make = [](const std::string& kv_dtype) {
+    EngineConfig engine;
+    BackendSetupOptions o;
+    o.backend = "cpu";
+    o.threads = 1;
+    o.kv_cache_dtype = kv_dtype;
+    std::ostringstream log;
+    return SetUpBackend(o, TinyConfig(2), &engine, log);
+  };
+  for (auto [name, dtype] :
+       {std::pair{"auto", DType::kF32}, std::pair{"f32", DType::kF32},
+        std::pair{"bf16", DType::kBF16}, std::pair{"bfloat16", DType::kBF16}}) {
+    absl::StatusOr<std::unique_ptr<Backend>> b = make(name);
+    ASSERT_TRUE(b.ok()) << name << ": " << b.status();
+    EXPECT_EQ((*b)->kv_cache_dtype(), dtype) << name;
+    EXPECT_EQ((*b)->activation_dtype(), DType::kF32) << name;
+  }
+  for (const char* bad : {"f16", "q8_0", "int8", ""}) {
+    absl::StatusOr<std::unique_ptr<Backend>> b = make(bad);
+    EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(b.status().message().find("--kv-cache-dtype"), std::string_view::npos) << bad;
+  }
 }
 
 // --dtype on the CPU says how weight matrices are stored
