@@ -80,19 +80,24 @@ TEST(BackendSetupTest, CpuBackendKeepsTheKvBudget) {
             "kernel computes from it, else f32; KV cache: f32)\n");
 }
 
+// The CPU backend of --dtype `dtype` and --kv-cache-dtype `kv_dtype`, one thread.
+absl::StatusOr<std::unique_ptr<Backend>> SetUpCpu(const std::string& dtype,
+                                                  const std::string& kv_dtype) {
+  EngineConfig engine;
+  BackendSetupOptions o;
+  o.backend = "cpu";
+  o.threads = 1;
+  o.dtype = dtype;
+  o.kv_cache_dtype = kv_dtype;
+  std::ostringstream log;
+  return SetUpBackend(o, TinyConfig(2), &engine, log);
+}
+
 // --kv-cache-dtype on the CPU: auto and f32 cache in f32, bf16 in bf16 (the
 // engine sizes and allocates the pool by Backend::kv_cache_dtype); anything
 // else is refused naming the flag.
 TEST(BackendSetupTest, CpuKvCacheDTypeIsF32OrBf16) {
-  auto make = [](const std::string& kv_dtype) {
-    EngineConfig engine;
-    BackendSetupOptions o;
-    o.backend = "cpu";
-    o.threads = 1;
-    o.kv_cache_dtype = kv_dtype;
-    std::ostringstream log;
-    return SetUpBackend(o, TinyConfig(2), &engine, log);
-  };
+  auto make = [](const std::string& kv_dtype) { return SetUpCpu("auto", kv_dtype); };
   for (auto [name, dtype] :
        {std::pair{"auto", DType::kF32}, std::pair{"f32", DType::kF32},
         std::pair{"bf16", DType::kBF16}, std::pair{"bfloat16", DType::kBF16}}) {
@@ -112,15 +117,7 @@ TEST(BackendSetupTest, CpuKvCacheDTypeIsF32OrBf16) {
 // (Backend::MatrixWeightDType): auto keeps what a kernel computes from, f32
 // dequantizes everything, bf16 needs a bf16 kernel, anything else is refused.
 TEST(BackendSetupTest, CpuDTypeChoosesHowWeightsAreStored) {
-  auto make = [](const std::string& dtype) {
-    EngineConfig engine;
-    BackendSetupOptions o;
-    o.backend = "cpu";
-    o.threads = 1;
-    o.dtype = dtype;
-    std::ostringstream log;
-    return SetUpBackend(o, TinyConfig(2), &engine, log);
-  };
+  auto make = [](const std::string& dtype) { return SetUpCpu(dtype, "auto"); };
   absl::StatusOr<std::unique_ptr<Backend>> automatic = make("auto"), f32 = make("f32");
   ASSERT_TRUE(automatic.ok()) << automatic.status();
   ASSERT_TRUE(f32.ok()) << f32.status();

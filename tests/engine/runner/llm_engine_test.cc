@@ -66,20 +66,27 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{"mqa_tied", 1, true, false, RopeStyle::kInterleaved}),
     [](const auto& info) { return std::string(info.param.name); });
 
-TEST(LlmEngineTest, LogitsMatchReferenceAtEveryPromptPosition) {
-  const ModelConfig c = TinyConfig(2);
-  const ModelWeights w = Weights(c);
-  const std::vector<int32_t> prompt = MakePrompt(40, 5);
+// log p(prompt[i] | prompt[:i]) for i >= 1 by the one-token-at-a-time reference.
+std::vector<float> ReferencePromptLogprobs(const ModelWeights& w,
+                                           const std::vector<int32_t>& prompt) {
   ReferenceLlama ref(w);
-  std::vector<float> expected;  // log p(prompt[i] | prompt[:i])
+  std::vector<float> logprobs;
   std::vector<float> logits = ref.Forward(prompt[0]);
   for (size_t i = 1; i < prompt.size(); ++i) {
     double mx = -INFINITY, sum = 0;
     for (float l : logits) mx = std::max<double>(mx, l);
     for (float l : logits) sum += std::exp(l - mx);
-    expected.push_back(static_cast<float>(logits[prompt[i]] - mx - std::log(sum)));
+    logprobs.push_back(static_cast<float>(logits[prompt[i]] - mx - std::log(sum)));
     logits = ref.Forward(prompt[i]);
   }
+  return logprobs;
+}
+
+TEST(LlmEngineTest, LogitsMatchReferenceAtEveryPromptPosition) {
+  const ModelConfig c = TinyConfig(2);
+  const ModelWeights w = Weights(c);
+  const std::vector<int32_t> prompt = MakePrompt(40, 5);
+  const std::vector<float> expected = ReferencePromptLogprobs(w, prompt);
   EngineConfig config;
   config.max_num_batched_tokens = 16;  // the prompt is scored in three chunks
   auto engine = MakeEngine(w, config);
@@ -99,16 +106,7 @@ TEST(LlmEngineTest, Bf16KvCacheHoldsTwiceTheTokensAndStaysNearTheReference) {
   const ModelConfig c = TinyConfig(2);
   const ModelWeights w = Weights(c);
   const std::vector<int32_t> prompt = MakePrompt(40, 5);
-  ReferenceLlama ref(w);
-  std::vector<float> expected;  // log p(prompt[i] | prompt[:i])
-  std::vector<float> logits = ref.Forward(prompt[0]);
-  for (size_t i = 1; i < prompt.size(); ++i) {
-    double mx = -INFINITY, sum = 0;
-    for (float l : logits) mx = std::max<double>(mx, l);
-    for (float l : logits) sum += std::exp(l - mx);
-    expected.push_back(static_cast<float>(logits[prompt[i]] - mx - std::log(sum)));
-    logits = ref.Forward(prompt[i]);
-  }
+  const std::vector<float> expected = ReferencePromptLogprobs(w, prompt);
   EngineConfig config;
   config.kv_cache_bytes = 10 * KvCacheStorage::BytesPerBlock(c, config.block_size, DType::kF32);
   config.max_num_batched_tokens = 16;  // the prompt is scored in three chunks
