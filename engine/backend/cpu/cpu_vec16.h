@@ -40,9 +40,10 @@ inline Vec16 LoadUnaligned(const uint16_t* p) {
 }
 
 // 2^x lane by lane for x <= 0 (the only arguments here: scores minus their
-// running max, -|x| log2(e) in Silu); relative error ~1e-7. Below -126 (and at -inf) gives 0; NaN
-// stays NaN. x = n + r with n = round(x), r in [-0.5, 0.5]: 2^r by its
-// Taylor polynomial of degree 7, 2^n by building the float's exponent bits.
+// running max, -|x| log2(e) in Silu); relative error ~1e-7. Below -126 (and
+// at -inf) gives 0; NaN stays NaN. x = n + r with n = round(x), r in
+// [-0.5, 0.5]: 2^r by its Taylor polynomial of degree 7, 2^n by building the
+// float's exponent bits.
 inline Vec16 Exp2(Vec16 x) {
   const Vec16 lo = Splat(-126.0f);
   const Vec16 xc = x < lo ? lo : x;

@@ -29,7 +29,8 @@ struct PagedAttentionCase {
   float q_range = 2.0f;  // queries uniform in [-q_range, q_range]
 };
 
-// Everything one PagedAttention call reads, on the host, in f32.
+// Everything one PagedAttention call reads, on the host: f32, the cache bf16
+// after StoreKvAsBf16.
 struct PagedAttentionInputs {
   PagedAttentionInputs(const PagedAttentionCase& c_in, uint32_t seed) : c(c_in) {
     const int d = c.head_dim, bs = c.block_size;
